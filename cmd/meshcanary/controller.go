@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+	istioclient "istio.io/client-go/pkg/clientset/versioned"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	"k8s.io/client-go/tools/record"
+
+	"github.com/meshcanary/meshcanary/pkg/controller"
+	"github.com/meshcanary/meshcanary/pkg/gates"
+	"github.com/meshcanary/meshcanary/pkg/metrics"
+)
+
+type controllerFlags struct {
+	kube           kubeFlags
+	namespaces     string
+	workers        int
+	metricsAddr    string
+	leaderElect    bool
+	leaseNamespace string
+	leaseName      string
+	logLevel       string
+	logFormat      string
+	promURL        string
+	promTokenFile  string
+	promTimeout    time.Duration
+	webhookAllow   string
+	qps            float32
+	burst          int
+}
+
+func newControllerCommand() *cobra.Command {
+	f := &controllerFlags{}
+	cmd := &cobra.Command{
+		Use:   "controller",
+		Short: "Run the meshcanary controller",
+		Long: `Run the meshcanary controller: watch Deployments labelled meshcanary.io/canary=enabled
+and release each change to their pod template as an Istio canary.`,
+		Example: `  # Against the current kubeconfig context, all namespaces, no leader election:
+  meshcanary controller --leader-elect=false --prometheus-url http://127.0.0.1:9090
+
+  # In a cluster (as the Helm chart runs it):
+  meshcanary controller --namespaces team-a,team-b --metrics-bind-address :8080`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runController(ctx, f)
+		},
+	}
+	fs := cmd.Flags()
+	f.kube.add(fs)
+	fs.StringVar(&f.namespaces, "namespaces", "", "comma-separated namespaces to watch (default: all)")
+	fs.IntVar(&f.workers, "workers", 4, "concurrent reconciles")
+	fs.StringVar(&f.metricsAddr, "metrics-bind-address", ":8080", "address serving /metrics, /healthz and /readyz")
+	fs.BoolVar(&f.leaderElect, "leader-elect", true, "elect a leader through a coordination.k8s.io Lease, so several replicas are highly available")
+	fs.StringVar(&f.leaseNamespace, "leader-election-namespace", envOr("POD_NAMESPACE", "default"), "namespace of the leader election Lease")
+	fs.StringVar(&f.leaseName, "leader-election-id", "meshcanary", "name of the leader election Lease")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or console")
+	fs.StringVar(&f.promURL, "prometheus-url", "", "Prometheus HTTP API base URL for telemetry gates")
+	fs.StringVar(&f.promTokenFile, "prometheus-bearer-token-file", "", "file holding a bearer token for Prometheus")
+	fs.DurationVar(&f.promTimeout, "prometheus-timeout", 5*time.Second, "timeout of one Prometheus query")
+	fs.StringVar(&f.webhookAllow, "gate-webhook-allow", "", "comma-separated URL prefixes webhook gates may call (none by default)")
+	fs.Float32Var(&f.qps, "kube-api-qps", 50, "client-side rate limit to the Kubernetes API, requests per second")
+	fs.IntVar(&f.burst, "kube-api-burst", 100, "client-side burst to the Kubernetes API")
+	return cmd
+}
+
+func runController(ctx context.Context, f *controllerFlags) error {
+	log, err := newLogger(f.logLevel, f.logFormat)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+
+	restCfg, err := f.kube.restConfig()
+	if err != nil {
+		return err
+	}
+	restCfg.QPS, restCfg.Burst = f.qps, f.burst
+	restCfg.UserAgent = "meshcanary"
+	kube, err := kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		return fmt.Errorf("creating Kubernetes client: %w", err)
+	}
+	istio, err := istioclient.NewForConfig(restCfg)
+	if err != nil {
+		return fmt.Errorf("creating Istio client: %w", err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	evaluator, err := gates.NewEvaluator(gates.Options{
+		PrometheusURL:   f.promURL,
+		BearerTokenFile: f.promTokenFile,
+		QueryTimeout:    f.promTimeout,
+		WebhookAllow:    splitList(f.webhookAllow),
+		Registerer:      reg,
+		Logger:          log.Named("gates"),
+	})
+	if err != nil {
+		return fmt.Errorf("configuring gates: %w", err)
+	}
+
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")})
+	defer broadcaster.Shutdown()
+	recorder := broadcaster.NewRecorder(clientgoscheme.Scheme, corev1.EventSource{Component: "meshcanary"})
+
+	ctrl := controller.New(controller.Options{
+		Kube:         kube,
+		Istio:        istio,
+		Namespaces:   splitList(f.namespaces),
+		Gates:        evaluator,
+		Recorder:     recorder,
+		Metrics:      metrics.New(reg),
+		QueueMetrics: metrics.NewWorkqueueProvider(reg),
+		Logger:       log,
+	})
+
+	ln, err := net.Listen("tcp", f.metricsAddr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", f.metricsAddr, err)
+	}
+	log.Info("serving metrics and health", zap.String("address", ln.Addr().String()))
+	srv := &http.Server{Handler: serveMux(reg), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", zap.Error(err))
+		}
+	}()
+	defer func() { _ = srv.Close() }()
+
+	run := func(ctx context.Context) {
+		if err := ctrl.Run(ctx, f.workers); err != nil {
+			log.Error("controller stopped", zap.Error(err))
+		}
+	}
+	if !f.leaderElect {
+		run(ctx)
+		return nil
+	}
+	return leadAndRun(ctx, kube, f, log, run)
+}
+
+func leadAndRun(ctx context.Context, kube kubernetes.Interface, f *controllerFlags, log *zap.Logger, run func(context.Context)) error {
+	id, err := os.Hostname()
+	if err != nil {
+		return fmt.Errorf("leader election identity: %w", err)
+	}
+	id = fmt.Sprintf("%s_%d", id, os.Getpid())
+	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, f.leaseNamespace, f.leaseName,
+		kube.CoreV1(), kube.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: id})
+	if err != nil {
+		return fmt.Errorf("leader election lock: %w", err)
+	}
+	leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
+		Lock:            lock,
+		ReleaseOnCancel: true,
+		LeaseDuration:   15 * time.Second,
+		RenewDeadline:   10 * time.Second,
+		RetryPeriod:     2 * time.Second,
+		Name:            f.leaseName,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: run,
+			OnStoppedLeading: func() { log.Info("stopped leading", zap.String("identity", id)) },
+			OnNewLeader: func(leader string) {
+				log.Info("leader elected", zap.String("leader", leader))
+			},
+		},
+	})
+	return nil
+}
+
+func serveMux(reg *prometheus.Registry) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	ok := func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }
+	mux.HandleFunc("/healthz", ok)
+	mux.HandleFunc("/readyz", ok)
+	return mux
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

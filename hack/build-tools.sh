@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# build-tools.sh builds the local control plane's binaries into bin/ (git-ignored):
+# etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, helm and
+# istio-webhook, each from a pinned Go module under tools/. A binary is rebuilt only
+# when it is missing or when the inputs of its tools module (go.mod, go.sum and, for
+# istio-webhook, its sources) changed since the last build, so a second run is instant.
+#
+# Prometheus and promtool come from Debian's package when apt-get is available
+# (services are kept from starting), otherwise they are built from tools/prometheus.
+#
+# Environment: BIN_DIR (default <repo>/bin), GO (default go), SKIP_PROMETHEUS=1.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BIN_DIR="${BIN_DIR:-$ROOT/bin}"
+GO="${GO:-go}"
+STAMPS="$BIN_DIR/.stamps"
+mkdir -p "$STAMPS"
+
+log() { printf 'build-tools: %s\n' "$*" >&2; }
+
+# inputs_hash prints a hash of everything that decides what a tools module builds.
+inputs_hash() {
+	local dir="$ROOT/tools/$1"
+	(cd "$dir" && find . -type f \( -name go.mod -o -name go.sum -o -name '*.go' \) -print0 |
+		LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1
+}
+
+# build MODULE OUTPUT PACKAGE [OUTPUT PACKAGE...] builds each package of tools/MODULE
+# into BIN_DIR/OUTPUT unless every output exists and the module's inputs are unchanged.
+build() {
+	local module="$1"; shift
+	local want have="" stale=""
+	want="$(inputs_hash "$module")"
+	[[ -f "$STAMPS/$module" ]] && have="$(cat "$STAMPS/$module")"
+	local args=("$@")
+	for ((i = 0; i < ${#args[@]}; i += 2)); do
+		[[ -x "$BIN_DIR/${args[i]}" ]] || stale=1
+	done
+	if [[ -z "$stale" && "$want" == "$have" ]]; then
+		log "$module: up to date"
+		return
+	fi
+	for ((i = 0; i < ${#args[@]}; i += 2)); do
+		local out="${args[i]}" pkg="${args[i + 1]}" start=$SECONDS
+		log "$module: building $out ($pkg)"
+		(cd "$ROOT/tools/$module" && "$GO" build -trimpath -o "$BIN_DIR/$out.tmp" "$pkg")
+		mv -f "$BIN_DIR/$out.tmp" "$BIN_DIR/$out"
+		log "$module: built $out in $((SECONDS - start))s"
+	done
+	echo "$want" >"$STAMPS/$module"
+}
+
+# install_prometheus makes prometheus and promtool available: /usr/bin from Debian's
+# package, or BIN_DIR built from tools/prometheus when apt-get is not usable.
+install_prometheus() {
+	if [[ -x /usr/bin/prometheus && -x /usr/bin/promtool ]]; then
+		log "prometheus: /usr/bin/prometheus present"
+		return
+	fi
+	if command -v apt-get >/dev/null && install_prometheus_apt; then
+		return
+	fi
+	log "prometheus: apt-get unavailable or failed, building from source"
+	build prometheus \
+		prometheus github.com/prometheus/prometheus/cmd/prometheus \
+		promtool github.com/prometheus/prometheus/cmd/promtool
+}
+
+# install_prometheus_apt installs Debian's prometheus package without starting its
+# service: a policy-rc.d that forbids service starts is put in place when none exists.
+install_prometheus_apt() {
+	local sudo=() policy=/usr/sbin/policy-rc.d created=""
+	if [[ "$(id -u)" != 0 ]]; then
+		command -v sudo >/dev/null || return 1
+		sudo=(sudo)
+	fi
+	if [[ ! -e "$policy" ]]; then
+		printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+		"${sudo[@]}" chmod +x "$policy"
+		created=1
+	fi
+	log "prometheus: apt-get install prometheus (no service is started)"
+	local apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q) rc=0
+	{ "${apt[@]}" install -y --no-install-recommends prometheus >/dev/null ||
+		{ "${apt[@]}" update >/dev/null &&
+			"${apt[@]}" install -y --no-install-recommends prometheus >/dev/null; }; } || rc=$?
+	[[ -n "$created" ]] && "${sudo[@]}" rm -f "$policy"
+	return "$rc"
+}
+
+[[ "${SKIP_PROMETHEUS:-}" == 1 ]] || install_prometheus
+build etcd etcd go.etcd.io/etcd/server/v3
+build kube \
+	kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver \
+	kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager \
+	kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler
+build kwok kwok sigs.k8s.io/kwok/cmd/kwok
+build helm helm helm.sh/helm/v3/cmd/helm
+build istio-webhook istio-webhook .
+log "all tools in $BIN_DIR"

@@ -1,0 +1,47 @@
+package config
+
+import "time"
+
+// Config is the parsed configuration of one opted-in Deployment.
+//
+// Weights are exact integers: Total is 100 × 10^d where d (0, 1 or 2) is the
+// largest number of decimals used in the steps, and each entry of Steps is a
+// canary weight out of Total. "0.5,1,5" gives Total 1000 and Steps [5 10 50].
+type Config struct {
+	// Service is the Service to split; "" means the one Service in the
+	// namespace whose selector matches the pod template.
+	Service string
+	// Steps are the canary weights, strictly increasing, each in (0, Total].
+	Steps []int32
+	// Total is the weight that means 100 %.
+	Total int32
+	// StepInterval is the bake time of one step.
+	StepInterval time.Duration
+	// CheckInterval is how often gates are evaluated during a step
+	// (never longer than StepInterval).
+	CheckInterval time.Duration
+	// VirtualService names an existing VirtualService to patch; "" means the
+	// only one in the namespace whose hosts include the service, or one that
+	// meshcanary creates.
+	VirtualService string
+	// Gateways and Hosts are used when meshcanary creates the VirtualService.
+	Gateways []string
+	Hosts    []string
+	// MaxFailedChecks failed gate checks roll the release back.
+	MaxFailedChecks int
+	// ProgressDeadline bounds how long the canary (or the primary during
+	// promotion) may take to become available.
+	ProgressDeadline time.Duration
+	// ScaleDownCanary scales the user's Deployment to zero while idle.
+	ScaleDownCanary bool
+	// Paused freezes the release where it is.
+	Paused bool
+	// PrimaryName is the name of the primary Deployment.
+	PrimaryName string
+	// CanaryReplicas, when set, is the replica count of the canary during a
+	// release; otherwise the primary's replica count is used.
+	CanaryReplicas *int32
+	// MaxHold is how long gates may answer Hold past the end of a step (or
+	// how long Prometheus may be unreachable) before the release rolls back.
+	MaxHold time.Duration
+}

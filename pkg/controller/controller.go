@@ -1,0 +1,170 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+	istioclient "istio.io/client-go/pkg/clientset/versioned"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/gates"
+	"github.com/meshcanary/meshcanary/pkg/metrics"
+)
+
+// GateEvaluator answers for the gates of one release. It is implemented by
+// *gates.Evaluator.
+type GateEvaluator interface {
+	// Evaluate returns one verdict per gate in specs (empty, not nil, for
+	// no gates).
+	Evaluate(ctx context.Context, specs gates.Specs, r gates.Release) []gates.Verdict
+	// Check reports configuration the operator does not allow (for example
+	// a webhook URL outside the allowlist).
+	Check(specs gates.Specs) config.Problems
+	// Forget drops the per-release state of a canary.
+	Forget(namespace, deployment string)
+}
+
+// Options configures a Controller.
+type Options struct {
+	Kube  kubernetes.Interface
+	Istio istioclient.Interface
+	// Namespaces to watch; empty means every namespace.
+	Namespaces []string
+	// Gates evaluates the telemetry gates.
+	Gates GateEvaluator
+	// Recorder records Events on the user's Deployments.
+	Recorder record.EventRecorder
+	Metrics  *metrics.Metrics
+	// Queue metrics provider; nil uses client-go's global provider.
+	QueueMetrics workqueue.MetricsProvider
+	Logger       *zap.Logger
+	// Clock is injected for tests; nil means the real clock.
+	Clock clock.WithTicker
+	// Resync is the informers' resync period; 0 disables resync.
+	Resync time.Duration
+}
+
+// Controller releases changes to opted-in Deployments as Istio canaries.
+type Controller struct {
+	kube     kubernetes.Interface
+	istio    istioclient.Interface
+	gates    GateEvaluator
+	recorder record.EventRecorder
+	metrics  *metrics.Metrics
+	log      *zap.Logger
+	clock    clock.WithTicker
+	queue    workqueue.TypedRateLimitingInterface[string]
+
+	scopes map[string]*caches
+
+	mu       sync.Mutex
+	lastEval map[string]time.Time
+}
+
+// New creates a Controller and its informers. Call Run to start it.
+func New(o Options) *Controller {
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	c := &Controller{
+		kube:     o.Kube,
+		istio:    o.Istio,
+		gates:    o.Gates,
+		recorder: o.Recorder,
+		metrics:  o.Metrics,
+		log:      o.Logger,
+		clock:    o.Clock,
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
+			workqueue.NewTypedItemExponentialFailureRateLimiter[string](250*time.Millisecond, 2*time.Minute),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "canaries", Clock: o.Clock, MetricsProvider: o.QueueMetrics},
+		),
+		scopes:   map[string]*caches{},
+		lastEval: map[string]time.Time{},
+	}
+	namespaces := o.Namespaces
+	if len(namespaces) == 0 {
+		namespaces = []string{""}
+	}
+	for _, ns := range namespaces {
+		cs := newCaches(o.Kube, o.Istio, ns, o.Resync)
+		c.addHandlers(cs)
+		c.scopes[ns] = cs
+	}
+	return c
+}
+
+// cachesFor returns the caches that hold namespace.
+func (c *Controller) cachesFor(namespace string) *caches {
+	if cs, ok := c.scopes[namespace]; ok {
+		return cs
+	}
+	return c.scopes[""]
+}
+
+// Run starts the informers, waits for their caches and processes the queue
+// with the given number of workers until ctx is done.
+func (c *Controller) Run(ctx context.Context, workers int) error {
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+
+	var synced []cache.InformerSynced
+	for _, cs := range c.scopes {
+		for _, start := range cs.start {
+			start(ctx.Done())
+		}
+		for _, inf := range cs.informers {
+			synced = append(synced, inf.HasSynced)
+		}
+	}
+	c.log.Info("waiting for informer caches")
+	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
+		return fmt.Errorf("waiting for informer caches: %w", ctx.Err())
+	}
+	c.log.Info("caches synced; starting workers", zap.Int("workers", workers))
+	for i := 0; i < workers; i++ {
+		go wait.UntilWithContext(ctx, c.runWorker, time.Second)
+	}
+	<-ctx.Done()
+	return nil
+}
+
+func (c *Controller) runWorker(ctx context.Context) {
+	for c.processNextItem(ctx) {
+	}
+}
+
+func (c *Controller) processNextItem(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+
+	start := c.clock.Now()
+	requeue, err := c.reconcile(ctx, key)
+	c.metrics.ReconcileDuration.Observe(c.clock.Since(start).Seconds())
+	if err != nil {
+		c.metrics.ReconcileErrors.Inc()
+		c.log.Warn("reconcile failed; retrying", zap.String("key", key), zap.Error(err))
+		c.queue.AddRateLimited(key)
+		return true
+	}
+	c.queue.Forget(key)
+	if requeue > 0 {
+		c.queue.AddAfter(key, requeue)
+	}
+	return true
+}

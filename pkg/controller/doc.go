@@ -1,0 +1,26 @@
+// Package controller wires meshcanary together: informers filtered by the
+// opt-in label, a rate-limited workqueue with one delayed item per canary
+// (never a goroutine or ticker per canary), and a reconcile that gathers
+// from the informer caches, decides with the pure functions of packages
+// stepper, istio and workload, and writes only what changed, with
+// optimistic concurrency.
+//
+// # Reconcile
+//
+// For each opted-in Deployment the reconcile
+//
+//  1. parses the annotations (invalid configuration is reported in the
+//     status, as a Warning Event and in the log, and nothing else changes);
+//  2. gathers [stepper.Observations] from the caches (and asks the gates
+//     when [stepper.NeedsEvaluation] says a check is due);
+//  3. calls [stepper.Next];
+//  4. writes, in this order, the primary Deployment and its HPA twin, the
+//     DestinationRule, the VirtualService, and finally the user's Deployment
+//     (replicas and status annotation together, in one update);
+//  5. records Events and metrics and schedules the next look with
+//     AddAfter.
+//
+// A DestinationRule subset is written before any VirtualService names it
+// and changed only when no live route gives it weight, so no request is
+// routed to a subset Envoy does not know.
+package controller

@@ -1,0 +1,184 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/gates"
+	"github.com/meshcanary/meshcanary/pkg/istio"
+	"github.com/meshcanary/meshcanary/pkg/stepper"
+	"github.com/meshcanary/meshcanary/pkg/workload"
+)
+
+// snapshot is everything one decision needs, read from the caches. Objects
+// in it are shared with the caches and must not be modified.
+type snapshot struct {
+	user    *appsv1.Deployment
+	cfg     config.Config
+	specs   gates.Specs
+	status  stepper.Status
+	target  istio.Target
+	vs      *networkingv1.VirtualService
+	dr      *networkingv1.DestinationRule
+	primary *appsv1.Deployment
+	userHPA *autoscalingv2.HorizontalPodAutoscaler
+	twinHPA *autoscalingv2.HorizontalPodAutoscaler
+	obs     stepper.Observations
+	// statusUnreadable is set when the status annotation is not valid JSON;
+	// it is then reported but never overwritten.
+	statusUnreadable bool
+}
+
+// gather reads the configuration and the live objects of one opted-in
+// Deployment. Problems are configuration the user must fix; err is a
+// transient failure worth a retry.
+func (c *Controller) gather(ctx context.Context, cs *caches, user *appsv1.Deployment) (*snapshot, config.Problems, error) {
+	s := &snapshot{user: user}
+	var problems config.Problems
+	var err error
+	if s.status, err = decodeStatus(user.Annotations); err != nil {
+		s.statusUnreadable = true
+		problems = append(problems, config.Problem{Key: config.StatusAnnotation, Value: user.Annotations[config.StatusAnnotation],
+			Valid: "JSON written by meshcanary; remove the annotation to start over"})
+	}
+	cfg, cfgProblems := config.Parse(user.Name, user.Annotations)
+	specs, gateProblems := gates.Parse(user.Annotations)
+	s.cfg, s.specs = cfg, specs
+	problems = append(append(problems, cfgProblems...), gateProblems...)
+	if c.gates != nil {
+		problems = append(problems, c.gates.Check(s.specs)...)
+	}
+	if len(problems) > 0 {
+		return s, problems, nil
+	}
+
+	ns := user.Namespace
+	service, p := resolveService(cs, user, s.cfg.Service)
+	if p != nil {
+		return s, config.Problems{*p}, nil
+	}
+	s.target = istio.Target{Namespace: ns, Service: service, Deployment: user.Name, Owner: ownerRef(user)}
+	allVS, _ := cs.vss.VirtualServices(ns).List(labels.Everything())
+	if s.vs, err = istio.FindVirtualService(allVS, s.target, s.cfg.VirtualService); err != nil {
+		return s, config.Problems{{Key: config.Prefix + config.KeyVirtualService, Value: s.cfg.VirtualService, Valid: err.Error()}}, nil
+	}
+	allDR, _ := cs.drs.DestinationRules(ns).List(labels.Everything())
+	if s.dr, err = istio.FindDestinationRule(allDR, s.target); err != nil {
+		return s, config.Problems{{Key: config.Prefix + config.KeyService, Value: service, Valid: err.Error()}}, nil
+	}
+	s.primary, _ = cs.primaries.Deployments(ns).Get(s.cfg.PrimaryName)
+	s.userHPA, s.twinHPA = findHPAs(cs, user.Namespace, user.Name, s.cfg.PrimaryName)
+
+	if s.obs, err = c.observe(ctx, s); err != nil {
+		return nil, nil, err
+	}
+	return s, nil, nil
+}
+
+// observe builds the stepper's observations from the snapshot.
+func (c *Controller) observe(ctx context.Context, s *snapshot) (stepper.Observations, error) {
+	o := stepper.Observations{
+		Revision:        workload.Revision(&s.user.Spec.Template),
+		CanaryAvailable: workload.Available(s.user),
+		Command:         s.user.Annotations[config.CommandAnnotation],
+	}
+	if s.primary != nil {
+		o.PrimaryExists = true
+		o.PrimaryRevision = s.primary.Annotations[config.RevisionAnnotation]
+		o.PrimaryAvailable = workload.Available(s.primary)
+	}
+	hash, err := c.canaryHash(ctx, s, o.Revision)
+	if err != nil {
+		return o, err
+	}
+	o.CanaryHash = hash
+	o.SubsetsReady = istio.SubsetsReady(s.dr, hash)
+	o.Routed, o.AppliedWeight = istio.ObserveRouting(s.vs, s.target)
+	return o, nil
+}
+
+// canaryHash returns the pod-template-hash of the user's ReplicaSet for
+// revision. The status remembers it per revision, so the ReplicaSets are
+// listed (one read, not cached: ReplicaSets carry no label to filter a
+// watch by) only once per release, while the Deployment controller has not
+// created the ReplicaSet yet, or never while idle.
+func (c *Controller) canaryHash(ctx context.Context, s *snapshot, revision string) (string, error) {
+	st := s.status
+	if st.Revision == revision && st.CanaryHash != "" {
+		return st.CanaryHash, nil
+	}
+	if st.Phase == "" || st.Phase == stepper.PhaseInitializing || revision == st.StableRevision {
+		return "", nil
+	}
+	sel, err := metav1.LabelSelectorAsSelector(s.user.Spec.Selector)
+	if err != nil {
+		return "", nil
+	}
+	list, err := c.kube.AppsV1().ReplicaSets(s.user.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil {
+		return "", fmt.Errorf("listing ReplicaSets of %s/%s: %w", s.user.Namespace, s.user.Name, err)
+	}
+	rss := make([]*appsv1.ReplicaSet, len(list.Items))
+	for i := range list.Items {
+		rss[i] = &list.Items[i]
+	}
+	return workload.CurrentHash(s.user, rss), nil
+}
+
+// resolveService returns the Service to split: the one named, or the only
+// one in the namespace whose selector matches the pod template's labels.
+func resolveService(cs *caches, user *appsv1.Deployment, name string) (string, *config.Problem) {
+	key := config.Prefix + config.KeyService
+	if name != "" {
+		if _, err := cs.services.Services(user.Namespace).Get(name); apierrors.IsNotFound(err) {
+			return "", &config.Problem{Key: key, Value: name, Valid: fmt.Sprintf("the name of a Service in namespace %s", user.Namespace)}
+		}
+		return name, nil
+	}
+	services, _ := cs.services.Services(user.Namespace).List(labels.Everything())
+	podLabels := labels.Set(user.Spec.Template.Labels)
+	var matches []string
+	for _, svc := range services {
+		if len(svc.Spec.Selector) > 0 && labels.SelectorFromSet(svc.Spec.Selector).Matches(podLabels) {
+			matches = append(matches, svc.Name)
+		}
+	}
+	sort.Strings(matches)
+	switch len(matches) {
+	case 1:
+		return matches[0], nil
+	case 0:
+		return "", &config.Problem{Key: key, Value: "", Valid: fmt.Sprintf("no Service in namespace %s selects the pod template's labels; create one or name it here", user.Namespace)}
+	default:
+		return "", &config.Problem{Key: key, Value: "", Valid: fmt.Sprintf("several Services select the pods (%s); name one of them here", strings.Join(matches, ", "))}
+	}
+}
+
+// findHPAs returns the user's HorizontalPodAutoscaler targeting the
+// Deployment and meshcanary's twin of it, either possibly nil.
+func findHPAs(cs *caches, namespace, name, primary string) (user, twin *autoscalingv2.HorizontalPodAutoscaler) {
+	hpas, _ := cs.hpas.HorizontalPodAutoscalers(namespace).List(labels.Everything())
+	for _, h := range hpas {
+		switch {
+		case h.Labels[config.PrimaryOfLabel] == name:
+			twin = h
+		case workload.TargetsDeployment(h, name):
+			user = h
+		}
+	}
+	return user, twin
+}
+
+func ownerRef(d *appsv1.Deployment) *metav1.OwnerReference {
+	return metav1.NewControllerRef(d, appsv1.SchemeGroupVersion.WithKind("Deployment"))
+}

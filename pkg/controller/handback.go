@@ -1,0 +1,184 @@
+package controller
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/istio"
+	"github.com/meshcanary/meshcanary/pkg/workload"
+)
+
+// handBackPoll is how often an opt-out in progress is looked at again: the
+// user's Deployment is no longer in the label-filtered cache, so its
+// progress is polled rather than watched.
+const handBackPoll = time.Second
+
+// handBack runs when a Deployment is no longer opted in: the label was
+// removed, or the Deployment was deleted. It hands traffic back with no
+// downtime, one stage per reconcile:
+//
+//  1. the user's Deployment is scaled back to the primary's replicas and
+//     waited for until available;
+//  2. routes are restored to the plain service host (a VirtualService
+//     meshcanary created is deleted);
+//  3. once no route names them, meshcanary's subsets are removed;
+//  4. the primary and the HPA twin are deleted, and the status annotation
+//     removed.
+//
+// A deleted Deployment skips stage 1; its primary and owned objects are
+// also garbage-collected through their owner references.
+func (c *Controller) handBack(ctx context.Context, cs *caches, ns, name string) (time.Duration, error) {
+	primary := cs.primaryFor(ns, name)
+	vss, drs := cs.routesFor(ns, name)
+	if primary == nil && len(vss) == 0 && len(drs) == 0 {
+		c.forget(ns, name)
+		c.metrics.Forget(ns, name)
+		return 0, c.clearStatus(ctx, ns, name)
+	}
+	log := c.log.With(zap.String("namespace", ns), zap.String("deployment", name))
+
+	user, err := c.kube.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		user = nil
+	case err != nil:
+		return 0, wrap(err, "reading Deployment %s", name)
+	case user.Labels[config.EnabledLabel] == config.EnabledValue:
+		return handBackPoll, nil // the cache has not seen the label come back yet
+	}
+
+	if user != nil && primary != nil {
+		if want := workload.Replicas(primary); workload.Replicas(user) < want {
+			log.Info("opt-out: scaling the Deployment back up before handing traffic back", zap.Int32("replicas", want))
+			d := user.DeepCopy()
+			d.Spec.Replicas = &want
+			_, err := c.kube.AppsV1().Deployments(ns).Update(ctx, d, updateOpts)
+			c.countWrite("Deployment", "update")
+			return handBackPoll, wrap(err, "scaling Deployment %s back", name)
+		}
+		if !workload.Available(user) {
+			return handBackPoll, nil
+		}
+	}
+
+	if len(vss) > 0 {
+		log.Info("opt-out: restoring routes to the plain service host")
+		return handBackPoll, c.restoreVirtualServices(ctx, vss, ns, name, drs)
+	}
+	if len(drs) > 0 {
+		log.Info("opt-out: removing meshcanary's subsets")
+		return handBackPoll, c.restoreDestinationRules(ctx, drs, ns, name)
+	}
+	if primary != nil {
+		log.Info("opt-out: deleting the primary", zap.String("primary", primary.Name))
+		if err := c.deletePrimary(ctx, cs, primary, name); err != nil {
+			return 0, err
+		}
+		return handBackPoll, nil
+	}
+	return 0, nil
+}
+
+func (c *Controller) restoreVirtualServices(ctx context.Context, vss []*networkingv1.VirtualService, ns, name string, drs []*networkingv1.DestinationRule) error {
+	client := c.istio.NetworkingV1().VirtualServices(ns)
+	for _, vs := range vss {
+		restored := istio.RestoredVirtualService(vs, targetFromDRs(ns, name, drs, vs))
+		if restored == nil {
+			err := client.Delete(ctx, vs.Name, metav1.DeleteOptions{})
+			c.countWrite("VirtualService", "delete")
+			if err := ignoreNotFound(err); err != nil {
+				return wrap(err, "deleting VirtualService %s", vs.Name)
+			}
+			continue
+		}
+		_, err := client.Update(ctx, restored, updateOpts)
+		c.countWrite("VirtualService", "update")
+		if err != nil {
+			return wrap(err, "restoring VirtualService %s", vs.Name)
+		}
+	}
+	return nil
+}
+
+func (c *Controller) restoreDestinationRules(ctx context.Context, drs []*networkingv1.DestinationRule, ns, name string) error {
+	client := c.istio.NetworkingV1().DestinationRules(ns)
+	for _, dr := range drs {
+		restored := istio.RestoredDestinationRule(dr, istio.Target{Namespace: ns, Service: serviceOfHost(dr.Spec.GetHost()), Deployment: name})
+		if restored == nil {
+			err := client.Delete(ctx, dr.Name, metav1.DeleteOptions{})
+			c.countWrite("DestinationRule", "delete")
+			if err := ignoreNotFound(err); err != nil {
+				return wrap(err, "deleting DestinationRule %s", dr.Name)
+			}
+			continue
+		}
+		_, err := client.Update(ctx, restored, updateOpts)
+		c.countWrite("DestinationRule", "update")
+		if err != nil {
+			return wrap(err, "restoring DestinationRule %s", dr.Name)
+		}
+	}
+	return nil
+}
+
+func (c *Controller) deletePrimary(ctx context.Context, cs *caches, primary *appsv1.Deployment, name string) error {
+	if _, twin := findHPAs(cs, primary.Namespace, name, primary.Name); twin != nil {
+		err := c.kube.AutoscalingV2().HorizontalPodAutoscalers(primary.Namespace).Delete(ctx, twin.Name, metav1.DeleteOptions{})
+		c.countWrite("HorizontalPodAutoscaler", "delete")
+		if err := ignoreNotFound(err); err != nil {
+			return wrap(err, "deleting HPA twin %s", twin.Name)
+		}
+	}
+	err := c.kube.AppsV1().Deployments(primary.Namespace).Delete(ctx, primary.Name, metav1.DeleteOptions{})
+	c.countWrite("Deployment", "delete")
+	return wrap(ignoreNotFound(err), "deleting primary %s", primary.Name)
+}
+
+// clearStatus removes the status annotation from a Deployment that opted
+// out, once everything else is handed back. It reads the Deployment (it is
+// outside the cache) only when it may still carry the annotation, which is
+// at most once per opt-out.
+func (c *Controller) clearStatus(ctx context.Context, ns, name string) error {
+	user, err := c.kube.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return wrap(err, "reading Deployment %s", name)
+	}
+	if _, ok := user.Annotations[config.StatusAnnotation]; !ok || user.Labels[config.EnabledLabel] == config.EnabledValue {
+		return nil
+	}
+	d := user.DeepCopy()
+	delete(d.Annotations, config.StatusAnnotation)
+	_, err = c.kube.AppsV1().Deployments(ns).Update(ctx, d, updateOpts)
+	c.countWrite("Deployment", "update")
+	return wrap(ignoreNotFound(err), "removing status from Deployment %s", name)
+}
+
+// targetFromDRs recovers the service a VirtualService's routes were split
+// for from the DestinationRule meshcanary wrote for it.
+func targetFromDRs(ns, name string, drs []*networkingv1.DestinationRule, vs *networkingv1.VirtualService) istio.Target {
+	t := istio.Target{Namespace: ns, Deployment: name}
+	if len(drs) > 0 {
+		t.Service = serviceOfHost(drs[0].Spec.GetHost())
+	} else if hosts := vs.Spec.GetHosts(); len(hosts) > 0 {
+		t.Service = serviceOfHost(hosts[0])
+	}
+	return t
+}
+
+// serviceOfHost returns the Service name of a host in any of its forms
+// (name, name.ns, name.ns.svc.cluster.local).
+func serviceOfHost(host string) string {
+	name, _, _ := strings.Cut(host, ".")
+	return name
+}

@@ -1,0 +1,127 @@
+package controller
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/gates"
+	"github.com/meshcanary/meshcanary/pkg/stepper"
+)
+
+// reconcile brings one canary a step closer to what its status says and
+// returns when to look again.
+func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, error) {
+	ns, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil {
+		return 0, nil
+	}
+	cs := c.cachesFor(ns)
+	if cs == nil {
+		return 0, nil
+	}
+	user, err := cs.users.Deployments(ns).Get(name)
+	if apierrors.IsNotFound(err) {
+		return c.handBack(ctx, cs, ns, name)
+	}
+	if err != nil {
+		return 0, err
+	}
+	log := c.log.With(zap.String("namespace", ns), zap.String("deployment", name))
+
+	snap, problems, err := c.gather(ctx, cs, user)
+	if err != nil {
+		return 0, err
+	}
+	if len(problems) > 0 {
+		return 0, c.reportInvalid(ctx, snap, problems, log)
+	}
+
+	now := c.clock.Now()
+	obs := snap.obs
+	if stepper.NeedsEvaluation(snap.cfg, snap.status, now, c.lastEvalOf(key)) {
+		obs.Verdicts = c.evaluate(ctx, snap, now)
+		c.setLastEval(key, now)
+	}
+	next, act := stepper.Next(snap.cfg, snap.status, obs, now)
+	if snap.status.ConfigError != "" {
+		act.Events = append([]stepper.Event{{Reason: "ConfigValid", Message: "configuration is valid again"}}, act.Events...)
+	}
+	next.ConfigError = ""
+
+	if err := c.apply(ctx, snap, next, act, log); err != nil {
+		return 0, err
+	}
+	c.record(snap, next, act, now, log)
+	return act.Requeue, nil
+}
+
+// evaluate asks the gates about the current step.
+func (c *Controller) evaluate(ctx context.Context, s *snapshot, now time.Time) []gates.Verdict {
+	if c.gates == nil || len(s.specs) == 0 {
+		return []gates.Verdict{}
+	}
+	st := s.status
+	r := gates.Release{
+		Namespace:    s.user.Namespace,
+		Deployment:   s.user.Name,
+		Primary:      s.cfg.PrimaryName,
+		Service:      s.target.Service,
+		Revision:     st.Revision,
+		Step:         st.Step,
+		CanaryWeight: st.Weight,
+		Total:        st.Total,
+		Now:          now,
+		Annotations:  s.user.Annotations,
+	}
+	if st.StepStart != nil {
+		r.StepStart = *st.StepStart
+	}
+	return c.gates.Evaluate(ctx, s.specs, r)
+}
+
+// reportInvalid records invalid configuration in the status, as a Warning
+// Event and in the log, and changes nothing else.
+func (c *Controller) reportInvalid(ctx context.Context, s *snapshot, problems config.Problems, log *zap.Logger) error {
+	msg := problems.Error()
+	if s.status.ConfigError == msg {
+		return nil
+	}
+	log.Warn("invalid configuration; traffic left unchanged", zap.String("problems", msg))
+	if s.statusUnreadable {
+		c.recorder.Event(s.user, "Warning", "InvalidConfig", msg)
+		return nil
+	}
+	next := s.status
+	next.ConfigError = msg
+	if err := c.writeUser(ctx, s.user, nil, next); err != nil {
+		return err
+	}
+	c.recorder.Event(s.user, "Warning", "InvalidConfig", msg)
+	return nil
+}
+
+func (c *Controller) lastEvalOf(key string) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastEval[key]
+}
+
+func (c *Controller) setLastEval(key string, t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lastEval[key] = t
+}
+
+func (c *Controller) forget(namespace, name string) {
+	c.mu.Lock()
+	delete(c.lastEval, namespace+"/"+name)
+	c.mu.Unlock()
+	if c.gates != nil {
+		c.gates.Forget(namespace, name)
+	}
+}

@@ -1,0 +1,446 @@
+package promql
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// parser checks that a token stream is a PromQL expression and infers its
+// type. It builds no tree: meshcanary only needs to know that a query is
+// well formed and what it returns.
+type parser struct {
+	toks []token
+	i    int
+}
+
+// check parses tokens as one complete PromQL expression and returns its
+// type.
+func check(toks []token) (valueType, error) {
+	p := &parser{toks: toks}
+	t, _, err := p.binary(1)
+	if err != nil {
+		return 0, err
+	}
+	if tok := p.peek(); tok.kind != tokEOF {
+		return 0, p.errorf(tok, "unexpected %q after the end of the expression", tok.text)
+	}
+	return t, nil
+}
+
+func (p *parser) peek() token { return p.toks[p.i] }
+
+func (p *parser) next() token {
+	t := p.toks[p.i]
+	if t.kind != tokEOF {
+		p.i++
+	}
+	return t
+}
+
+func (p *parser) errorf(t token, format string, args ...any) error {
+	return fmt.Errorf("at offset %d: %s", t.pos, fmt.Sprintf(format, args...))
+}
+
+// accept consumes the next token if it is the operator or keyword text.
+func (p *parser) accept(text string) bool {
+	t := p.peek()
+	if (t.kind == tokOp || t.kind == tokIdent) && t.text == text {
+		p.i++
+		return true
+	}
+	return false
+}
+
+func (p *parser) expect(text string) error {
+	if !p.accept(text) {
+		t := p.peek()
+		return p.errorf(t, "expected %q, found %q", text, t.text)
+	}
+	return nil
+}
+
+// binaryOp returns the binary operator at the cursor, or "".
+func (p *parser) binaryOp() string {
+	t := p.peek()
+	if _, ok := binaryPrecedence[t.text]; ok && (t.kind == tokOp || t.kind == tokIdent) {
+		return t.text
+	}
+	return ""
+}
+
+// binary parses operands joined by operators of at least minPrec
+// (precedence climbing). The bool result reports a bare vector selector,
+// the only operand a range may follow.
+func (p *parser) binary(minPrec int) (valueType, bool, error) {
+	lhs, sel, err := p.unary()
+	if err != nil {
+		return 0, false, err
+	}
+	for {
+		op := p.binaryOp()
+		prec := binaryPrecedence[op]
+		if op == "" || prec < minPrec {
+			return lhs, sel, nil
+		}
+		opTok := p.next()
+		returnBool := isComparison(op) && p.accept("bool")
+		matching, err := p.vectorMatching()
+		if err != nil {
+			return 0, false, err
+		}
+		nextPrec := prec + 1
+		if op == "^" {
+			nextPrec = prec
+		}
+		rhs, _, err := p.binary(nextPrec)
+		if err != nil {
+			return 0, false, err
+		}
+		if lhs, err = p.binaryType(opTok, lhs, rhs, returnBool, matching); err != nil {
+			return 0, false, err
+		}
+		sel = false
+	}
+}
+
+// binaryType checks the operand types of a binary operation and returns
+// its result type.
+func (p *parser) binaryType(op token, lhs, rhs valueType, returnBool, matching bool) (valueType, error) {
+	for _, t := range []valueType{lhs, rhs} {
+		if t != typeScalar && t != typeVector {
+			return 0, p.errorf(op, "operands of %q must be scalars or instant vectors, not a %s", op.text, t)
+		}
+	}
+	both := lhs == typeVector && rhs == typeVector
+	switch {
+	case isSetOperator(op.text) && !both:
+		return 0, p.errorf(op, "%q is only defined between instant vectors", op.text)
+	case matching && !both:
+		return 0, p.errorf(op, "vector matching is only allowed between instant vectors")
+	case isComparison(op.text) && lhs == typeScalar && rhs == typeScalar && !returnBool:
+		return 0, p.errorf(op, "comparisons between scalars must use the bool modifier")
+	}
+	if lhs == typeVector || rhs == typeVector {
+		return typeVector, nil
+	}
+	return typeScalar, nil
+}
+
+// vectorMatching parses on/ignoring(...) and group_left/right(...).
+func (p *parser) vectorMatching() (bool, error) {
+	if !p.accept("on") && !p.accept("ignoring") {
+		return false, nil
+	}
+	if err := p.labelList(); err != nil {
+		return false, err
+	}
+	if p.accept("group_left") || p.accept("group_right") {
+		if p.peek().text == "(" {
+			if err := p.labelList(); err != nil {
+				return false, err
+			}
+		}
+	}
+	return true, nil
+}
+
+// labelList parses "(" [label {"," label}] [","] ")".
+func (p *parser) labelList() error {
+	if err := p.expect("("); err != nil {
+		return err
+	}
+	for !p.accept(")") {
+		t := p.next()
+		if t.kind != tokIdent && t.kind != tokString {
+			return p.errorf(t, "expected a label name, found %q", t.text)
+		}
+		if !p.accept(",") && p.peek().text != ")" {
+			return p.errorf(p.peek(), "expected \",\" or \")\" in label list, found %q", p.peek().text)
+		}
+	}
+	return nil
+}
+
+func (p *parser) unary() (valueType, bool, error) {
+	if op := p.peek(); op.kind == tokOp && (op.text == "-" || op.text == "+") {
+		p.next()
+		t, _, err := p.binary(binaryPrecedence["^"])
+		if err != nil {
+			return 0, false, err
+		}
+		if t != typeScalar && t != typeVector {
+			return 0, false, p.errorf(op, "unary %q needs a scalar or an instant vector, not a %s", op.text, t)
+		}
+		return t, false, nil
+	}
+	t, sel, err := p.primary()
+	if err != nil {
+		return 0, false, err
+	}
+	return p.postfix(t, sel)
+}
+
+// postfix parses ranges, subqueries, offset and @ after an operand.
+func (p *parser) postfix(t valueType, sel bool) (valueType, bool, error) {
+	for {
+		tok := p.peek()
+		switch {
+		case tok.text == "[" && tok.kind == tokOp:
+			p.next()
+			if err := p.duration(); err != nil {
+				return 0, false, err
+			}
+			subquery := p.accept(":")
+			if subquery && p.peek().kind == tokDuration {
+				p.next()
+			}
+			if err := p.expect("]"); err != nil {
+				return 0, false, err
+			}
+			if !subquery && !sel {
+				return 0, false, p.errorf(tok, "a range [..] must follow a metric selector; use a subquery [range:step] otherwise")
+			}
+			if t != typeVector {
+				return 0, false, p.errorf(tok, "a range needs an instant vector, not a %s", t)
+			}
+			t, sel = typeMatrix, false
+		case tok.kind == tokIdent && tok.text == "offset":
+			p.next()
+			p.accept("-")
+			if err := p.duration(); err != nil {
+				return 0, false, err
+			}
+		case tok.kind == tokOp && tok.text == "@":
+			p.next()
+			if err := p.at(); err != nil {
+				return 0, false, err
+			}
+		default:
+			return t, sel, nil
+		}
+	}
+}
+
+func (p *parser) duration() error {
+	if t := p.next(); t.kind != tokDuration {
+		return p.errorf(t, "expected a duration such as 5m, found %q", t.text)
+	}
+	return nil
+}
+
+// at parses the argument of @: a number, start() or end().
+func (p *parser) at() error {
+	t := p.next()
+	switch {
+	case t.kind == tokNumber:
+		return nil
+	case t.kind == tokIdent && (t.text == "start" || t.text == "end"):
+		if err := p.expect("("); err != nil {
+			return err
+		}
+		return p.expect(")")
+	}
+	return p.errorf(t, "@ needs a timestamp, start() or end(), found %q", t.text)
+}
+
+func (p *parser) primary() (valueType, bool, error) {
+	t := p.peek()
+	switch t.kind {
+	case tokNumber:
+		p.next()
+		return typeScalar, false, nil
+	case tokString:
+		p.next()
+		return typeString, false, nil
+	case tokIdent:
+		return p.identifier()
+	case tokOp:
+		switch t.text {
+		case "(":
+			p.next()
+			inner, _, err := p.binary(1)
+			if err != nil {
+				return 0, false, err
+			}
+			return inner, false, p.expect(")")
+		case "{":
+			return typeVector, true, p.matchers()
+		}
+	}
+	return 0, false, p.errorf(t, "expected an expression, found %q", t.text)
+}
+
+// identifier parses what starts with a name: a number keyword, an
+// aggregation, a function call or a metric selector.
+func (p *parser) identifier() (valueType, bool, error) {
+	t := p.next()
+	after := p.peek().text
+	if strings.EqualFold(t.text, "inf") || strings.EqualFold(t.text, "nan") {
+		return typeScalar, false, nil
+	}
+	if a, ok := aggregations[t.text]; ok && (after == "(" || after == "by" || after == "without") {
+		return typeVector, false, p.aggregation(t, a)
+	}
+	if f, ok := functions[t.text]; ok && after == "(" {
+		return f.returns, false, p.call(t, f)
+	}
+	if after == "(" {
+		return 0, false, p.errorf(t, "unknown function %q", t.text)
+	}
+	if after == "{" {
+		return typeVector, true, p.matchers()
+	}
+	return typeVector, true, nil
+}
+
+func (p *parser) aggregation(name token, a aggregation) error {
+	if err := p.grouping(); err != nil {
+		return err
+	}
+	if err := p.expect("("); err != nil {
+		return err
+	}
+	if a.param {
+		pt, _, err := p.binary(1)
+		if err != nil {
+			return err
+		}
+		if pt != a.paramTyp {
+			return p.errorf(name, "%s needs a %s parameter, not a %s", name.text, a.paramTyp, pt)
+		}
+		if err := p.expect(","); err != nil {
+			return err
+		}
+	}
+	vt, _, err := p.binary(1)
+	if err != nil {
+		return err
+	}
+	if vt != typeVector {
+		return p.errorf(name, "%s aggregates an instant vector, not a %s", name.text, vt)
+	}
+	if err := p.expect(")"); err != nil {
+		return err
+	}
+	return p.grouping()
+}
+
+// grouping parses an optional by(...) or without(...).
+func (p *parser) grouping() error {
+	if p.accept("by") || p.accept("without") {
+		return p.labelList()
+	}
+	return nil
+}
+
+func (p *parser) call(name token, f function) error {
+	if err := p.expect("("); err != nil {
+		return err
+	}
+	var args []valueType
+	for !p.accept(")") {
+		t, _, err := p.binary(1)
+		if err != nil {
+			return err
+		}
+		args = append(args, t)
+		if !p.accept(",") && p.peek().text != ")" {
+			return p.errorf(p.peek(), "expected \",\" or \")\" in arguments of %s, found %q", name.text, p.peek().text)
+		}
+	}
+	return p.checkArgs(name, f, args)
+}
+
+func (p *parser) checkArgs(name token, f function, args []valueType) error {
+	minArgs, maxArgs := len(f.args)-f.optional, len(f.args)
+	if f.variadic {
+		maxArgs = len(args)
+	}
+	if len(args) < minArgs || len(args) > maxArgs {
+		return p.errorf(name, "%s takes %d to %d arguments, got %d", name.text, minArgs, len(f.args), len(args))
+	}
+	for i, got := range args {
+		want := f.args[min(i, len(f.args)-1)]
+		if got != want {
+			return p.errorf(name, "argument %d of %s must be a %s, not a %s", i+1, name.text, want, got)
+		}
+	}
+	return nil
+}
+
+// matchers parses "{" matcher {"," matcher} [","] "}" with the cursor on
+// "{". A quoted string alone is a metric name (Prometheus 3).
+func (p *parser) matchers() error {
+	open := p.next()
+	n := 0
+	for !p.accept("}") {
+		label := p.next()
+		if label.kind != tokIdent && label.kind != tokString {
+			return p.errorf(label, "expected a label name, found %q", label.text)
+		}
+		nameOnly := label.kind == tokString && (p.peek().text == "," || p.peek().text == "}")
+		if !nameOnly {
+			if err := p.matcher(); err != nil {
+				return err
+			}
+		}
+		n++
+		if !p.accept(",") && p.peek().text != "}" {
+			return p.errorf(p.peek(), "expected \",\" or \"}\" in selector, found %q", p.peek().text)
+		}
+	}
+	if n == 0 {
+		return p.errorf(open, "a selector needs a metric name or at least one matcher")
+	}
+	return nil
+}
+
+// matcher parses the operator and value of one label matcher.
+func (p *parser) matcher() error {
+	op := p.next()
+	switch op.text {
+	case "=", "!=", "=~", "!~":
+	default:
+		return p.errorf(op, "expected =, !=, =~ or !~, found %q", op.text)
+	}
+	val := p.next()
+	if val.kind != tokString {
+		return p.errorf(val, "a label value must be a quoted string, found %q", val.text)
+	}
+	if op.text == "=~" || op.text == "!~" {
+		re, err := unquote(val.text)
+		if err != nil {
+			return p.errorf(val, "%v", err)
+		}
+		if _, err := regexp.Compile("^(?:" + re + ")$"); err != nil {
+			return p.errorf(val, "invalid regular expression: %v", err)
+		}
+	}
+	return nil
+}
+
+// unquote reads a PromQL string literal: Go syntax, single quotes allowed.
+func unquote(lit string) (string, error) {
+	if lit[0] == '\'' {
+		var b strings.Builder
+		body := lit[1 : len(lit)-1]
+		for i := 0; i < len(body); i++ {
+			switch {
+			case body[i] == '\\' && i+1 < len(body) && body[i+1] == '\'':
+				b.WriteByte('\'')
+				i++
+			case body[i] == '\\' && i+1 < len(body):
+				b.WriteString(body[i : i+2])
+				i++
+			case body[i] == '"':
+				b.WriteString(`\"`)
+			default:
+				b.WriteByte(body[i])
+			}
+		}
+		lit = `"` + b.String() + `"`
+	}
+	return strconv.Unquote(lit)
+}

@@ -1,0 +1,29 @@
+package gates
+
+import "time"
+
+// Release describes the canary being judged, as the controller sees it at
+// one evaluation.
+type Release struct {
+	// Namespace of the Deployment.
+	Namespace string
+	// Deployment is the user's Deployment, which is the canary workload.
+	Deployment string
+	// Primary is the primary Deployment, the baseline workload.
+	Primary string
+	// Service is the Service being split.
+	Service string
+	// Revision identifies the pod template under release.
+	Revision string
+	// Step is the 1-based step index; CanaryWeight/Total the weight.
+	Step         int
+	CanaryWeight int32
+	Total        int32
+	// StepStart is when the current step began; gates measure from it.
+	StepStart time.Time
+	// Now is the evaluation time (from the controller's injected clock).
+	Now time.Time
+	// Annotations are the Deployment's annotations, for gates that need
+	// per-release values (for example a webhook's metadata).
+	Annotations map[string]string
+}

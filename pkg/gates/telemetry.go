@@ -1,0 +1,157 @@
+package gates
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/meshcanary/meshcanary/pkg/gates/promql"
+	"github.com/meshcanary/meshcanary/pkg/gates/seqtest"
+)
+
+// judging is one evaluation of one release: it reads each batch query at
+// most once and hands the numbers to the judge functions.
+type judging struct {
+	e   *Evaluator
+	ctx context.Context
+	r   Release
+	st  *releaseState
+
+	requests, durations reading
+}
+
+// reading is the outcome of advancing one track in this evaluation.
+type reading struct {
+	done bool
+	err  error
+}
+
+// Query kinds, the label of the query duration metric.
+const (
+	queryRequests  = "requests"
+	queryDurations = "durations"
+	queryCPU       = "cpu"
+	queryMemory    = "memory"
+	queryCustom    = "query"
+	queryBaseline  = "baseline"
+)
+
+func (j *judging) verdict(s Spec) Verdict {
+	switch s.Kind {
+	case KindErrorRate, KindErrorRatio:
+		if err := j.read(&j.requests, &j.st.requests, queryRequests, promql.Requests(j.r.Namespace), labelCode, labelGRPCStatus); err != nil {
+			return hold(s, err)
+		}
+		step := comparison(j.st.requests.step[0], j.st.requests.step[1])
+		if s.Kind == KindErrorRate {
+			return judgeErrorRate(s, step)
+		}
+		return judgeErrorRatio(s, j.st.evidence, step)
+	case KindLatency:
+		if err := j.read(&j.durations, &j.st.durations, queryDurations, promql.Durations(j.r.Namespace), labelLE); err != nil {
+			return hold(s, err)
+		}
+		return judgeLatency(s, histogram(j.st.durations.step[0]), histogram(j.st.durations.step[1]))
+	case KindCPU:
+		return j.resource(s, queryCPU, promql.CPU(j.r.Namespace, j.e.opts.ResourceWindow), cores)
+	case KindMemory:
+		return j.resource(s, queryMemory, promql.Memory(j.r.Namespace), mebibytes)
+	case KindQuery:
+		return j.query(s)
+	}
+	return j.e.webhooks.call(j.ctx, s, j.r)
+}
+
+// hold is the verdict of a gate that could not measure.
+func hold(s Spec, err error) Verdict {
+	return Verdict{Gate: s.Name, Result: Hold, Reason: err.Error()}
+}
+
+// read advances a track with the current answer of its batch query, once
+// per evaluation. The first time a release is seen the baseline is the
+// answer at the step's start, so that a restarted controller still counts
+// the whole step. A batch in which a counter went down is dropped.
+func (j *judging) read(rd *reading, t *track, kind, q string, keys ...model.LabelName) error {
+	if rd.done {
+		return rd.err
+	}
+	rd.done = true
+	if !t.started {
+		rd.err = j.baseline(t, kind, q, keys)
+		if rd.err != nil {
+			return rd.err
+		}
+	}
+	cur, err := j.pair(kind, q, time.Time{}, keys)
+	if err != nil {
+		rd.err = err
+		return err
+	}
+	batch, ok := t.advance(cur)
+	if ok && t == &j.st.requests {
+		j.st.evidence = j.st.requests.design(j).Add(j.st.evidence, comparison(batch[0], batch[1]))
+	}
+	return nil
+}
+
+// baseline starts a track from the counters at the step's start, or from
+// now when the step has not started in the past.
+func (j *judging) baseline(t *track, kind, q string, keys []model.LabelName) error {
+	if j.r.StepStart.IsZero() || !j.r.StepStart.Before(j.r.Now) {
+		cur, err := j.pair(kind, q, time.Time{}, keys)
+		if err != nil {
+			return err
+		}
+		t.start(cur)
+		return nil
+	}
+	base, err := j.pair(queryBaseline, q, j.r.StepStart, keys)
+	if err != nil {
+		return fmt.Errorf("baseline at step start: %w", err)
+	}
+	t.start(base)
+	return nil
+}
+
+// pair runs a batch query and picks the canary's and the primary's
+// counters out of it.
+func (j *judging) pair(kind, q string, at time.Time, keys []model.LabelName) ([2]counters, error) {
+	vec, err := j.e.src.vector(j.ctx, kind, q, at)
+	if err != nil {
+		return [2]counters{}, err
+	}
+	snap := snapshotOf(vec, keys...)
+	return [2]counters{snap[j.r.Deployment], snap[j.r.Primary]}, nil
+}
+
+func (j *judging) resource(s Spec, kind, q string, unit func(float64) string) Verdict {
+	vec, err := j.e.src.vector(j.ctx, kind, q, time.Time{})
+	if err != nil {
+		return hold(s, err)
+	}
+	return judgeResource(s, usage(vec, j.st.canaryPods), usage(vec, j.st.primaryPods), unit)
+}
+
+// query evaluates a query gate with the release's values.
+func (j *judging) query(s Spec) Verdict {
+	window := max(j.r.Now.Sub(j.r.StepStart).Round(time.Second), j.e.opts.MinWindow)
+	q := s.Condition.Query.Expand(promql.Values{
+		Namespace: j.r.Namespace, Canary: j.r.Deployment, Primary: j.r.Primary, Service: j.r.Service, Window: window,
+	})
+	val, err := j.e.src.query(j.ctx, queryCustom, q, time.Time{})
+	if err != nil {
+		return hold(s, err)
+	}
+	switch v := val.(type) {
+	case *model.Scalar:
+		return judgeQuery(s, float64(v.Value))
+	case model.Vector:
+		if len(v) != 1 {
+			return Verdict{Gate: s.Name, Result: Hold, Reason: fmt.Sprintf("the query returned %d series; a gate needs exactly one (aggregate with sum, max, ...)", len(v))}
+		}
+		return judgeQuery(s, float64(v[0].Value))
+	}
+	return Verdict{Gate: s.Name, Result: Hold, Reason: fmt.Sprintf("the query returned a %s; a gate needs a scalar or an instant vector", val.Type())}
+}

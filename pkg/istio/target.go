@@ -1,0 +1,93 @@
+package istio
+
+import (
+	"slices"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+)
+
+// Target names the service and owner of the routes.
+type Target struct {
+	// Namespace of the Deployment, the Service and the routing objects.
+	Namespace string
+	// Service is the name of the Service to split.
+	Service string
+	// Deployment is the user's Deployment; it is recorded in
+	// config.RoutesForAnnotation on every object meshcanary touches.
+	Deployment string
+	// Owner is set on the objects meshcanary creates; nil leaves them
+	// without an owner reference (render, tests).
+	Owner *metav1.OwnerReference
+}
+
+// Routing is the desired traffic split.
+type Routing struct {
+	Target
+	// Weight is the canary weight out of Total; the primary gets
+	// Total-Weight. Weight is clamped to [0, Total], and a Total below 1
+	// routes the primary only.
+	Weight, Total int32
+	// Gateways and Hosts are used for a VirtualService meshcanary creates
+	// (and keeps in step on one it owns); Hosts defaults to [Service].
+	Gateways, Hosts []string
+}
+
+// MatchesHost reports whether host names the target's Service in one of the
+// forms Istio resolves from the target's namespace: "name", "name.ns",
+// "name.ns.svc" or "name.ns.svc.cluster.local". Wildcards never match.
+func MatchesHost(host string, t Target) bool {
+	if t.Service == "" {
+		return false
+	}
+	qualified := t.Service + "." + t.Namespace
+	switch host {
+	case t.Service, qualified, qualified + ".svc", qualified + ".svc.cluster.local":
+		return true
+	}
+	return false
+}
+
+// hosts is the hosts list of a VirtualService meshcanary creates.
+func (r Routing) hosts() []string {
+	if len(r.Hosts) == 0 {
+		return []string{r.Service}
+	}
+	return slices.Clone(r.Hosts)
+}
+
+// ownedMeta is the metadata of an object meshcanary creates for t.
+func ownedMeta(t Target) metav1.ObjectMeta {
+	m := metav1.ObjectMeta{
+		Name:        t.Service,
+		Namespace:   t.Namespace,
+		Labels:      map[string]string{config.ManagedByLabel: config.ManagedByValue},
+		Annotations: map[string]string{config.RoutesForAnnotation: t.Deployment},
+	}
+	if t.Owner != nil {
+		m.OwnerReferences = []metav1.OwnerReference{*t.Owner.DeepCopy()}
+	}
+	return m
+}
+
+// owned reports whether meshcanary created the object and deletes it when
+// done with it.
+func owned(m metav1.ObjectMeta) bool {
+	return m.Labels[config.ManagedByLabel] == config.ManagedByValue
+}
+
+// markRoutesFor records on m (a copy) that meshcanary manages routes or
+// subsets in it for t's Deployment.
+func markRoutesFor(m *metav1.ObjectMeta, t Target) {
+	if m.Annotations == nil {
+		m.Annotations = map[string]string{}
+	}
+	m.Annotations[config.RoutesForAnnotation] = t.Deployment
+}
+
+// routesFor reports whether m is marked as managed for t's Deployment.
+func routesFor(m metav1.ObjectMeta, t Target) bool {
+	v, ok := m.Annotations[config.RoutesForAnnotation]
+	return ok && v == t.Deployment
+}

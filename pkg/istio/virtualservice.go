@@ -1,0 +1,101 @@
+package istio
+
+import (
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+	apinetworkingv1 "istio.io/api/networking/v1"
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+)
+
+// DesiredVirtualService is the VirtualService meshcanary wants for r.
+//
+// A live VirtualService is patched on a copy: every http, tls and tcp route
+// whose destinations are all the service (see splittable) is sent to the
+// primary subset alone while r.Weight is 0, else to the primary
+// (Total-Weight) and canary (Weight) subsets, each keeping the host string,
+// port and header rules of the route's first destination. Every other route,
+// match, retry, timeout, fault, mirror and the order of routes are kept, and
+// config.RoutesForAnnotation is set. On a VirtualService meshcanary owns,
+// hosts and gateways follow r too.
+//
+// With no live VirtualService, a new one named after the Service is returned
+// with one http route to the subsets.
+func DesiredVirtualService(live *networkingv1.VirtualService, r Routing) *networkingv1.VirtualService {
+	s := newSplit(r.Weight, r.Total)
+	if live == nil {
+		vs := &networkingv1.VirtualService{
+			TypeMeta:   metav1.TypeMeta{APIVersion: networkingv1.SchemeGroupVersion.String(), Kind: "VirtualService"},
+			ObjectMeta: ownedMeta(r.Target),
+		}
+		vs.Spec.Hosts = r.hosts()
+		vs.Spec.Gateways = slices.Clone(r.Gateways)
+		vs.Spec.Http = []*apinetworkingv1.HTTPRoute{{
+			Route: s.http([]*apinetworkingv1.HTTPRouteDestination{{
+				Destination: &apinetworkingv1.Destination{Host: r.Service},
+			}}),
+		}}
+		return vs
+	}
+	vs := live.DeepCopy()
+	markRoutesFor(&vs.ObjectMeta, r.Target)
+	if owned(vs.ObjectMeta) {
+		vs.Spec.Hosts = r.hosts()
+		vs.Spec.Gateways = slices.Clone(r.Gateways)
+	}
+	for _, route := range vs.Spec.Http {
+		if splittable(route.Route, r.Target) {
+			route.Route = s.http(route.Route)
+		}
+	}
+	for _, route := range vs.Spec.Tls {
+		if splittable(route.Route, r.Target) {
+			route.Route = s.l4(route.Route)
+		}
+	}
+	for _, route := range vs.Spec.Tcp {
+		if splittable(route.Route, r.Target) {
+			route.Route = s.l4(route.Route)
+		}
+	}
+	return vs
+}
+
+// RestoredVirtualService is live routed back to the plain service host, for
+// opt-out: in every route, the destinations naming meshcanary's subsets of
+// the service become one destination with the first one's host, port and
+// header rules, no subset, and their summed weight (no weight when it is the
+// route's only destination); config.RoutesForAnnotation is removed. It
+// returns nil when meshcanary owns live (the caller deletes it) or live is
+// nil.
+func RestoredVirtualService(live *networkingv1.VirtualService, t Target) *networkingv1.VirtualService {
+	if live == nil || owned(live.ObjectMeta) {
+		return nil
+	}
+	vs := live.DeepCopy()
+	delete(vs.Annotations, config.RoutesForAnnotation)
+	for _, route := range vs.Spec.Http {
+		route.Route = collapse(route.Route, t, func(d *apinetworkingv1.HTTPRouteDestination, w int32) { d.Weight = w })
+	}
+	for _, route := range vs.Spec.Tls {
+		route.Route = collapse(route.Route, t, setL4Weight)
+	}
+	for _, route := range vs.Spec.Tcp {
+		route.Route = collapse(route.Route, t, setL4Weight)
+	}
+	return vs
+}
+
+func setL4Weight(d *apinetworkingv1.RouteDestination, w int32) { d.Weight = w }
+
+// VirtualServiceEqual reports whether a and b have the same spec, labels and
+// annotations, so that a write of a over b can be skipped.
+func VirtualServiceEqual(a, b *networkingv1.VirtualService) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return proto.Equal(&a.Spec, &b.Spec) && metaEqual(a.ObjectMeta, b.ObjectMeta)
+}

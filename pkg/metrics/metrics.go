@@ -1,0 +1,100 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Namespace prefixes every meshcanary metric name.
+const Namespace = "meshcanary"
+
+// Metrics holds the controller's metrics.
+type Metrics struct {
+	// Weight is the canary weight in percent, per canary.
+	Weight *prometheus.GaugeVec
+	// Phase is 1 for the canary's current phase and 0 for the others.
+	Phase *prometheus.GaugeVec
+	// Step is the current step (0 before stepping) and Steps the number of steps.
+	Step  *prometheus.GaugeVec
+	Steps *prometheus.GaugeVec
+	// FailedChecks counts failed gate checks in the current release.
+	FailedChecks *prometheus.GaugeVec
+	// Releases counts finished releases by result.
+	Releases *prometheus.CounterVec
+	// ReleaseDuration observes the time from release start to its end.
+	ReleaseDuration *prometheus.HistogramVec
+	// StepLag observes applied minus scheduled time of each step.
+	StepLag prometheus.Histogram
+	// ReconcileErrors counts failed reconciles; ReconcileDuration times them.
+	ReconcileErrors   prometheus.Counter
+	ReconcileDuration prometheus.Histogram
+	// Writes counts API writes by kind of object and verb.
+	Writes *prometheus.CounterVec
+}
+
+var canaryLabels = []string{"namespace", "deployment"}
+
+// New creates the metrics and registers them on reg.
+func New(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Weight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "canary_weight_percent",
+			Help: "Canary traffic weight in percent of the service's traffic.",
+		}, canaryLabels),
+		Phase: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "canary_phase",
+			Help: "1 for the canary's current phase, 0 for the others.",
+		}, append(canaryLabels, "phase")),
+		Step: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "canary_step",
+			Help: "Current step of the release, 0 before stepping.",
+		}, canaryLabels),
+		Steps: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "canary_steps",
+			Help: "Number of steps of the release.",
+		}, canaryLabels),
+		FailedChecks: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "canary_failed_checks",
+			Help: "Failed gate checks in the current release.",
+		}, canaryLabels),
+		Releases: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "releases_total",
+			Help: "Finished releases by result (succeeded, failed, superseded).",
+		}, []string{"namespace", "result"}),
+		ReleaseDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: Namespace, Name: "release_duration_seconds",
+			Help:    "Time from the start of a release to its end, by result.",
+			Buckets: prometheus.ExponentialBuckets(10, 2, 12),
+		}, []string{"result"}),
+		StepLag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: Namespace, Name: "step_lag_seconds",
+			Help:    "Time a step was applied minus the time it was scheduled.",
+			Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+		}),
+		ReconcileErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "reconcile_errors_total",
+			Help: "Reconciles that returned an error and were retried.",
+		}),
+		ReconcileDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: Namespace, Name: "reconcile_duration_seconds",
+			Help:    "Time spent in one reconcile.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}),
+		Writes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "api_writes_total",
+			Help: "Writes to the Kubernetes API by object kind and verb.",
+		}, []string{"kind", "verb"}),
+	}
+	reg.MustRegister(m.Weight, m.Phase, m.Step, m.Steps, m.FailedChecks, m.Releases,
+		m.ReleaseDuration, m.StepLag, m.ReconcileErrors, m.ReconcileDuration, m.Writes)
+	return m
+}
+
+// Forget removes the per-canary series of a canary that is gone.
+func (m *Metrics) Forget(namespace, deployment string) {
+	l := prometheus.Labels{"namespace": namespace, "deployment": deployment}
+	m.Weight.Delete(l)
+	m.Step.Delete(l)
+	m.Steps.Delete(l)
+	m.FailedChecks.Delete(l)
+	m.Phase.DeletePartialMatch(l)
+}

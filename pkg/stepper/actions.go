@@ -1,0 +1,43 @@
+package stepper
+
+import "time"
+
+// Scale says what the controller should do with the user's (canary)
+// Deployment's replicas.
+type Scale int
+
+// The scale actions.
+const (
+	// ScaleKeep leaves the replicas alone.
+	ScaleKeep Scale = iota
+	// ScaleUp runs the canary (at the configured or the primary's count).
+	ScaleUp
+	// ScaleDown idles the canary (zero replicas when scale-down is on).
+	ScaleDown
+)
+
+// Event is a Kubernetes Event to record on the user's Deployment.
+type Event struct {
+	// Warning is true for Warning events, false for Normal.
+	Warning bool
+	Reason  string
+	Message string
+}
+
+// Actions is what the controller must make true after a decision.
+type Actions struct {
+	// Route is true when the VirtualService should route to the subsets with
+	// Status.Weight; false leaves traffic alone (before adoption).
+	Route bool
+	// PrimaryRevision is the revision the primary should run; when it differs
+	// from the primary's, the controller copies the user's template (which is
+	// that revision) to the primary. "" means no change.
+	PrimaryRevision string
+	// Canary is what to do with the canary's replicas.
+	Canary Scale
+	// Requeue is when to decide again if nothing changes before; 0 means
+	// only on the next change.
+	Requeue time.Duration
+	// Events to record, in order.
+	Events []Event
+}

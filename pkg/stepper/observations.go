@@ -1,0 +1,34 @@
+package stepper
+
+import "github.com/meshcanary/meshcanary/pkg/gates"
+
+// Observations is what the controller gathered from its informer caches
+// (and, for Verdicts, from the gates) for one decision.
+type Observations struct {
+	// Revision is the revision of the user's current pod template.
+	Revision string
+	// CanaryHash is the pod-template-hash of the user's ReplicaSet for
+	// Revision, "" when not known yet.
+	CanaryHash string
+	// CanaryAvailable: the user's Deployment has rolled out Revision and all
+	// its desired replicas (at least one) are available.
+	CanaryAvailable bool
+	// PrimaryExists, PrimaryRevision, PrimaryAvailable describe the primary
+	// Deployment: PrimaryAvailable means it rolled out PrimaryRevision and
+	// all its replicas (at least one) are available.
+	PrimaryExists    bool
+	PrimaryRevision  string
+	PrimaryAvailable bool
+	// SubsetsReady: the live DestinationRule has the primary subset and, when
+	// CanaryHash is set, the canary subset selecting CanaryHash.
+	SubsetsReady bool
+	// Routed: the live VirtualService routes the service to the subsets;
+	// AppliedWeight is the canary weight it holds (0 when not routed).
+	Routed        bool
+	AppliedWeight int32
+	// Command is the meshcanary.io/command annotation value ("" if none).
+	Command string
+	// Verdicts is the gates' answer for this decision; nil when the gates
+	// were not evaluated (see [NeedsEvaluation]).
+	Verdicts []gates.Verdict
+}

@@ -1,0 +1,53 @@
+package stepper
+
+// Reasons of transitions and events. A transition records its reason in
+// Status.Reason and as the reason of its Event.
+const (
+	// ReasonInitializing: adoption began; the primary is being created.
+	ReasonInitializing = "Initializing"
+	// ReasonReady: the primary serves all traffic; adoption is done.
+	ReasonReady = "Ready"
+	// ReasonProgressDeadlineExceeded: the canary (step 0: rolls back) or the
+	// primary (adoption, promotion: a warning, the wait goes on) did not
+	// become available within the progress deadline.
+	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
+	// ReasonReleaseStarted: a release of a new revision began at step 0.
+	ReasonReleaseStarted = "ReleaseStarted"
+	// ReasonStepAdvanced: traffic moved to the next step's weight.
+	ReasonStepAdvanced = "StepAdvanced"
+	// ReasonCheckFailed: a gate check failed; it counts toward the maximum.
+	ReasonCheckFailed = "CheckFailed"
+	// ReasonTooManyFailedChecks: the maximum of failed checks was reached.
+	ReasonTooManyFailedChecks = "TooManyFailedChecks"
+	// ReasonHolding: a step's bake time is over but it cannot advance yet.
+	ReasonHolding = "Holding"
+	// ReasonHoldTimeout: a step held for longer than the maximum hold time.
+	ReasonHoldTimeout = "HoldTimeout"
+	// ReasonAborted: the abort command rolled the release back.
+	ReasonAborted = "Aborted"
+	// ReasonReverted: the user's template went back to the stable revision
+	// during a release; traffic returns to the primary without promotion.
+	ReasonReverted = "Reverted"
+	// ReasonRolledBack: the canary is idle again after a rollback; the status
+	// keeps the reason and message of the rollback.
+	ReasonRolledBack = "RolledBack"
+	// ReasonSuperseded: a newer revision restarted the release at step 0.
+	ReasonSuperseded = "ReleaseSuperseded"
+	// ReasonPromoting: the primary is being updated to the released revision.
+	ReasonPromoting = "Promoting"
+	// ReasonPrimaryUpdated: the primary runs the released revision and gets
+	// all traffic back.
+	ReasonPrimaryUpdated = "PrimaryUpdated"
+	// ReasonPromoted: the release succeeded and the canary is idle.
+	ReasonPromoted = "Promoted"
+	// ReasonPaused and ReasonResumed: the canary was frozen or thawed.
+	ReasonPaused  = "Paused"
+	ReasonResumed = "Resumed"
+	// ReasonInvalidCommand: the command annotation could not be parsed.
+	ReasonInvalidCommand = "InvalidCommand"
+	// ReasonCommandIgnored: the command does not apply in the current phase.
+	ReasonCommandIgnored = "CommandIgnored"
+	// ReasonCommandAcknowledged: a pause or resume command changed what holds
+	// the canary paused without changing its phase.
+	ReasonCommandAcknowledged = "CommandAcknowledged"
+)

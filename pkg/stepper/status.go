@@ -1,0 +1,83 @@
+package stepper
+
+import (
+	"time"
+
+	"github.com/meshcanary/meshcanary/pkg/gates"
+)
+
+// Phase is where a canary is in its lifecycle.
+type Phase string
+
+// The phases of a canary.
+const (
+	// PhaseInitializing: the primary is being created and rolled out; no
+	// traffic has been moved yet.
+	PhaseInitializing Phase = "Initializing"
+	// PhaseReady: adopted, 100 % primary, no release has run yet.
+	PhaseReady Phase = "Ready"
+	// PhaseProgressing: a release is running. Step 0 means the canary is
+	// being scaled up and waited for; step i (1..n) means weight Steps[i-1].
+	PhaseProgressing Phase = "Progressing"
+	// PhasePromoting: the primary is being updated to the canary's template;
+	// afterwards traffic returns to 100 % primary and the canary is idled.
+	PhasePromoting Phase = "Promoting"
+	// PhaseSucceeded: the last release was promoted; idle.
+	PhaseSucceeded Phase = "Succeeded"
+	// PhaseRollingBack: traffic is back on the primary; the canary is being
+	// idled.
+	PhaseRollingBack Phase = "RollingBack"
+	// PhaseFailed: the last release was rolled back; idle until a new
+	// revision or a retry command.
+	PhaseFailed Phase = "Failed"
+	// PhasePaused: frozen by the paused annotation or the pause command.
+	PhasePaused Phase = "Paused"
+)
+
+// Status is the persisted state of one canary, stored as JSON in the
+// meshcanary.io/status annotation of the user's Deployment. It is the only
+// state the controller keeps across restarts.
+type Status struct {
+	Phase Phase `json:"phase"`
+	// Revision is the template revision of the current (or last) release.
+	Revision string `json:"revision,omitempty"`
+	// StableRevision is the revision the primary serves.
+	StableRevision string `json:"stableRevision,omitempty"`
+	// CanaryHash is the pod-template-hash of the canary's ReplicaSet for
+	// Revision; the canary subset selects it.
+	CanaryHash string `json:"canaryHash,omitempty"`
+	// Step is 0 before stepping, 1..Steps while stepping.
+	Step  int `json:"step"`
+	Steps int `json:"steps"`
+	// Weight is the canary weight out of Total that the stepper wants routed.
+	Weight int32 `json:"weight"`
+	Total  int32 `json:"total"`
+	// ReleaseStart is when the current release began; StepStart when the
+	// current step (or the wait for the canary, at step 0) began.
+	ReleaseStart *time.Time `json:"releaseStart,omitempty"`
+	StepStart    *time.Time `json:"stepStart,omitempty"`
+	// HoldSince is when gates started holding past the end of a step.
+	HoldSince *time.Time `json:"holdSince,omitempty"`
+	// FailedChecks counts failed gate checks in this release.
+	FailedChecks int `json:"failedChecks"`
+	// Verdicts are the last gate verdicts recorded.
+	Verdicts []gates.Verdict `json:"verdicts,omitempty"`
+	// Reason is a CamelCase reason of the last transition; Message says it
+	// in words.
+	Reason         string    `json:"reason,omitempty"`
+	Message        string    `json:"message,omitempty"`
+	TransitionTime time.Time `json:"transitionTime"`
+	// CommandAck is the last meshcanary.io/command value acted on.
+	CommandAck string `json:"commandAck,omitempty"`
+	// PausedFrom is the phase to return to on resume; PausedAt when the
+	// pause began (the step clock is shifted by the paused time on resume).
+	PausedFrom Phase      `json:"pausedFrom,omitempty"`
+	PausedAt   *time.Time `json:"pausedAt,omitempty"`
+	// PauseCommand is true from a pause command until a resume command.
+	// The canary stays paused while PauseCommand or Config.Paused holds it.
+	PauseCommand bool `json:"pauseCommand,omitempty"`
+	// ConfigError reports invalid annotations; while set, nothing changes.
+	ConfigError string `json:"configError,omitempty"`
+	// Superseded counts releases superseded by a newer revision.
+	Superseded int `json:"superseded,omitempty"`
+}

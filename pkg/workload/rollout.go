@@ -1,0 +1,70 @@
+package workload
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Replicas returns the desired replica count of d (1 when unset, as the
+// apiserver defaults it).
+func Replicas(d *appsv1.Deployment) int32 {
+	if d.Spec.Replicas == nil {
+		return 1
+	}
+	return *d.Spec.Replicas
+}
+
+// Available reports whether d has rolled out its current template and every
+// one of its desired replicas (at least one) is available: the Deployment
+// controller has observed the latest generation, no old pods remain, and the
+// available count equals the desired count.
+func Available(d *appsv1.Deployment) bool {
+	if d == nil {
+		return false
+	}
+	want := Replicas(d)
+	s := d.Status
+	return want > 0 &&
+		s.ObservedGeneration >= d.Generation &&
+		s.UpdatedReplicas == want &&
+		s.Replicas == want &&
+		s.AvailableReplicas == want
+}
+
+// CurrentHash returns the pod-template-hash label of the ReplicaSet among rss
+// that d owns and whose template equals d's template (ignoring that label),
+// or "" when the Deployment controller has not created it yet.
+func CurrentHash(d *appsv1.Deployment, rss []*appsv1.ReplicaSet) string {
+	for _, rs := range rss {
+		if !ownedBy(rs, d) {
+			continue
+		}
+		hash := rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey]
+		if hash == "" {
+			continue
+		}
+		if templatesEqualIgnoringHash(&rs.Spec.Template, &d.Spec.Template) {
+			return hash
+		}
+	}
+	return ""
+}
+
+func ownedBy(rs *appsv1.ReplicaSet, d *appsv1.Deployment) bool {
+	for _, ref := range rs.OwnerReferences {
+		if ref.UID == d.UID && ref.Controller != nil && *ref.Controller {
+			return true
+		}
+	}
+	return false
+}
+
+func templatesEqualIgnoringHash(rsTpl, dTpl *corev1.PodTemplateSpec) bool {
+	a := rsTpl.DeepCopy()
+	delete(a.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
+	if len(a.Labels) == 0 && len(dTpl.Labels) == 0 {
+		a.Labels = dTpl.Labels
+	}
+	return equality.Semantic.DeepEqual(a, dTpl)
+}

@@ -1,0 +1,13 @@
+// Package cluster starts a real, local Kubernetes control plane for meshcanary's
+// end-to-end suite and demo: etcd, kube-apiserver, kube-controller-manager,
+// kube-scheduler and kwok (fake nodes whose pods become Running and Ready without
+// containers), Istio's CRDs with Istio's own validating webhook registered, and
+// optionally a Prometheus server scraping loopback targets.
+//
+// Every process listens on 127.0.0.1 on a free port, runs in its own process group
+// and logs to a file under <repo>/.e2e/<run>/; [Cluster.Stop] (or cancelling the
+// context given to [Start]) stops them all. Tests use [StartForTest], which stops
+// the cluster in t.Cleanup and prints the logs' tails when the test failed.
+//
+// The binaries come from bin/, built by hack/build-tools.sh (`make tools`).
+package cluster

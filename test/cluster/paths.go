@@ -1,0 +1,91 @@
+package cluster
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// modulePath is the main module's path, used to recognise the repository root.
+const modulePath = "github.com/meshcanary/meshcanary"
+
+// binaries holds the path of every program a cluster runs.
+type binaries struct {
+	etcd, apiserver, controllerManager, scheduler, kwok, kwokStages, istioWebhook string
+	prometheus                                                                    string
+}
+
+// findBinaries locates the binaries built into binDir by hack/build-tools.sh.
+// Prometheus is looked for in binDir, then /usr/bin, then PATH, and only when
+// withPrometheus is set.
+func findBinaries(binDir string, withPrometheus bool) (binaries, error) {
+	b := binaries{
+		etcd:              filepath.Join(binDir, "etcd"),
+		apiserver:         filepath.Join(binDir, "kube-apiserver"),
+		controllerManager: filepath.Join(binDir, "kube-controller-manager"),
+		scheduler:         filepath.Join(binDir, "kube-scheduler"),
+		kwok:              filepath.Join(binDir, "kwok"),
+		kwokStages:        filepath.Join(binDir, "kwok-stages.yaml"),
+		istioWebhook:      filepath.Join(binDir, "istio-webhook"),
+	}
+	var missing []error
+	for _, path := range []string{b.etcd, b.apiserver, b.controllerManager, b.scheduler, b.kwok, b.kwokStages, b.istioWebhook} {
+		if _, err := os.Stat(path); err != nil {
+			missing = append(missing, err)
+		}
+	}
+	if withPrometheus {
+		b.prometheus = findPrometheus(binDir)
+		if b.prometheus == "" {
+			missing = append(missing, errors.New("prometheus not found in "+binDir+", /usr/bin or PATH"))
+		}
+	}
+	if len(missing) > 0 {
+		return b, fmt.Errorf("missing tools, run `make tools` (hack/build-tools.sh): %w", errors.Join(missing...))
+	}
+	return b, nil
+}
+
+func findPrometheus(binDir string) string {
+	for _, path := range []string{filepath.Join(binDir, "prometheus"), "/usr/bin/prometheus"} {
+		if _, err := os.Stat(path); err == nil {
+			return path
+		}
+	}
+	path, _ := exec.LookPath("prometheus")
+	return path
+}
+
+// repoRoot returns the folder holding the main module's go.mod, searched from the
+// working directory upwards.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find repository root: %w", err)
+	}
+	for {
+		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && bytes.Contains(append([]byte("\n"), data...), []byte("\nmodule "+modulePath+"\n")) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod of %s above the working directory", modulePath)
+		}
+		dir = parent
+	}
+}
+
+// freePort returns a TCP port on 127.0.0.1 that nothing listened on a moment ago.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
