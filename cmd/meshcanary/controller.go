@@ -111,13 +111,17 @@ func runController(ctx context.Context, f *controllerFlags) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	promClient, err := prometheusClient(f.promTokenFile)
+	if err != nil {
+		return err
+	}
 	evaluator, err := gates.NewEvaluator(gates.Options{
-		PrometheusURL:   f.promURL,
-		BearerTokenFile: f.promTokenFile,
-		QueryTimeout:    f.promTimeout,
-		WebhookAllow:    splitList(f.webhookAllow),
-		Registerer:      reg,
-		Logger:          log.Named("gates"),
+		PrometheusURL: f.promURL,
+		HTTPClient:    promClient,
+		QueryTimeout:  f.promTimeout,
+		WebhookAllow:  splitList(f.webhookAllow),
+		Registerer:    reg,
+		Logger:        log.Named("gates"),
 	})
 	if err != nil {
 		return fmt.Errorf("configuring gates: %w", err)

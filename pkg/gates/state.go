@@ -47,6 +47,7 @@ type releaseState struct {
 	stepStart time.Time
 	requests  track
 	durations track
+	design    seqtest.Design
 	evidence  seqtest.Evidence
 	// pods match the canary's and the primary's pods.
 	canaryPods, primaryPods *regexp.Regexp
@@ -68,6 +69,18 @@ func (st *releaseState) begin(r Release) {
 		st.requests.step = [2]counters{}
 		st.durations.step = [2]counters{}
 	}
+}
+
+// test folds a batch into the sequential test of design and returns the
+// evidence. A changed design (an edited annotation) starts the test anew.
+func (st *releaseState) test(d seqtest.Design, batch seqtest.Counts, ok bool) seqtest.Evidence {
+	if st.design != d {
+		st.design, st.evidence = d, seqtest.Evidence{}
+	}
+	if ok {
+		st.evidence = d.Add(st.evidence, batch)
+	}
+	return st.evidence
 }
 
 func anchored(re string) *regexp.Regexp { return regexp.MustCompile("^(?:" + re + ")$") }

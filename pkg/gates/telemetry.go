@@ -20,6 +20,10 @@ type judging struct {
 	st  *releaseState
 
 	requests, durations reading
+	// batch is this evaluation's increase of the request counters, for
+	// the sequential test; ok is false when there is none.
+	batch   seqtest.Counts
+	batchOK bool
 }
 
 // reading is the outcome of advancing one track in this evaluation.
@@ -48,7 +52,7 @@ func (j *judging) verdict(s Spec) Verdict {
 		if s.Kind == KindErrorRate {
 			return judgeErrorRate(s, step)
 		}
-		return judgeErrorRatio(s, j.st.evidence, step)
+		return judgeErrorRatio(s, j.st.test(s.Test, j.batch, j.batchOK), step)
 	case KindLatency:
 		if err := j.read(&j.durations, &j.st.durations, queryDurations, promql.Durations(j.r.Namespace), labelLE); err != nil {
 			return hold(s, err)
@@ -90,8 +94,8 @@ func (j *judging) read(rd *reading, t *track, kind, q string, keys ...model.Labe
 		return err
 	}
 	batch, ok := t.advance(cur)
-	if ok && t == &j.st.requests {
-		j.st.evidence = j.st.requests.design(j).Add(j.st.evidence, comparison(batch[0], batch[1]))
+	if ok && kind == queryRequests {
+		j.batch, j.batchOK = comparison(batch[0], batch[1]), true
 	}
 	return nil
 }

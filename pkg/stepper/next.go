@@ -8,8 +8,8 @@ import (
 
 // maxPasses bounds the phase decisions taken in one call of Next. A pass that
 // changes the phase lets the new phase decide on the same observations (for
-// example RollingBack → Failed → Progressing when a newer revision waits);
-// no chain is longer than four phases, so the bound is never reached.
+// example RollingBack → Failed → Progressing when a newer revision waits).
+// Chains are a few phases long; the bound only guards against a cycle.
 const maxPasses = 8
 
 // Next decides the next Status of one canary and the Actions that make it

@@ -67,13 +67,13 @@ func newMetrics() *metrics {
 
 // report is one proxy's record of one request.
 type report struct {
-	reporter    string
-	source      Source
-	pod         *corev1.Pod // nil when the mesh answered itself
-	service     ServiceRef
-	code        int
-	flags       string
-	latency     time.Duration
+	reporter string
+	source   Source
+	pod      *corev1.Pod // nil when the mesh answered itself
+	service  ServiceRef
+	code     int
+	flags    string
+	latency  time.Duration
 }
 
 // record adds one request to istio_requests_total and

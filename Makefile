@@ -1,0 +1,47 @@
+# meshcanary — see README.md. `make help` lists the targets.
+
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/meshcanary/meshcanary/internal/version.Version=$(VERSION)
+E2E_FLAGS ?= -timeout 40m
+FUZZTIME  ?= 10s
+
+.DEFAULT_GOAL := help
+
+include hack/tools.mk
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## Build bin/meshcanary (also usable as kubectl-meshcanary)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/meshcanary ./cmd/meshcanary
+	ln -sf meshcanary bin/kubectl-meshcanary
+
+.PHONY: lint
+lint: ## go vet and a gofmt check
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^tools/')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+.PHONY: test-unit
+test-unit: ## Unit tests, golden files, property tests and a short fuzz run
+	./hack/gotest.sh unit -count=1 ./...
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./pkg/config
+
+.PHONY: test-e2e
+test-e2e: tools build ## End-to-end suite on a local control plane (etcd, kube-*, kwok, Prometheus)
+	./hack/gotest.sh e2e -count=1 -tags e2e $(E2E_FLAGS) ./test/...
+
+.PHONY: test
+test: lint test-unit test-e2e ## Everything CI runs: lint, unit, fuzz, end to end
+	@./hack/summary.sh
+
+.PHONY: demo
+demo: tools build ## Start a local control plane and watch a good and a bad canary release
+	$(GO) run ./test/demo
+
+.PHONY: clean
+clean: ## Remove built binaries and e2e logs (keeps the cached tools)
+	rm -rf bin/meshcanary bin/kubectl-meshcanary .e2e

@@ -1,0 +1,72 @@
+package stepper
+
+import "time"
+
+// minRequeue is the shortest Requeue during a release, so that a zero check
+// interval never means "only on the next change".
+const minRequeue = time.Second
+
+// actions derives what the controller must make true from the decided
+// status. A paused canary gets the actions of the phase it was paused in,
+// without requeue.
+func (m *machine) actions() Actions {
+	a := Actions{Route: true, Events: m.events, Requeue: m.requeue()}
+	switch effectivePhase(m.s) {
+	case PhaseInitializing:
+		a.Route = m.primaryServes() && m.o.SubsetsReady
+		a.PrimaryRevision = m.primaryTarget(m.s.StableRevision)
+	case PhaseReady, PhaseSucceeded, PhaseFailed:
+		if m.cfg.ScaleDownCanary {
+			a.Canary = ScaleDown
+		}
+	case PhaseProgressing:
+		a.Canary = ScaleUp
+	case PhasePromoting:
+		a.Canary = ScaleUp
+		a.PrimaryRevision = m.primaryTarget(m.s.Revision)
+	}
+	return a
+}
+
+// primaryTarget returns rev when the controller can give it to the primary
+// by copying the user's template, that is when the template is rev; else "".
+func (m *machine) primaryTarget(rev string) string {
+	if rev != m.o.Revision {
+		return ""
+	}
+	return rev
+}
+
+// requeue is the time until the next thing due: the end of the step, the
+// progress or hold deadline, or the next check (at most the check
+// interval). Idle and paused canaries wait for a change.
+func (m *machine) requeue() time.Duration {
+	s := m.s
+	deadline := timeOf(s.StepStart).Add(m.cfg.ProgressDeadline)
+	switch {
+	case s.Phase == PhaseInitializing, s.Phase == PhasePromoting, s.Phase == PhaseProgressing && s.Step == 0:
+		return m.soonest(deadline)
+	case s.Phase == PhaseProgressing:
+		return m.soonest(m.stepEnd(), timeOf(s.HoldSince).Add(m.cfg.MaxHold))
+	case s.Phase == PhaseRollingBack:
+		return m.soonest()
+	}
+	return 0
+}
+
+// soonest returns the time until the earliest of the check interval and
+// the times still ahead in dues, never less than minRequeue.
+func (m *machine) soonest(dues ...time.Time) time.Duration {
+	d := m.cfg.CheckInterval
+	for _, t := range dues {
+		if wait := t.Sub(m.now); wait > 0 && wait < d {
+			d = wait
+		}
+	}
+	return max(d, minRequeue)
+}
+
+// stepEnd is when the current step's bake time is over.
+func (m *machine) stepEnd() time.Time {
+	return timeOf(m.s.StepStart).Add(m.cfg.StepInterval)
+}

@@ -1,0 +1,24 @@
+package stepper
+
+import (
+	"time"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+)
+
+// NeedsEvaluation reports whether the controller should evaluate the gates
+// before calling Next: while Progressing at a step (1..n), when the check
+// interval has passed since lastEval (the zero time if never), or when the
+// step's bake time ended after lastEval, so the end of a step is judged
+// without waiting for the next check. The controller keeps lastEval in
+// memory; after a restart the zero time evaluates at once.
+func NeedsEvaluation(cfg config.Config, s Status, now, lastEval time.Time) bool {
+	if s.Phase != PhaseProgressing || s.Step < 1 {
+		return false
+	}
+	if now.Sub(lastEval) >= cfg.CheckInterval {
+		return true
+	}
+	end := timeOf(s.StepStart).Add(cfg.StepInterval)
+	return lastEval.Before(end) && !now.Before(end)
+}

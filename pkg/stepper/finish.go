@@ -1,0 +1,64 @@
+package stepper
+
+import "fmt"
+
+// promote enters Promoting: the primary is to run the released revision.
+// The weight stays until the primary has rolled it out.
+func (m *machine) promote(message string) {
+	m.clearPause()
+	m.s.Phase = PhasePromoting
+	m.s.StepStart, m.s.HoldSince = m.stamp(), nil
+	m.transition(false, ReasonPromoting, message)
+}
+
+// promoting waits for the primary to roll out the released revision, then
+// routes all traffic to it, then records success once the route holds.
+// Past the progress deadline it warns once and keeps waiting: the primary
+// already has the new template, so there is nothing to roll back to.
+func (m *machine) promoting() {
+	s := &m.s
+	if m.o.Revision != s.Revision {
+		m.replaced()
+		return
+	}
+	if s.StableRevision != s.Revision {
+		if !m.o.PrimaryAvailable || m.o.PrimaryRevision != s.Revision {
+			m.primaryDeadline(fmt.Sprintf("primary %s has not rolled out revision %s after %s; still waiting",
+				m.cfg.PrimaryName, s.Revision, m.cfg.ProgressDeadline))
+			return
+		}
+		s.StableRevision, s.Weight = s.Revision, 0
+		m.transition(false, ReasonPrimaryUpdated, fmt.Sprintf("primary %s runs revision %s: routing 100%% of traffic to it",
+			m.cfg.PrimaryName, s.Revision))
+	}
+	if m.applied() {
+		s.Phase = PhaseSucceeded
+		m.transition(false, ReasonPromoted, fmt.Sprintf("revision %s promoted", s.Revision))
+	}
+}
+
+// rollBack enters RollingBack with weight 0, so the one VirtualService write
+// that follows returns all traffic to the primary. A revert is not a
+// failure and is recorded as a Normal event.
+func (m *machine) rollBack(reason, message string) {
+	m.clearPause()
+	m.s.Phase = PhaseRollingBack
+	m.s.Weight, m.s.HoldSince = 0, nil
+	m.transition(reason != ReasonReverted, reason, message)
+}
+
+// rollingBack idles the canary once weight 0 is applied, ending Failed with
+// the rollback's reason and message kept (Succeeded after a revert, whose
+// revision is the stable one).
+func (m *machine) rollingBack() {
+	s := &m.s
+	if !m.applied() {
+		return
+	}
+	s.Phase = PhaseFailed
+	if s.Revision == s.StableRevision {
+		s.Phase = PhaseSucceeded
+	}
+	s.TransitionTime = m.now
+	m.emit(s.Phase == PhaseFailed, ReasonRolledBack, s.Message)
+}

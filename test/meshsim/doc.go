@@ -1,0 +1,101 @@
+// Package meshsim stands in for the Envoy data plane of an Istio mesh where
+// no proxy can run: it watches Services, Pods, VirtualServices and
+// DestinationRules (networking.istio.io/v1) through client-go informers,
+// sends requests to target services, routes each one as a sidecar would,
+// lets the chosen pod answer as its annotations say, and exports Istio's
+// standard metrics for a real Prometheus to scrape. The end-to-end suite and
+// `make demo` use it; cmd/meshsim runs it as a process.
+//
+// # Traffic
+//
+// Each [Target] sends requests to one service with Poisson arrivals
+// (exponential gaps, mean 1/Rate) paced by an injected clock; a request is
+// drawn from the target's [Shape]s, so headers and cookies for A/B routes
+// can be exercised. [Sim.Send] sends a single request at once. Every random
+// draw (arrivals, weights, pods, errors, latency) comes from one injected
+// math/rand/v2 source, so a seeded run routes the same way each time.
+//
+// # Routing
+//
+// [Route] follows the VirtualService bound to the mesh gateway whose hosts
+// include the requested service (short name, name.namespace or FQDN,
+// resolved in the VirtualService's namespace; an exact host beats a
+// wildcard; the oldest wins a tie). Its HTTP routes are tried in order; a
+// route applies when it has no match block or one block whose conditions
+// all hold: uri, scheme, method, authority (exact, prefix or RE2 regex
+// matched against the whole value), headers (cookies are the "cookie"
+// header), withoutHeaders, queryParams, port (the service's first port),
+// sourceNamespace, sourceLabels, gateways and ignoreUriCase. The route's
+// destination is drawn as Envoy's weighted clusters do: a uniform integer
+// below the sum of the weights (a lone destination gets everything, even
+// with weight 0). The destination's subset labels come from the
+// DestinationRule for that host in the service's namespace, and the pod is
+// chosen uniformly among the Ready, non-terminating pods that the Service
+// selects and that carry the subset labels. Without a VirtualService any
+// Ready pod of the service answers.
+//
+// The mesh answers itself, as Envoy does, when a request cannot reach a pod:
+// 503 with response flag UH when the subset (or service) has no Ready pod;
+// 503 NC when the route's service or subset does not exist (Envoy has no
+// cluster for it: modern Envoy says NC where Envoy before 1.18 said NR);
+// 404 NR when no route matches or the host is unknown. Redirects, direct
+// responses and fault injection (abort: FI; fixedDelay: DI; at the given
+// percentage, none when absent) are honoured. Mirroring (mirror with
+// mirrorPercentage, 100 % when absent, and each of mirrors with its
+// percentage) sends a copy to a pod of the mirror destination: the copy is
+// answered, recorded by that pod's destination proxy and charged to its CPU,
+// and counted in [Counts].Mirrored, but the caller never sees it.
+//
+// # Pod behaviour
+//
+// Each pod answers as its own annotations say (see [ParseBehaviour]), so a
+// "bad release" is a pod template annotation change:
+//
+//	meshsim.io/error-rate       probability of an error answer, 0..1 (default 0)
+//	meshsim.io/error-code       status of an error answer, 500..599 (default 500)
+//	meshsim.io/latency-ms       median latency in ms (default 5); the mean
+//	                            when the spread is exponential
+//	meshsim.io/latency-spread   log-normal shape σ (default 0.5; 0 = fixed)
+//	                            or "exponential"
+//	meshsim.io/cpu-per-request  CPU seconds per request (default 0.001)
+//	meshsim.io/memory-bytes     working set in bytes (default 33554432)
+//
+// An invalid value keeps its default and is logged.
+//
+// # Metrics
+//
+// istio_requests_total and istio_request_duration_milliseconds (Envoy's
+// default buckets, [EnvoyBuckets]) carry Istio's labels reporter,
+// source_workload, source_workload_namespace, destination_workload,
+// destination_workload_namespace, destination_service (the FQDN),
+// destination_service_name, destination_service_namespace, response_code,
+// response_flags ("-" when none), grpc_response_status (""),
+// request_protocol ("http") and connection_security_policy ("mutual_tls" at
+// the destination, "unknown" at the source, as Istio reports it). A request
+// a pod answers is recorded by both reporters; one the mesh answers itself
+// only by reporter="source", with destination_workload "unknown"; a mirrored
+// copy only by reporter="destination". destination_workload is
+// [WorkloadName]: the Deployment's name for a Deployment's pod, so the
+// primary reports <name>-primary and the canary <name>.
+// container_cpu_usage_seconds_total and container_memory_working_set_bytes
+// (labels namespace, pod, container: the first container) exist for every
+// watched pod and disappear with it.
+//
+// [Sim.Counts] returns what callers of one service saw (requests by
+// workload, subset, code and flags, plus mirrored copies); Counts.Sub of two
+// snapshots measures one interval. GET /share serves the same as JSON.
+//
+// # How it differs from Envoy
+//
+// Requests are not real: there are no sockets, no concurrency limits and
+// no waiting, and latency is a number drawn and recorded, not spent. The
+// load balancer picks uniformly at random, not round-robin or least-request.
+// Retries, timeouts, circuit breaking, outlier detection, locality and
+// trafficPolicy are not modelled; neither are delegate VirtualServices,
+// exportTo, DestinationRules outside the service's namespace, tcp and tls
+// routes, gateways other than "mesh", or ServiceEntries (a host that is not
+// a cluster Service is unknown). Mirrored copies are sent only when the
+// request itself was routed and not aborted by a fault, and Istio's
+// deprecated integer percent fields are ignored. A simulator stalled for
+// more than a second skips the arrivals it missed instead of bursting.
+package meshsim
