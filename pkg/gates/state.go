@@ -56,12 +56,10 @@ type releaseState struct {
 // begin resets the state for a new release or a new step of r.
 func (st *releaseState) begin(r Release) {
 	if st.revision != r.Revision || st.canaryPods == nil {
-		*st = releaseState{
-			revision:    r.Revision,
-			stepStart:   r.StepStart,
-			canaryPods:  anchored(promql.PodRegex(r.Deployment)),
-			primaryPods: anchored(promql.PodRegex(r.Primary)),
-		}
+		st.revision, st.stepStart = r.Revision, r.StepStart
+		st.requests, st.durations = track{}, track{}
+		st.design, st.evidence = seqtest.Design{}, seqtest.Evidence{}
+		st.canaryPods, st.primaryPods = anchored(promql.PodRegex(r.Deployment)), anchored(promql.PodRegex(r.Primary))
 		return
 	}
 	if !st.stepStart.Equal(r.StepStart) {

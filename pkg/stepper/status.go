@@ -22,7 +22,8 @@ const (
 	// PhasePromoting: the primary is being updated to the canary's template;
 	// afterwards traffic returns to 100 % primary and the canary is idled.
 	PhasePromoting Phase = "Promoting"
-	// PhaseSucceeded: the last release was promoted; idle.
+	// PhaseSucceeded: the last release was promoted (or, after a revert of
+	// the template to the stable revision, abandoned without failure); idle.
 	PhaseSucceeded Phase = "Succeeded"
 	// PhaseRollingBack: traffic is back on the primary; the canary is being
 	// idled.
@@ -52,18 +53,21 @@ type Status struct {
 	// Weight is the canary weight out of Total that the stepper wants routed.
 	Weight int32 `json:"weight"`
 	Total  int32 `json:"total"`
-	// ReleaseStart is when the current release began; StepStart when the
-	// current step (or the wait for the canary, at step 0) began.
+	// ReleaseStart is when the current release began. StepStart is when the
+	// current step began, or the wait for the canary (step 0) or for the
+	// primary (Initializing, Promoting) that the progress deadline bounds.
 	ReleaseStart *time.Time `json:"releaseStart,omitempty"`
 	StepStart    *time.Time `json:"stepStart,omitempty"`
-	// HoldSince is when gates started holding past the end of a step.
+	// HoldSince is when a step past its bake time first could not advance
+	// (gates holding, canary unavailable or weight not applied).
 	HoldSince *time.Time `json:"holdSince,omitempty"`
 	// FailedChecks counts failed gate checks in this release.
 	FailedChecks int `json:"failedChecks"`
 	// Verdicts are the last gate verdicts recorded.
 	Verdicts []gates.Verdict `json:"verdicts,omitempty"`
-	// Reason is a CamelCase reason of the last transition; Message says it
-	// in words.
+	// Reason is a CamelCase reason of the last transition (one of the Reason
+	// constants); Message says it in words. The end of a rollback keeps the
+	// rollback's reason and message.
 	Reason         string    `json:"reason,omitempty"`
 	Message        string    `json:"message,omitempty"`
 	TransitionTime time.Time `json:"transitionTime"`

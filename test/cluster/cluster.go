@@ -6,12 +6,16 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"k8s.io/client-go/rest"
 )
+
+// logTailLines is how many lines of each process log a failure prints.
+const logTailLines = 30
 
 // unsafeInName matches what may not appear in a run folder's name.
 var unsafeInName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
@@ -66,7 +70,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	defer cancel()
 	if err := c.start(startCtx, opts, bins, root); err != nil {
 		c.Stop()
-		return nil, fmt.Errorf("start local cluster (logs in %s): %w", c.RunDir, err)
+		return nil, fmt.Errorf("start local cluster: %w\n%s", err, c.logTails())
 	}
 	c.StartDuration = time.Since(began)
 	go func() {
@@ -128,13 +132,20 @@ func (c *Cluster) Stop() {
 // DumpLogs prints the last lines of every process log through t.Logf.
 func (c *Cluster) DumpLogs(t testing.TB) {
 	t.Helper()
+	t.Log(c.logTails())
+}
+
+// logTails returns the last lines of every process log, each under a header.
+func (c *Cluster) logTails() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var b strings.Builder
 	for _, tier := range c.tiers {
 		for _, p := range tier {
-			t.Logf("=== last lines of %s (%s):\n%s", p.name, p.logPath, tail(p.logPath, 40))
+			fmt.Fprintf(&b, "=== last lines of %s (%s):\n%s\n", p.name, p.logPath, tail(p.logPath, logTailLines))
 		}
 	}
+	return b.String()
 }
 
 func newCluster(opts Options) (*Cluster, error) {

@@ -29,10 +29,10 @@ func TestLocalCluster(t *testing.T) {
 	client := kubernetes.NewForConfigOrDie(c.AdminConfig())
 	checks := map[string]func(*testing.T, *Cluster, kubernetes.Interface){
 		"a Deployment gets Ready pods on kwok nodes and a new template rolls out": checkDeploymentRollout,
-		"Istio's CRDs are served in v1, v1beta1 and v1alpha3":                      checkIstioCRDsServed,
-		"Istio's webhook accepts valid and rejects invalid VirtualServices":        checkVirtualServiceValidation,
-		"Istio's webhook accepts valid and rejects invalid DestinationRules":       checkDestinationRuleValidation,
-		"Prometheus scrapes a loopback target":                                     checkPrometheusScrapes,
+		"Istio's CRDs are served in v1, v1beta1 and v1alpha3":                     checkIstioCRDsServed,
+		"Istio's webhook accepts valid and rejects invalid VirtualServices":       checkVirtualServiceValidation,
+		"Istio's webhook accepts valid and rejects invalid DestinationRules":      checkDestinationRuleValidation,
+		"Prometheus scrapes a loopback target":                                    checkPrometheusScrapes,
 		"a service account config authenticates as that account under RBAC":       checkServiceAccountConfig,
 	}
 	for name, check := range checks {

@@ -49,8 +49,8 @@ func startProcess(name, logPath, bin string, args ...string) (*process, error) {
 	return p, nil
 }
 
-// exitError reports, when the process has already exited, how it ended and the
-// tail of its log; nil while it runs.
+// exitError reports, when the process has already exited, how it ended; nil
+// while it runs.
 func (p *process) exitError() error {
 	select {
 	case <-p.done:
@@ -61,8 +61,7 @@ func (p *process) exitError() error {
 	if p.err != nil {
 		reason = p.err.Error()
 	}
-	return fmt.Errorf("%s stopped unexpectedly (%s); last lines of %s:\n%s",
-		p.name, reason, p.logPath, tail(p.logPath, 20))
+	return fmt.Errorf("%s stopped unexpectedly (%s), see %s", p.name, reason, p.logPath)
 }
 
 // stop sends SIGTERM to the process group, then SIGKILL after stopGrace, and

@@ -3,6 +3,7 @@ package promql
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Op is the comparison of a query gate's value with its threshold.
@@ -67,7 +68,7 @@ func ParseCondition(src string) (Condition, error) {
 	}
 	opTok := toks[num-1]
 	query := append(toks[:num-1:num-1], token{kind: tokEOF, pos: opTok.pos, end: opTok.pos})
-	t, err := templateOf(src[:opTok.pos], query)
+	t, err := templateOf(strings.TrimRight(src[:opTok.pos], " \t\r\n"), query)
 	if err != nil {
 		return Condition{}, err
 	}

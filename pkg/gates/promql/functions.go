@@ -14,6 +14,14 @@ func (t valueType) String() string {
 	return [...]string{"scalar", "instant vector", "range vector", "string"}[t]
 }
 
+// article returns the type with its indefinite article.
+func (t valueType) article() string {
+	if t == typeVector {
+		return "an " + t.String()
+	}
+	return "a " + t.String()
+}
+
 // function is the signature of a PromQL function: its argument types, how
 // many trailing ones are optional, whether the last repeats, and its result.
 type function struct {

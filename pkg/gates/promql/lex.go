@@ -179,7 +179,7 @@ func unitAt(src string, k, from int) int {
 	for u := from; u < len(durationUnits); u++ {
 		unit := durationUnits[u]
 		end := k + len(unit)
-		if strings.HasPrefix(src[k:], unit) && (end == len(src) || !(isIdentStart(src[end]) || isDigit(src[end]))) {
+		if strings.HasPrefix(src[k:], unit) && (end == len(src) || !isIdentStart(src[end])) {
 			best = u
 		}
 	}

@@ -3,6 +3,7 @@ package promql
 import (
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -35,5 +36,5 @@ const podNameAlphabet = "[bcdfghjklmnpqrstvwxz2456789]"
 // For a Deployment "app" it does not match the primary's pods,
 // "app-primary-<hash>-<suffix>", which have one dash-separated part more.
 func PodRegex(deployment string) string {
-	return regexp.QuoteMeta(deployment) + "-" + podNameAlphabet + "{1,10}-" + podNameAlphabet + "{5}"
+	return regexp.QuoteMeta(strings.ToValidUTF8(deployment, "\uFFFD")) + "-" + podNameAlphabet + "{1,10}-" + podNameAlphabet + "{5}"
 }

@@ -39,6 +39,14 @@ func (p *parser) next() token {
 	return t
 }
 
+// found describes a token in an error message.
+func found(t token) string {
+	if t.kind == tokEOF {
+		return "the end of the query"
+	}
+	return strconv.Quote(t.text)
+}
+
 func (p *parser) errorf(t token, format string, args ...any) error {
 	return fmt.Errorf("at offset %d: %s", t.pos, fmt.Sprintf(format, args...))
 }
@@ -56,7 +64,7 @@ func (p *parser) accept(text string) bool {
 func (p *parser) expect(text string) error {
 	if !p.accept(text) {
 		t := p.peek()
-		return p.errorf(t, "expected %q, found %q", text, t.text)
+		return p.errorf(t, "expected %q, found %s", text, found(t))
 	}
 	return nil
 }
@@ -110,7 +118,7 @@ func (p *parser) binary(minPrec int) (valueType, bool, error) {
 func (p *parser) binaryType(op token, lhs, rhs valueType, returnBool, matching bool) (valueType, error) {
 	for _, t := range []valueType{lhs, rhs} {
 		if t != typeScalar && t != typeVector {
-			return 0, p.errorf(op, "operands of %q must be scalars or instant vectors, not a %s", op.text, t)
+			return 0, p.errorf(op, "operands of %q must be scalars or instant vectors, not %s", op.text, t.article())
 		}
 	}
 	both := lhs == typeVector && rhs == typeVector
@@ -154,10 +162,10 @@ func (p *parser) labelList() error {
 	for !p.accept(")") {
 		t := p.next()
 		if t.kind != tokIdent && t.kind != tokString {
-			return p.errorf(t, "expected a label name, found %q", t.text)
+			return p.errorf(t, "expected a label name, found %s", found(t))
 		}
 		if !p.accept(",") && p.peek().text != ")" {
-			return p.errorf(p.peek(), "expected \",\" or \")\" in label list, found %q", p.peek().text)
+			return p.errorf(p.peek(), "expected \",\" or \")\" in label list, found %s", found(p.peek()))
 		}
 	}
 	return nil
@@ -171,7 +179,7 @@ func (p *parser) unary() (valueType, bool, error) {
 			return 0, false, err
 		}
 		if t != typeScalar && t != typeVector {
-			return 0, false, p.errorf(op, "unary %q needs a scalar or an instant vector, not a %s", op.text, t)
+			return 0, false, p.errorf(op, "unary %q needs a scalar or an instant vector, not %s", op.text, t.article())
 		}
 		return t, false, nil
 	}
@@ -203,7 +211,7 @@ func (p *parser) postfix(t valueType, sel bool) (valueType, bool, error) {
 				return 0, false, p.errorf(tok, "a range [..] must follow a metric selector; use a subquery [range:step] otherwise")
 			}
 			if t != typeVector {
-				return 0, false, p.errorf(tok, "a range needs an instant vector, not a %s", t)
+				return 0, false, p.errorf(tok, "a range needs an instant vector, not %s", t.article())
 			}
 			t, sel = typeMatrix, false
 		case tok.kind == tokIdent && tok.text == "offset":
@@ -225,7 +233,7 @@ func (p *parser) postfix(t valueType, sel bool) (valueType, bool, error) {
 
 func (p *parser) duration() error {
 	if t := p.next(); t.kind != tokDuration {
-		return p.errorf(t, "expected a duration such as 5m, found %q", t.text)
+		return p.errorf(t, "expected a duration such as 5m, found %s", found(t))
 	}
 	return nil
 }
@@ -242,7 +250,7 @@ func (p *parser) at() error {
 		}
 		return p.expect(")")
 	}
-	return p.errorf(t, "@ needs a timestamp, start() or end(), found %q", t.text)
+	return p.errorf(t, "@ needs a timestamp, start() or end(), found %s", found(t))
 }
 
 func (p *parser) primary() (valueType, bool, error) {
@@ -269,7 +277,7 @@ func (p *parser) primary() (valueType, bool, error) {
 			return typeVector, true, p.matchers()
 		}
 	}
-	return 0, false, p.errorf(t, "expected an expression, found %q", t.text)
+	return 0, false, p.errorf(t, "expected an expression, found %s", found(t))
 }
 
 // identifier parses what starts with a name: a number keyword, an
@@ -308,7 +316,7 @@ func (p *parser) aggregation(name token, a aggregation) error {
 			return err
 		}
 		if pt != a.paramTyp {
-			return p.errorf(name, "%s needs a %s parameter, not a %s", name.text, a.paramTyp, pt)
+			return p.errorf(name, "%s needs %s parameter, not %s", name.text, a.paramTyp.article(), pt.article())
 		}
 		if err := p.expect(","); err != nil {
 			return err
@@ -319,7 +327,7 @@ func (p *parser) aggregation(name token, a aggregation) error {
 		return err
 	}
 	if vt != typeVector {
-		return p.errorf(name, "%s aggregates an instant vector, not a %s", name.text, vt)
+		return p.errorf(name, "%s aggregates an instant vector, not %s", name.text, vt.article())
 	}
 	if err := p.expect(")"); err != nil {
 		return err
@@ -347,7 +355,7 @@ func (p *parser) call(name token, f function) error {
 		}
 		args = append(args, t)
 		if !p.accept(",") && p.peek().text != ")" {
-			return p.errorf(p.peek(), "expected \",\" or \")\" in arguments of %s, found %q", name.text, p.peek().text)
+			return p.errorf(p.peek(), "expected \",\" or \")\" in arguments of %s, found %s", name.text, found(p.peek()))
 		}
 	}
 	return p.checkArgs(name, f, args)
@@ -364,7 +372,7 @@ func (p *parser) checkArgs(name token, f function, args []valueType) error {
 	for i, got := range args {
 		want := f.args[min(i, len(f.args)-1)]
 		if got != want {
-			return p.errorf(name, "argument %d of %s must be a %s, not a %s", i+1, name.text, want, got)
+			return p.errorf(name, "argument %d of %s must be %s, not %s", i+1, name.text, want.article(), got.article())
 		}
 	}
 	return nil
@@ -378,7 +386,7 @@ func (p *parser) matchers() error {
 	for !p.accept("}") {
 		label := p.next()
 		if label.kind != tokIdent && label.kind != tokString {
-			return p.errorf(label, "expected a label name, found %q", label.text)
+			return p.errorf(label, "expected a label name, found %s", found(label))
 		}
 		nameOnly := label.kind == tokString && (p.peek().text == "," || p.peek().text == "}")
 		if !nameOnly {
@@ -388,7 +396,7 @@ func (p *parser) matchers() error {
 		}
 		n++
 		if !p.accept(",") && p.peek().text != "}" {
-			return p.errorf(p.peek(), "expected \",\" or \"}\" in selector, found %q", p.peek().text)
+			return p.errorf(p.peek(), "expected \",\" or \"}\" in selector, found %s", found(p.peek()))
 		}
 	}
 	if n == 0 {
@@ -403,11 +411,11 @@ func (p *parser) matcher() error {
 	switch op.text {
 	case "=", "!=", "=~", "!~":
 	default:
-		return p.errorf(op, "expected =, !=, =~ or !~, found %q", op.text)
+		return p.errorf(op, "expected =, !=, =~ or !~, found %s", found(op))
 	}
 	val := p.next()
 	if val.kind != tokString {
-		return p.errorf(val, "a label value must be a quoted string, found %q", val.text)
+		return p.errorf(val, "a label value must be a quoted string, found %s", found(val))
 	}
 	if op.text == "=~" || op.text == "!~" {
 		re, err := unquote(val.text)

@@ -89,10 +89,37 @@ func templateOf(src string, toks []token) (Template, error) {
 	if err != nil {
 		return Template{}, err
 	}
-	if vt != typeScalar && vt != typeVector {
-		return Template{}, fmt.Errorf("the query returns a %s; a gate needs a scalar or an instant vector", vt)
+	if err := resultType(vt); err != nil {
+		return Template{}, err
 	}
 	return t, nil
+}
+
+// Validate checks that query, a complete query without placeholders, is a
+// PromQL expression returning a scalar or an instant vector.
+func Validate(query string) error {
+	toks, err := lex(query)
+	if err != nil {
+		return err
+	}
+	for _, t := range toks {
+		if t.kind == tokPlaceholder {
+			return fmt.Errorf("at offset %d: unexpected placeholder {{%s}}", t.pos, t.text)
+		}
+	}
+	vt, err := check(toks)
+	if err != nil {
+		return err
+	}
+	return resultType(vt)
+}
+
+// resultType accepts the types a gate can compare with a threshold.
+func resultType(vt valueType) error {
+	if vt != typeScalar && vt != typeVector {
+		return fmt.Errorf("the query returns %s; a gate needs a scalar or an instant vector", vt.article())
+	}
+	return nil
 }
 
 // String returns the template as written.

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/meshcanary/meshcanary/pkg/cli"
+)
+
+func newStatusCommand() *cobra.Command {
+	var kube kubeFlags
+	o := cli.StatusOptions{Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "status [NAME]",
+		Short: "Show the release status of the canary Deployments",
+		Long: `Show the release status of the Deployments labelled meshcanary.io/canary=enabled, read
+from their meshcanary.io/status annotation: phase, step n/N, exact canary weight, the last
+gate verdicts (combined result, gates passed, the first gate that did not pass) and the
+Deployment's age. -w keeps printing a line each time a status changes.`,
+		Example: `  # Every canary in the current namespace:
+  meshcanary status
+
+  # One canary, followed as it progresses:
+  meshcanary status -n shop reviews -w
+
+  # Every canary in the cluster, as JSON:
+  meshcanary status -A -o json`,
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeCanaries(&kube),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			client, ns, err := kube.client()
+			if err != nil {
+				return err
+			}
+			o.Namespace = ns
+			if len(args) == 1 {
+				if o.AllNamespaces {
+					return errors.New("a canary cannot be shown by name across all namespaces: drop -A or the name")
+				}
+				o.Name = args[0]
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return cli.Status(ctx, client, cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
+		},
+	}
+	fs := cmd.Flags()
+	kube.add(fs)
+	kube.addNamespace(fs)
+	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "list the canaries of every namespace")
+	fs.BoolVarP(&o.Watch, "watch", "w", false, "after listing, print each change until interrupted")
+	fs.StringVarP(&o.Output, "output", "o", cli.OutputTable, "output format: table, json or yaml")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(cli.Outputs, cobra.ShellCompDirectiveNoFileComp))
+	cmd.MarkFlagsMutuallyExclusive("all-namespaces", "namespace")
+	return cmd
+}

@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/yaml"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/istio"
+)
+
+// PlaceholderHash stands for the pod-template-hash of the canary's
+// ReplicaSet, which only the cluster knows.
+const PlaceholderHash = "<pod-template-hash>"
+
+// Render writes, for each Deployment of m, the DestinationRule and
+// VirtualService that package istio computes at step 0 (idle: all traffic
+// to the primary) and at each step of the configured release, as YAML
+// documents each headed by a "# step i/N: weight X%" comment. The
+// VirtualService and DestinationRule of m are patched as the controller
+// would patch the live ones; without them, the ones it would create are
+// shown. canaryHash is the canary subset's pod-template-hash.
+func Render(out io.Writer, m Manifests, canaryHash string) error {
+	if len(m.Deployments) == 0 {
+		return errors.New("no Deployment (apps/v1) in the files")
+	}
+	for i, d := range m.Deployments {
+		if i > 0 {
+			fmt.Fprintln(out, "---")
+		}
+		if err := renderOne(out, m, d, canaryHash); err != nil {
+			return fmt.Errorf("deployment %s/%s: %w", d.Namespace, d.Name, err)
+		}
+	}
+	return nil
+}
+
+func renderOne(out io.Writer, m Manifests, d *appsv1.Deployment, canaryHash string) error {
+	cfg, problems := config.Parse(d.Name, d.Annotations)
+	if len(problems) > 0 {
+		return fmt.Errorf("invalid annotations (meshcanary lint lists them): %w", problems)
+	}
+	service, err := serviceOf(m, d, cfg.Service)
+	if err != nil {
+		return err
+	}
+	t := istio.Target{Namespace: d.Namespace, Service: service, Deployment: d.Name}
+	vs, err := istio.FindVirtualService(m.VirtualServices, t, cfg.VirtualService)
+	if err != nil {
+		return err
+	}
+	dr, err := istio.FindDestinationRule(m.DestinationRules, t)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "# deployment %s/%s: service %s, %d steps of %s\n", d.Namespace, d.Name, service, len(cfg.Steps), cfg.StepInterval)
+	if skipped := istio.SkippedRoutes(vs, t); len(skipped) > 0 {
+		fmt.Fprintf(out, "# warning: routes left unchanged, they send to %s together with other destinations: %s\n",
+			service, strings.Join(skipped, ", "))
+	}
+	n := len(cfg.Steps)
+	for step := 0; step <= n; step++ {
+		weight, hash := int32(0), ""
+		if step > 0 {
+			weight, hash = cfg.Steps[step-1], canaryHash
+		}
+		r := istio.Routing{Target: t, Weight: weight, Total: cfg.Total, Gateways: cfg.Gateways, Hosts: cfg.Hosts}
+		head := fmt.Sprintf("# step %d/%d: weight %s", step, n, config.FormatWeight(weight, cfg.Total))
+		if step > 0 {
+			fmt.Fprintln(out, "---")
+		}
+		if err := document(out, head, istio.DesiredDestinationRule(dr, t, hash)); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "---")
+		if err := document(out, head, istio.DesiredVirtualService(vs, r)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// document writes obj as YAML, without its status, under the comment head.
+func document(out io.Writer, head string, obj any) error {
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return fmt.Errorf("encoding: %w", err)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return fmt.Errorf("encoding: %w", err)
+	}
+	delete(fields, "status")
+	if data, err = yaml.Marshal(fields); err != nil {
+		return fmt.Errorf("encoding: %w", err)
+	}
+	_, err = fmt.Fprintf(out, "%s\n%s", head, data)
+	return err
+}
+
+// serviceOf is the Service to split: the one named by annotation, else the
+// only Service of m in d's namespace whose selector matches the pod
+// template's labels, as the controller chooses it in the cluster.
+func serviceOf(m Manifests, d *appsv1.Deployment, named string) (string, error) {
+	if named != "" {
+		return named, nil
+	}
+	podLabels := labels.Set(d.Spec.Template.Labels)
+	var matches []string
+	for _, svc := range m.Services {
+		if svc.Namespace == d.Namespace && len(svc.Spec.Selector) > 0 &&
+			labels.SelectorFromSet(svc.Spec.Selector).Matches(podLabels) {
+			matches = append(matches, svc.Name)
+		}
+	}
+	sort.Strings(matches)
+	switch len(matches) {
+	case 1:
+		return matches[0], nil
+	case 0:
+		return "", fmt.Errorf("no Service selects the pod template's labels: pass the Service's manifest with -f, or name it in annotation %s%s",
+			config.Prefix, config.KeyService)
+	}
+	return "", fmt.Errorf("several Services select the pods (%s): name one in annotation %s%s",
+		strings.Join(matches, ", "), config.Prefix, config.KeyService)
+}

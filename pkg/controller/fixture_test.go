@@ -1,0 +1,194 @@
+package controller
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
+	istiofake "istio.io/client-go/pkg/clientset/versioned/fake"
+	istiolisters "istio.io/client-go/pkg/listers/networking/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	kubefake "k8s.io/client-go/kubernetes/fake"
+	appslisters "k8s.io/client-go/listers/apps/v1"
+	autoscalinglisters "k8s.io/client-go/listers/autoscaling/v2"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/metrics"
+)
+
+var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+// fixture runs the controller's reconcile against fake clientsets. Instead
+// of informers (asynchronous), its caches are refreshed from the fake
+// clientsets before every reconcile, so each test is deterministic.
+type fixture struct {
+	t        *testing.T
+	kube     *kubefake.Clientset
+	istio    *istiofake.Clientset
+	clock    *clocktesting.FakeClock
+	recorder *record.FakeRecorder
+	c        *Controller
+	cs       *caches
+	// log holds the writes of the last reconcile, in order, across both
+	// clientsets.
+	log []string
+}
+
+func newFixture(t *testing.T, kubeObjs []runtime.Object, istioObjs ...runtime.Object) *fixture {
+	t.Helper()
+	f := &fixture{
+		t:        t,
+		kube:     kubefake.NewClientset(kubeObjs...),
+		istio:    istiofake.NewSimpleClientset(istioObjs...),
+		clock:    clocktesting.NewFakeClock(t0),
+		recorder: record.NewFakeRecorder(100),
+	}
+	record := func(a k8stesting.Action) (bool, runtime.Object, error) {
+		switch a.GetVerb() {
+		case "create", "update", "patch", "delete":
+			f.log = append(f.log, a.GetVerb()+" "+a.GetResource().Resource)
+		}
+		return false, nil, nil
+	}
+	f.kube.PrependReactor("*", "*", record)
+	f.istio.PrependReactor("*", "*", record)
+	f.cs = &caches{}
+	f.c = &Controller{
+		kube:     f.kube,
+		istio:    f.istio,
+		recorder: f.recorder,
+		metrics:  metrics.New(prometheus.NewRegistry()),
+		log:      zap.NewNop(),
+		clock:    f.clock,
+		scopes:   map[string]*caches{"": f.cs},
+		lastEval: map[string]time.Time{},
+	}
+	f.refresh()
+	return f
+}
+
+// refresh rebuilds the listers from the fake clientsets' current objects.
+func (f *fixture) refresh() {
+	f.t.Helper()
+	ctx := context.Background()
+	users, primaries, services, hpas, vss, drs := indexer(), indexer(), indexer(), indexer(), indexer(), indexer()
+	ds, _ := f.kube.AppsV1().Deployments("").List(ctx, metav1.ListOptions{})
+	for i := range ds.Items {
+		d := &ds.Items[i]
+		if d.Labels[config.EnabledLabel] == config.EnabledValue {
+			_ = users.Add(d)
+		}
+		if d.Labels[config.PrimaryOfLabel] != "" {
+			_ = primaries.Add(d)
+		}
+	}
+	svcs, _ := f.kube.CoreV1().Services("").List(ctx, metav1.ListOptions{})
+	for i := range svcs.Items {
+		_ = services.Add(&svcs.Items[i])
+	}
+	hs, _ := f.kube.AutoscalingV2().HorizontalPodAutoscalers("").List(ctx, metav1.ListOptions{})
+	for i := range hs.Items {
+		_ = hpas.Add(&hs.Items[i])
+	}
+	vl, _ := f.istio.NetworkingV1().VirtualServices("").List(ctx, metav1.ListOptions{})
+	for _, vs := range vl.Items {
+		_ = vss.Add(vs)
+	}
+	dl, _ := f.istio.NetworkingV1().DestinationRules("").List(ctx, metav1.ListOptions{})
+	for _, dr := range dl.Items {
+		_ = drs.Add(dr)
+	}
+	f.cs.users = appslisters.NewDeploymentLister(users)
+	f.cs.primaries = appslisters.NewDeploymentLister(primaries)
+	f.cs.services = corelisters.NewServiceLister(services)
+	f.cs.hpas = autoscalinglisters.NewHorizontalPodAutoscalerLister(hpas)
+	f.cs.vss = istiolisters.NewVirtualServiceLister(vss)
+	f.cs.drs = istiolisters.NewDestinationRuleLister(drs)
+}
+
+func indexer() cache.Indexer {
+	return cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+}
+
+// reconcile refreshes the caches, clears the recorded actions and runs one
+// reconcile of ns/web.
+func (f *fixture) reconcile() time.Duration {
+	f.t.Helper()
+	f.refresh()
+	f.log = nil
+	requeue, err := f.c.reconcile(context.Background(), "ns/web")
+	if err != nil {
+		f.t.Fatalf("reconcile: %v", err)
+	}
+	return requeue
+}
+
+// writes lists the writes of the last reconcile as "verb resource", in order.
+func (f *fixture) writes() []string { return f.log }
+
+func (f *fixture) deployment(name string) *appsv1.Deployment {
+	f.t.Helper()
+	d, err := f.kube.AppsV1().Deployments("ns").Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		f.t.Fatalf("get deployment %s: %v", name, err)
+	}
+	return d
+}
+
+func (f *fixture) virtualService() *networkingv1.VirtualService {
+	f.t.Helper()
+	vs, err := f.istio.NetworkingV1().VirtualServices("ns").Get(context.Background(), "web", metav1.GetOptions{})
+	if err != nil {
+		f.t.Fatalf("get virtualservice: %v", err)
+	}
+	return vs
+}
+
+// markAvailable plays the Deployment controller: every replica of name is
+// rolled out and available.
+func (f *fixture) markAvailable(name string) {
+	f.t.Helper()
+	d := f.deployment(name)
+	n := ptr.Deref(d.Spec.Replicas, 1)
+	d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n}
+	if _, err := f.kube.AppsV1().Deployments("ns").UpdateStatus(context.Background(), d, metav1.UpdateOptions{}); err != nil {
+		f.t.Fatalf("update status: %v", err)
+	}
+}
+
+func webService() *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "ns"},
+		Spec:       corev1.ServiceSpec{Selector: map[string]string{"app": "web"}},
+	}
+}
+
+func webDeployment(annotations map[string]string) *appsv1.Deployment {
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: "web", Namespace: "ns", UID: "uid-web", Generation: 1,
+			Labels:      map[string]string{config.EnabledLabel: config.EnabledValue},
+			Annotations: annotations,
+		},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](3),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "web:v1"}}},
+			},
+		},
+	}
+}

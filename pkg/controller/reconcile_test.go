@@ -1,0 +1,113 @@
+package controller
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/stepper"
+)
+
+func statusOf(t *testing.T, d *appsv1.Deployment) stepper.Status {
+	t.Helper()
+	s, err := decodeStatus(d.Annotations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestAdoptionRoutesToThePrimaryOnlyOnceItIsAvailableThenIdlesTheUserDeployment(t *testing.T) {
+	f := newFixture(t, []runtime.Object{webService(), webDeployment(nil)})
+
+	f.reconcile()
+	if diff := cmp.Diff([]string{"create deployments", "create destinationrules", "update deployments"}, f.writes()); diff != "" {
+		t.Fatalf("first reconcile writes (-want +got):\n%s", diff)
+	}
+	primary := f.deployment("web-primary")
+	if got := primary.Spec.Template.Labels[config.RoleLabel]; got != config.RolePrimary {
+		t.Errorf("primary template role label = %q", got)
+	}
+	if got := statusOf(t, f.deployment("web")).Phase; got != stepper.PhaseInitializing {
+		t.Errorf("phase = %s, want Initializing", got)
+	}
+
+	f.reconcile()
+	if w := f.writes(); len(w) != 0 {
+		t.Fatalf("reconcile with nothing new wrote %v", w)
+	}
+
+	f.markAvailable("web-primary")
+	f.reconcile()
+	if diff := cmp.Diff([]string{"create virtualservices"}, f.writes()); diff != "" {
+		t.Fatalf("writes once the primary is available (-want +got):\n%s", diff)
+	}
+	vs := f.virtualService()
+	if got := vs.Spec.Http[0].Route; len(got) != 1 || got[0].Destination.Subset != config.SubsetPrimary {
+		t.Fatalf("routes = %v, want the primary only", got)
+	}
+
+	f.reconcile()
+	if diff := cmp.Diff([]string{"update deployments"}, f.writes()); diff != "" {
+		t.Fatalf("writes once routed (-want +got):\n%s", diff)
+	}
+	user := f.deployment("web")
+	if got := *user.Spec.Replicas; got != 0 {
+		t.Errorf("user replicas = %d, want 0 (idled)", got)
+	}
+	if got := statusOf(t, user).Phase; got != stepper.PhaseReady {
+		t.Errorf("phase = %s, want Ready", got)
+	}
+	if got := *f.deployment("web-primary").Spec.Replicas; got != 3 {
+		t.Errorf("primary replicas = %d, want the user's 3", got)
+	}
+}
+
+func TestInvalidAnnotationChangesNothingButTheStatusAndWarns(t *testing.T) {
+	f := newFixture(t, []runtime.Object{webService(), webDeployment(map[string]string{config.Prefix + config.KeySteps: "5,abc"})})
+
+	f.reconcile()
+	if diff := cmp.Diff([]string{"update deployments"}, f.writes()); diff != "" {
+		t.Fatalf("writes (-want +got):\n%s", diff)
+	}
+	user := f.deployment("web")
+	st := statusOf(t, user)
+	if !strings.Contains(st.ConfigError, `meshcanary.io/steps="5,abc"`) {
+		t.Errorf("configError = %q, want the key and value named", st.ConfigError)
+	}
+	if *user.Spec.Replicas != 3 {
+		t.Errorf("replicas changed to %d", *user.Spec.Replicas)
+	}
+	select {
+	case e := <-f.recorder.Events:
+		if !strings.HasPrefix(e, "Warning InvalidConfig") {
+			t.Errorf("event = %q, want a Warning InvalidConfig", e)
+		}
+	default:
+		t.Error("no event recorded")
+	}
+
+	f.reconcile()
+	if w := f.writes(); len(w) != 0 {
+		t.Errorf("second reconcile of the same invalid config wrote %v", w)
+	}
+}
+
+func TestAServiceThatCannotBeResolvedIsAConfigurationError(t *testing.T) {
+	other := webService()
+	other.Name = "web-2"
+	f := newFixture(t, []runtime.Object{webService(), other, webDeployment(nil)})
+
+	f.reconcile()
+	st := statusOf(t, f.deployment("web"))
+	if !strings.Contains(st.ConfigError, "several Services select the pods (web, web-2)") {
+		t.Errorf("configError = %q", st.ConfigError)
+	}
+	if diff := cmp.Diff([]string{"update deployments"}, f.writes()); diff != "" {
+		t.Errorf("writes (-want +got):\n%s", diff)
+	}
+}

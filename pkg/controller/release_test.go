@@ -1,0 +1,99 @@
+package controller
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/istio"
+	"github.com/meshcanary/meshcanary/pkg/stepper"
+)
+
+// adopt runs the adoption of ns/web to the Ready phase.
+func (f *fixture) adopt() {
+	f.t.Helper()
+	f.reconcile()
+	f.markAvailable("web-primary")
+	f.reconcile()
+	f.reconcile()
+	if got := statusOf(f.t, f.deployment("web")).Phase; got != stepper.PhaseReady {
+		f.t.Fatalf("after adoption phase = %s", got)
+	}
+}
+
+// setImage changes the user's pod template and plays the Deployment
+// controller's part: a new ReplicaSet with pod-template-hash hash.
+func (f *fixture) setImage(image, hash string) {
+	f.t.Helper()
+	ctx := context.Background()
+	d := f.deployment("web")
+	d.Spec.Template.Spec.Containers[0].Image = image
+	d.Generation++
+	if _, err := f.kube.AppsV1().Deployments("ns").Update(ctx, d, metav1.UpdateOptions{}); err != nil {
+		f.t.Fatal(err)
+	}
+	tpl := d.Spec.Template.DeepCopy()
+	tpl.Labels[appsv1.DefaultDeploymentUniqueLabelKey] = hash
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: "web-" + hash, Namespace: "ns",
+			Labels:          tpl.Labels,
+			OwnerReferences: []metav1.OwnerReference{*ownerRef(d)},
+		},
+		Spec: appsv1.ReplicaSetSpec{Template: *tpl},
+	}
+	if _, err := f.kube.AppsV1().ReplicaSets("ns").Create(ctx, rs, metav1.CreateOptions{}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func TestANewRevisionWalksEveryStepWithExactWeightsAndIsPromoted(t *testing.T) {
+	f := newFixture(t, []runtime.Object{webService(), webDeployment(map[string]string{
+		config.Prefix + config.KeySteps: "0.5,5,50",
+	})})
+	f.adopt()
+	f.setImage("web:v2", "h2")
+
+	var weights []int32
+	writes := 0
+	for i := 0; i < 40; i++ {
+		requeue := f.reconcile()
+		writes += len(f.writes())
+		st := statusOf(t, f.deployment("web"))
+		if st.Phase == stepper.PhaseSucceeded {
+			break
+		}
+		if user := f.deployment("web"); *user.Spec.Replicas > 0 && user.Status.AvailableReplicas == 0 {
+			f.markAvailable("web")
+		}
+		if p := f.deployment("web-primary"); p.Status.ObservedGeneration < p.Generation || p.Annotations[config.RevisionAnnotation] != statusOf(t, f.deployment("web")).StableRevision {
+			f.markAvailable("web-primary")
+		}
+		f.refresh()
+		if _, w := istio.ObserveRouting(f.virtualService(), istio.Target{Namespace: "ns", Service: "web", Deployment: "web"}); len(weights) == 0 || weights[len(weights)-1] != w {
+			weights = append(weights, w)
+		}
+		f.clock.Step(requeue)
+	}
+	st := statusOf(t, f.deployment("web"))
+	if st.Phase != stepper.PhaseSucceeded {
+		t.Fatalf("phase = %s (%s), want Succeeded", st.Phase, st.Message)
+	}
+	if diff := cmp.Diff([]int32{0, 5, 50, 500, 0}, weights); diff != "" {
+		t.Errorf("canary weights out of 1000 (-want +got):\n%s", diff)
+	}
+	primary := f.deployment("web-primary")
+	if got := primary.Spec.Template.Spec.Containers[0].Image; got != "web:v2" {
+		t.Errorf("primary image = %s, want web:v2", got)
+	}
+	if got := ptr.Deref(f.deployment("web").Spec.Replicas, -1); got != 0 {
+		t.Errorf("canary replicas after promotion = %d, want 0", got)
+	}
+	t.Logf("API writes for a 3-step release: %d", writes)
+}

@@ -1,0 +1,341 @@
+package gates
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/meshcanary/meshcanary/pkg/gates/promql"
+)
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)
+
+// testEvaluator is an Evaluator on a fake Prometheus with a fake clock.
+type testEvaluator struct {
+	*Evaluator
+	prom  *fakePrometheus
+	clock *clocktesting.FakeClock
+	reg   *prometheus.Registry
+}
+
+func newTestEvaluator(t *testing.T, mods ...func(*Options)) *testEvaluator {
+	t.Helper()
+	te := &testEvaluator{prom: newFakePrometheus(t), clock: clocktesting.NewFakeClock(t0), reg: prometheus.NewRegistry()}
+	o := Options{PrometheusURL: te.prom.srv.URL, Registerer: te.reg, Clock: te.clock, QueryTimeout: time.Second}
+	for _, m := range mods {
+		m(&o)
+	}
+	e, err := NewEvaluator(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	te.Evaluator = e
+	return te
+}
+
+// round moves the clock past the cache TTL, as between two evaluations.
+func (te *testEvaluator) round() { te.clock.Step(DefaultCacheTTL + time.Second) }
+
+func release(name string, now time.Time) Release {
+	return Release{Namespace: "shop", Deployment: name, Primary: name + "-primary", Service: name, Revision: "r1",
+		Step: 1, CanaryWeight: 5, Total: 100, StepStart: t0, Now: now}
+}
+
+func specs(t *testing.T, annotations map[string]string) Specs {
+	t.Helper()
+	s, probs := Parse(annotations)
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	return s
+}
+
+func results(vs []Verdict) []Result {
+	out := make([]Result, len(vs))
+	for i, v := range vs {
+		out[i] = v.Result
+	}
+	return out
+}
+
+func TestEvaluateWithoutSpecsIsAnEmptySlice(t *testing.T) {
+	te := newTestEvaluator(t)
+	if got := te.Evaluate(context.Background(), nil, release("web", t0)); got == nil || len(got) != 0 {
+		t.Errorf("Evaluate(no specs) = %#v, want an empty non-nil slice", got)
+	}
+	if q := te.prom.queries(); len(q) != 0 {
+		t.Errorf("queries without specs: %v", q)
+	}
+}
+
+func TestEvaluateCountsRequestsSinceTheStepStarted(t *testing.T) {
+	te := newTestEvaluator(t)
+	q := promql.Requests("shop")
+	canary := map[string]float64{"200": 1000, "503": 10} // at the step's start
+	te.prom.answerAt(q, func(at time.Time) []sample {
+		if at.Equal(t0) {
+			return []sample{reqSeries("web", "200", 1000), reqSeries("web", "503", 10), reqSeries("web-primary", "200", 9000)}
+		}
+		return []sample{reqSeries("web", "200", canary["200"]), reqSeries("web", "503", canary["503"]), reqSeries("web-primary", "200", 9000)}
+	})
+	s := specs(t, map[string]string{GatePrefix + KeyErrorRate: "max=1%"})
+	ctx := context.Background()
+
+	canary["200"], canary["503"] = 1040, 11
+	v := te.Evaluate(ctx, s, release("web", t0.Add(30*time.Second)))
+	if want := "41 of 100 requests so far this step"; v[0].Result != Hold || v[0].Reason != want {
+		t.Errorf("first evaluation %+v, want Hold %q", v[0], want)
+	}
+	if diff := cmp.Diff([]string{q + " @ " + itoa(t0.Unix()), q}, te.prom.queries()); diff != "" {
+		t.Errorf("queries: baseline at the step start, then now (-want +got):\n%s", diff)
+	}
+
+	te.round()
+	canary["200"], canary["503"] = 1150, 14
+	v = te.Evaluate(ctx, s, release("web", t0.Add(40*time.Second)))
+	if want := "canary error rate 2.6% (4 of 154 requests this step) is above the limit 1%"; v[0].Result != Fail || v[0].Reason != want {
+		t.Errorf("second evaluation %+v, want Fail %q", v[0], want)
+	}
+
+	te.round()
+	next := release("web", t0.Add(70*time.Second))
+	next.Step, next.StepStart = 2, t0.Add(60*time.Second)
+	v = te.Evaluate(ctx, s, next)
+	if want := "0 of 100 requests so far this step"; v[0].Result != Hold || v[0].Reason != want {
+		t.Errorf("a new step starts a new window: %+v, want Hold %q", v[0], want)
+	}
+	if diff := cmp.Diff([]string{q}, te.prom.queries()); diff != "" {
+		t.Errorf("a new step needs no new baseline query (-want +got):\n%s", diff)
+	}
+}
+
+func TestEvaluateDropsABatchWhenACounterGoesDown(t *testing.T) {
+	te := newTestEvaluator(t)
+	q := promql.Requests("shop")
+	var now []sample
+	te.prom.answerAt(q, func(time.Time) []sample { return now })
+	s := specs(t, map[string]string{GatePrefix + KeyErrorRate: "max=1%", GatePrefix + KeyMinRequests: "1"})
+	r := release("web", t0.Add(30*time.Second))
+	for i, c := range []struct {
+		ok, errors float64
+		reason     string
+	}{
+		{1000, 0, "0 of 1 requests so far this step"},                                             // baseline
+		{1100, 1, "canary error rate 0.99% (1 of 101 requests this step) is within the limit 1%"}, // +101
+		{50, 3, "canary error rate 0.99% (1 of 101 requests this step) is within the limit 1%"},   // reset: dropped
+		{150, 3, "canary error rate 0.5% (1 of 201 requests this step) is within the limit 1%"},   // +100 after the reset
+	} {
+		now = []sample{reqSeries("web", "200", c.ok), reqSeries("web", "500", c.errors), reqSeries("web-primary", "200", 1)}
+		r.StepStart = r.Now // the baseline is "now"
+		v := te.Evaluate(context.Background(), s, r)
+		if v[0].Reason != c.reason {
+			t.Errorf("evaluation %d: %q, want %q", i, v[0].Reason, c.reason)
+		}
+		te.round()
+	}
+}
+
+func TestEvaluateKeepsTheSequentialTestAcrossSteps(t *testing.T) {
+	te := newTestEvaluator(t)
+	q := promql.Requests("shop")
+	var now []sample
+	te.prom.answerAt(q, func(time.Time) []sample { return now })
+	s := specs(t, map[string]string{GatePrefix + KeyErrorRate: "relative", GatePrefix + KeyMinRequests: "10"})
+	set := func(cOK, cErr, pOK, pErr float64) {
+		now = []sample{reqSeries("web", "200", cOK), reqSeries("web", "503", cErr), reqSeries("web-primary", "200", pOK), reqSeries("web-primary", "503", pErr)}
+	}
+	r := release("web", t0)
+	set(0, 0, 0, 0)
+	te.Evaluate(context.Background(), s, r) // baseline now: the step starts now
+	var v []Verdict
+	for step := 1; step <= 2; step++ {
+		te.round()
+		r.Step, r.StepStart, r.Now = step, te.clock.Now(), te.clock.Now().Add(time.Minute)
+		set(float64(step)*90, float64(step)*10, float64(step)*900, float64(step)*10)
+		v = te.Evaluate(context.Background(), s, r)
+		if step == 1 && v[0].Result != Hold {
+			t.Errorf("after one step: %+v, want Hold", v[0])
+		}
+	}
+	want := "canary error rate 10% (20/200) vs primary 1.1% (20/1820) this release"
+	if v[0].Result != Fail || !strings.HasPrefix(v[0].Reason, want) {
+		t.Errorf("after two steps: %+v, want Fail starting %q", v[0], want)
+	}
+}
+
+func TestEvaluateHoldsWhenPrometheusFails(t *testing.T) {
+	s := specs(t, map[string]string{
+		GatePrefix + KeyErrorRate: "max=1%", GatePrefix + KeyLatency: "p99<1s",
+		GatePrefix + KeyCPU: "<2x", GatePrefix + "errors": "sum(x{app={{canary}}}) < 1",
+	})
+	for name, c := range map[string]struct {
+		setup  func(*testEvaluator)
+		reason string
+	}{
+		"when it is unreachable":   {func(te *testEvaluator) { te.prom.srv.Close() }, "connection refused"},
+		"when it is slow":          {func(te *testEvaluator) { te.prom.delay = 300 * time.Millisecond }, "context deadline exceeded"},
+		"when it answers an error": {func(te *testEvaluator) { te.prom.status = 503 }, "injected failure"},
+		"when it answers a scalar": {func(te *testEvaluator) { te.prom.scalars[promql.Requests("shop")] = 1 }, "expected a vector"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			te := newTestEvaluator(t, func(o *Options) { o.QueryTimeout = 100 * time.Millisecond })
+			c.setup(te)
+			for _, v := range te.Evaluate(context.Background(), s, release("web", t0.Add(time.Minute))) {
+				if v.Result != Hold || v.Value != nil {
+					t.Errorf("%s: %+v, want Hold without value", v.Gate, v)
+				}
+				if strings.HasPrefix(v.Gate, KeyErrorRate) && !strings.Contains(v.Reason, c.reason) {
+					t.Errorf("%s: reason %q does not say %q", v.Gate, v.Reason, c.reason)
+				}
+			}
+		})
+	}
+}
+
+func TestEvaluateWithoutPrometheusHoldsAndCheckSaysWhy(t *testing.T) {
+	e, err := NewEvaluator(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := specs(t, map[string]string{GatePrefix + KeyErrorRate: "max=1%"})
+	v := e.Evaluate(context.Background(), s, release("web", t0))
+	if v[0].Result != Hold || !strings.Contains(v[0].Reason, "no Prometheus address") {
+		t.Errorf("verdict %+v", v[0])
+	}
+	if probs := e.Check(s); len(probs) != 1 || probs[0].Key != GatePrefix+KeyErrorRate {
+		t.Errorf("Check = %v, want one problem for the error-rate gate", probs)
+	}
+}
+
+func TestEvaluateBatchesQueriesAcrossCanaries(t *testing.T) {
+	te := newTestEvaluator(t)
+	for _, ns := range []string{"shop", "blog"} {
+		te.prom.answer(promql.Requests(ns))
+		te.prom.answer(promql.Durations(ns))
+	}
+	s := specs(t, map[string]string{GatePrefix + KeyErrorRate: "max=1%, relative", GatePrefix + KeyLatency: "p99<1s, p50<1.5x"})
+	for _, name := range []string{"web", "cart", "search"} {
+		te.Evaluate(context.Background(), s, release(name, t0.Add(time.Minute)))
+	}
+	blog := release("blog", t0.Add(time.Minute))
+	blog.Namespace = "blog"
+	te.Evaluate(context.Background(), s, blog)
+	at := " @ " + itoa(t0.Unix())
+	want := []string{
+		promql.Requests("shop") + at, promql.Requests("shop"), promql.Durations("shop") + at, promql.Durations("shop"),
+		promql.Requests("blog") + at, promql.Requests("blog"), promql.Durations("blog") + at, promql.Durations("blog"),
+	}
+	if got := te.prom.queries(); !cmp.Equal(want, got) {
+		t.Errorf("one query per kind and namespace:\n got %s\nwant %s", strings.Join(got, "\n    "), strings.Join(want, "\n    "))
+	}
+}
+
+func TestEvaluateLatencyResourceAndQueryGates(t *testing.T) {
+	te := newTestEvaluator(t)
+	buckets := func(scale float64) []sample {
+		var out []sample
+		for _, w := range []string{"web", "web-primary"} {
+			out = append(out, bucketSeries(w, "100", 90*scale), bucketSeries(w, "500", 99*scale), bucketSeries(w, "+Inf", 100*scale))
+		}
+		return out
+	}
+	te.prom.answerAt(promql.Durations("shop"), func(at time.Time) []sample {
+		if at.IsZero() {
+			return buckets(3)
+		}
+		return buckets(1)
+	})
+	te.prom.answer(promql.CPU("shop", DefaultResourceWindow),
+		podSeries("web-5d9f8b7c4-x2x7q", 0.3), podSeries("web-primary-6c8d5f9b8-bcdfg", 0.1), podSeries("web-primary-6c8d5f9b8-zzzzz", 0.1),
+		podSeries("web-api-5d9f8b7c4-x2x7q", 9)) // another Deployment's pod
+	te.prom.answer(promql.Memory("shop"), podSeries("web-5d9f8b7c4-x2x7q", 100<<20), podSeries("web-primary-6c8d5f9b8-bcdfg", 100<<20))
+	te.prom.scalars[`sum(errors{namespace="shop", app="web"}[95s:])`] = 0
+	s := specs(t, map[string]string{
+		GatePrefix + KeyLatency: "p99<400ms, p50<1.2x",
+		GatePrefix + KeyCPU:     "<2x",
+		GatePrefix + KeyMemory:  "<1.5x",
+		GatePrefix + "errors":   "sum(errors{namespace={{namespace}}, app={{canary}}}[{{window}}:]) < 1",
+	})
+	v := te.Evaluate(context.Background(), s, release("web", t0.Add(95*time.Second)))
+	got := map[string]string{}
+	for _, x := range v {
+		got[x.Gate] = string(x.Result) + ": " + x.Reason
+	}
+	want := map[string]string{
+		"latency p99<400ms": "Fail: canary p99 latency 500ms, not below the limit 400ms",
+		"latency p50<1.2x":  "Pass: canary p50 latency 55.6ms is 1.00x the primary's 55.6ms, below the limit 1.2x",
+		"cpu <2x":           "Fail: canary cpu per pod 300m is 3.00x the primary's 100m (1 and 2 pods), not below the limit 2x",
+		"memory <1.5x":      "Pass: canary memory per pod 100MiB is 1.00x the primary's 100MiB (1 and 1 pods), below the limit 1.5x",
+		"errors":            "Pass: 0 < 1 holds",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("verdicts (-want +got):\n%s", diff)
+	}
+}
+
+func TestEvaluateRecordsMetricsAndForgetDropsThem(t *testing.T) {
+	te := newTestEvaluator(t)
+	te.prom.answer(promql.Requests("shop"), reqSeries("web", "200", 1000))
+	s := specs(t, map[string]string{GatePrefix + KeyErrorRate: "max=1%"})
+	r := release("web", t0.Add(time.Minute))
+	te.Evaluate(context.Background(), s, r)
+	te.Evaluate(context.Background(), s, r)
+	want := map[string]float64{
+		`meshcanary_gate_evaluations_total{gate="error-rate max=1%",result="Hold"}`:         2,
+		`meshcanary_gate_value{deployment="web",gate="error-rate max=1%",namespace="shop"}`: 0,
+		`meshcanary_gate_query_duration_seconds{query="baseline"}`:                          1,
+		`meshcanary_gate_query_duration_seconds{query="requests"}`:                          1,
+	}
+	if diff := cmp.Diff(want, gather(t, te.reg)); diff != "" {
+		t.Errorf("metrics (-want +got):\n%s", diff)
+	}
+	te.Forget("shop", "web")
+	for name := range gather(t, te.reg) {
+		if strings.HasPrefix(name, "meshcanary_gate_value") {
+			t.Errorf("%s kept after Forget", name)
+		}
+	}
+	te.prom.queries()
+	te.round()
+	te.Evaluate(context.Background(), s, r)
+	if q := te.prom.queries(); len(q) != 2 {
+		t.Errorf("after Forget the release starts from a new baseline: queries %v", q)
+	}
+}
+
+func itoa(i int64) string { return strconv.FormatInt(i, 10) }
+
+// gather reads a registry into "name{labels}" → value (counters, gauges)
+// or sample count (histograms).
+func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName()+"="+strconv.Quote(l.GetValue()))
+			}
+			key := mf.GetName() + "{" + strings.Join(labels, ",") + "}"
+			switch {
+			case m.Counter != nil:
+				out[key] = m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				out[key] = m.GetGauge().GetValue()
+			case m.Histogram != nil:
+				out[key] = float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return out
+}
