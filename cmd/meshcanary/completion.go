@@ -60,7 +60,11 @@ func completeCanaries(kube *kubeFlags) cobra.CompletionFunc {
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
+		parent := cmd.Context()
+		if parent == nil {
+			parent = context.Background()
+		}
+		ctx, cancel := context.WithTimeout(parent, 5*time.Second)
 		defer cancel()
 		list, err := client.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{
 			LabelSelector: fmt.Sprintf("%s=%s", config.EnabledLabel, config.EnabledValue),

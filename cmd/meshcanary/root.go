@@ -23,6 +23,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newControllerCommand(), newVersionCommand())
+	root.AddCommand(newCLICommands()...)
 	return root
 }
 

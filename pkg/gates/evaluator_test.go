@@ -102,6 +102,7 @@ func TestEvaluateCountsRequestsSinceTheStepStarted(t *testing.T) {
 	if want := "canary error rate 2.6% (4 of 154 requests this step) is above the limit 1%"; v[0].Result != Fail || v[0].Reason != want {
 		t.Errorf("second evaluation %+v, want Fail %q", v[0], want)
 	}
+	te.prom.queries()
 
 	te.round()
 	next := release("web", t0.Add(70*time.Second))
@@ -153,17 +154,19 @@ func TestEvaluateKeepsTheSequentialTestAcrossSteps(t *testing.T) {
 	r := release("web", t0)
 	set(0, 0, 0, 0)
 	te.Evaluate(context.Background(), s, r) // baseline now: the step starts now
+	// Neither step alone is enough evidence (0.94 and 3.70 of 4.61).
+	cumulative := [][4]float64{{97, 3, 900, 10}, {191, 9, 1800, 20}}
 	var v []Verdict
-	for step := 1; step <= 2; step++ {
+	for step, c := range cumulative {
 		te.round()
-		r.Step, r.StepStart, r.Now = step, te.clock.Now(), te.clock.Now().Add(time.Minute)
-		set(float64(step)*90, float64(step)*10, float64(step)*900, float64(step)*10)
+		r.Step, r.StepStart, r.Now = step+1, te.clock.Now(), te.clock.Now().Add(time.Minute)
+		set(c[0], c[1], c[2], c[3])
 		v = te.Evaluate(context.Background(), s, r)
-		if step == 1 && v[0].Result != Hold {
+		if step == 0 && v[0].Result != Hold {
 			t.Errorf("after one step: %+v, want Hold", v[0])
 		}
 	}
-	want := "canary error rate 10% (20/200) vs primary 1.1% (20/1820) this release"
+	want := "canary error rate 4.5% (9/200) vs primary 1.1% (20/1820) this release"
 	if v[0].Result != Fail || !strings.HasPrefix(v[0].Reason, want) {
 		t.Errorf("after two steps: %+v, want Fail starting %q", v[0], want)
 	}
@@ -178,10 +181,11 @@ func TestEvaluateHoldsWhenPrometheusFails(t *testing.T) {
 		setup  func(*testEvaluator)
 		reason string
 	}{
-		"when it is unreachable":   {func(te *testEvaluator) { te.prom.srv.Close() }, "connection refused"},
-		"when it is slow":          {func(te *testEvaluator) { te.prom.delay = 300 * time.Millisecond }, "context deadline exceeded"},
-		"when it answers an error": {func(te *testEvaluator) { te.prom.status = 503 }, "injected failure"},
-		"when it answers a scalar": {func(te *testEvaluator) { te.prom.scalars[promql.Requests("shop")] = 1 }, "expected a vector"},
+		"when it is unreachable":    {func(te *testEvaluator) { te.prom.srv.Close() }, "connection refused"},
+		"when it is slow":           {func(te *testEvaluator) { te.prom.delay = 300 * time.Millisecond }, "context deadline exceeded"},
+		"when it answers an error":  {func(te *testEvaluator) { te.prom.status = 503 }, "server error: 503"},
+		"when it refuses the query": {func(te *testEvaluator) { te.prom.status = 422 }, "injected failure"},
+		"when it answers a scalar":  {func(te *testEvaluator) { te.prom.scalars[promql.Requests("shop")] = 1 }, "expected a vector"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			te := newTestEvaluator(t, func(o *Options) { o.QueryTimeout = 100 * time.Millisecond })
@@ -255,12 +259,12 @@ func TestEvaluateLatencyResourceAndQueryGates(t *testing.T) {
 		podSeries("web-5d9f8b7c4-x2x7q", 0.3), podSeries("web-primary-6c8d5f9b8-bcdfg", 0.1), podSeries("web-primary-6c8d5f9b8-zzzzz", 0.1),
 		podSeries("web-api-5d9f8b7c4-x2x7q", 9)) // another Deployment's pod
 	te.prom.answer(promql.Memory("shop"), podSeries("web-5d9f8b7c4-x2x7q", 100<<20), podSeries("web-primary-6c8d5f9b8-bcdfg", 100<<20))
-	te.prom.scalars[`sum(errors{namespace="shop", app="web"}[95s:])`] = 0
+	te.prom.scalars[`sum(count_over_time(errors{namespace="shop", app="web"}[95s]))`] = 0
 	s := specs(t, map[string]string{
 		GatePrefix + KeyLatency: "p99<400ms, p50<1.2x",
 		GatePrefix + KeyCPU:     "<2x",
 		GatePrefix + KeyMemory:  "<1.5x",
-		GatePrefix + "errors":   "sum(errors{namespace={{namespace}}, app={{canary}}}[{{window}}:]) < 1",
+		GatePrefix + "errors":   "sum(count_over_time(errors{namespace={{namespace}}, app={{canary}}}[{{window}}])) < 1",
 	})
 	v := te.Evaluate(context.Background(), s, release("web", t0.Add(95*time.Second)))
 	got := map[string]string{}

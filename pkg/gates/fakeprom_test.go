@@ -84,7 +84,7 @@ func (f *fakePrometheus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case scalar:
 		writeData(w, "scalar", []any{1, strconv.FormatFloat(sc, 'f', -1, 64)})
 	case vec:
-		var result []map[string]any
+		result := []map[string]any{}
 		for _, s := range fn(at) {
 			result = append(result, map[string]any{"metric": s.labels, "value": []any{1, strconv.FormatFloat(s.value, 'f', -1, 64)}})
 		}
@@ -96,9 +96,6 @@ func (f *fakePrometheus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeData(w http.ResponseWriter, typ string, result any) {
-	if result == nil {
-		result = []any{}
-	}
 	_ = json.NewEncoder(w).Encode(map[string]any{"status": "success", "data": map[string]any{"resultType": typ, "result": result}})
 }
 

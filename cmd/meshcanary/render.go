@@ -1,0 +1,46 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/meshcanary/meshcanary/pkg/cli"
+)
+
+func newRenderCommand() *cobra.Command {
+	var files []string
+	var namespace, hash string
+	cmd := &cobra.Command{
+		Use:   "render -f FILE [-f FILE...]",
+		Short: "Print the DestinationRule and VirtualService of every step, without a cluster",
+		Long: `Print the DestinationRule and VirtualService meshcanary would write for a Deployment at
+step 0 (idle: all traffic to the primary) and at each step of a release, as YAML documents
+headed by "# step i/N: weight X%". No cluster is needed: the files hold the Deployment and,
+as the cluster would, its Service (unless annotation meshcanary.io/service names it) and the
+VirtualService and DestinationRule to patch (without them, the ones meshcanary would create
+are shown). Other kinds in the files are skipped. The canary subset selects the canary
+ReplicaSet's pod-template-hash, which only the cluster knows: --pod-template-hash sets it.`,
+		Example: `  # The objects of a whole application manifest:
+  meshcanary render -f app.yaml
+
+  # A Deployment, its Service and the VirtualService it patches:
+  meshcanary render -f deployment.yaml -f service.yaml -f virtualservice.yaml
+
+  # From a Helm chart:
+  helm template shop ./chart | meshcanary render -f -`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, err := readManifests(files, namespace, cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			return cli.Render(cmd.OutOrStdout(), m, hash)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringArrayVarP(&files, "filename", "f", nil, `manifest file, "-" for stdin (repeatable)`)
+	fs.StringVarP(&namespace, "namespace", "n", "default", "namespace of the objects that name none")
+	fs.StringVar(&hash, "pod-template-hash", cli.PlaceholderHash, "pod-template-hash the canary subset selects")
+	_ = cmd.MarkFlagRequired("filename")
+	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
+	return cmd
+}
