@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -44,11 +45,7 @@ func (p *printer) listing(cs []Canary, single bool) error {
 		if len(cs) == 0 {
 			return nil
 		}
-		p.table.header()
-		for _, c := range cs {
-			p.table.row(c)
-		}
-		return p.table.flush()
+		return p.table.print(true, cs...)
 	}
 	if single && len(cs) == 1 {
 		return p.document(cs[0])
@@ -59,8 +56,7 @@ func (p *printer) listing(cs []Canary, single bool) error {
 // update prints a canary that changed: a table row, or a document.
 func (p *printer) update(c Canary) error {
 	if p.format == OutputTable {
-		p.table.row(c)
-		return p.table.flush()
+		return p.table.print(false, c)
 	}
 	return p.document(c)
 }
@@ -71,8 +67,12 @@ func (p *printer) document(v any) error {
 	var data []byte
 	var err error
 	if p.format == OutputJSON {
-		data, err = json.MarshalIndent(v, "", "    ")
-		data = append(data, '\n')
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "    ")
+		err = enc.Encode(v)
+		data = buf.Bytes()
 	} else {
 		data, err = yaml.Marshal(v)
 		if p.docs > 0 {

@@ -108,15 +108,16 @@ func listCanaries(ctx context.Context, kube kubernetes.Interface, ns, name strin
 var enabledSelector = config.EnabledLabel + "=" + config.EnabledValue
 
 // deploymentWatch lists and watches the opted-in Deployments of ns, or the
-// one called name.
-func deploymentWatch(kube kubernetes.Interface, ns, name string) *cache.ListWatch {
+// one called name. It tells the reflector whether kube supports watch-list
+// semantics (the fake clientset does not).
+func deploymentWatch(kube kubernetes.Interface, ns, name string) cache.ListerWatcher {
 	narrow := func(o *metav1.ListOptions) {
 		o.LabelSelector = enabledSelector
 		if name != "" {
 			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
 		}
 	}
-	return &cache.ListWatch{
+	return cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			narrow(&o)
 			return kube.AppsV1().Deployments(ns).List(ctx, o)
@@ -125,7 +126,7 @@ func deploymentWatch(kube kubernetes.Interface, ns, name string) *cache.ListWatc
 			narrow(&o)
 			return kube.AppsV1().Deployments(ns).Watch(ctx, o)
 		},
-	}
+	}, kube)
 }
 
 // follow prints each canary whose status changes until ctx ends. printed

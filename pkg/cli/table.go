@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/duration"
@@ -17,44 +16,56 @@ import (
 // kubectl.
 const none = "<none>"
 
-// table prints canaries as kubectl prints resources: aligned columns, a
-// header once, and ages relative to now.
+// table prints canaries as kubectl prints resources: columns padded by 3
+// spaces, a header once, ages relative to now. Column widths only grow, so
+// the rows printed while following line up with the first listing.
 type table struct {
-	w             *tabwriter.Writer
+	out           io.Writer
 	allNamespaces bool
 	now           func() time.Time
+	widths        []int
 }
 
-// newTable returns a table writing to out; its columns are those of
-// kubectl's tab writer (padding 3).
 func newTable(out io.Writer, allNamespaces bool, now func() time.Time) *table {
-	return &table{w: tabwriter.NewWriter(out, 6, 4, 3, ' ', 0), allNamespaces: allNamespaces, now: now}
+	return &table{out: out, allNamespaces: allNamespaces, now: now}
 }
 
-// header writes the column names.
-func (t *table) header() {
-	cols := []string{"NAME", "PHASE", "STEP", "WEIGHT", "VERDICTS", "AGE"}
-	if t.allNamespaces {
-		cols = append([]string{"NAMESPACE"}, cols...)
+// print writes the canaries, after the header when header is set.
+func (t *table) print(header bool, cs ...Canary) error {
+	var rows [][]string
+	if header {
+		rows = append(rows, t.cells([]string{"NAMESPACE", "NAME", "PHASE", "STEP", "WEIGHT", "VERDICTS", "AGE"}))
 	}
-	fmt.Fprintln(t.w, strings.Join(cols, "\t"))
-}
-
-// row writes one canary.
-func (t *table) row(c Canary) {
-	cells := rowCells(c, t.now())
-	if !t.allNamespaces {
-		cells = cells[1:]
+	for _, c := range cs {
+		rows = append(rows, t.cells(rowCells(c, t.now())))
 	}
-	fmt.Fprintln(t.w, strings.Join(cells, "\t"))
-}
-
-// flush writes the buffered rows out.
-func (t *table) flush() error {
-	if err := t.w.Flush(); err != nil {
+	for _, row := range rows {
+		for i, cell := range row {
+			if i == len(t.widths) {
+				t.widths = append(t.widths, 0)
+			}
+			t.widths[i] = max(t.widths[i], len(cell))
+		}
+	}
+	var b strings.Builder
+	for _, row := range rows {
+		for i, cell := range row[:len(row)-1] {
+			fmt.Fprintf(&b, "%-*s", t.widths[i]+3, cell)
+		}
+		b.WriteString(row[len(row)-1] + "\n")
+	}
+	if _, err := io.WriteString(t.out, b.String()); err != nil {
 		return fmt.Errorf("writing table: %w", err)
 	}
 	return nil
+}
+
+// cells drops the namespace column unless all namespaces are shown.
+func (t *table) cells(row []string) []string {
+	if t.allNamespaces {
+		return row
+	}
+	return row[1:]
 }
 
 // rowCells is the table row of c at time now: namespace, name, phase, step n/N,

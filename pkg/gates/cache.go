@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/common/model"
 	"k8s.io/utils/clock"
 )
 
@@ -25,7 +24,7 @@ type cache struct {
 type entry struct {
 	start time.Time
 	ready chan struct{}
-	val   model.Value
+	val   any
 	err   error
 }
 
@@ -34,9 +33,9 @@ func newCache(ttl time.Duration, c clock.PassiveClock) *cache {
 }
 
 // get returns the answer for key, calling fetch when no fresh one is
-// cached or on its way. fetch runs detached from ctx, so that one caller's
+// cached or on its way. The answer is shared: callers must not modify it. fetch runs detached from ctx, so that one caller's
 // cancellation does not fail the others; ctx bounds only the wait.
-func (c *cache) get(ctx context.Context, key string, fetch func() (model.Value, error)) (model.Value, error) {
+func (c *cache) get(ctx context.Context, key string, fetch func() (any, error)) (any, error) {
 	c.mu.Lock()
 	now := c.clock.Now()
 	e, ok := c.entries[key]

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/model"
 	clocktesting "k8s.io/utils/clock/testing"
 )
 
@@ -16,10 +15,10 @@ func TestCacheRunsOneFetchForConcurrentCallers(t *testing.T) {
 	c := newCache(time.Second, clocktesting.NewFakeClock(t0))
 	var fetches atomic.Int32
 	release := make(chan struct{})
-	fetch := func() (model.Value, error) {
+	fetch := func() (any, error) {
 		fetches.Add(1)
 		<-release
-		return model.Vector{}, nil
+		return "answer", nil
 	}
 	var wg sync.WaitGroup
 	for range 50 {
@@ -44,7 +43,7 @@ func TestCacheServesAnswersAndErrorsForItsTTL(t *testing.T) {
 	c := newCache(2*time.Second, clk)
 	var fetches int
 	boom := errors.New("boom")
-	fetch := func() (model.Value, error) { fetches++; return nil, boom }
+	fetch := func() (any, error) { fetches++; return nil, boom }
 	get := func() error { _, err := c.get(context.Background(), "q", fetch); return err }
 	if err := get(); !errors.Is(err, boom) {
 		t.Fatalf("first get: %v", err)
@@ -68,7 +67,7 @@ func TestCacheWaitEndsWithTheCallersContext(t *testing.T) {
 	defer close(block)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := c.get(ctx, "q", func() (model.Value, error) { <-block; return nil, nil })
+	_, err := c.get(ctx, "q", func() (any, error) { <-block; return nil, nil })
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("get with a cancelled context: %v", err)
 	}

@@ -19,7 +19,7 @@ import (
 // judge function the evaluator uses, with default settings) and a
 // fixed-threshold rule like Flagger's, side by side.
 const (
-	simRuns        = 2000
+	simRuns        = 5000
 	simRate        = 20.0 // requests per second
 	simBaseErrors  = 0.01
 	simStep        = 60 * time.Second

@@ -1,7 +1,6 @@
 package gates
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/prometheus/common/model"
@@ -103,14 +102,51 @@ type podUse struct {
 
 func (u podUse) mean() float64 { return u.total / float64(u.pods) }
 
-// usage sums the per-pod series of v whose pod label matches pods.
-func usage(v model.Vector, pods *regexp.Regexp) podUse {
-	var u podUse
+// usageByDeployment sums per-pod series by the Deployment owning the pod.
+func usageByDeployment(v model.Vector) map[string]podUse {
+	out := map[string]podUse{}
 	for _, s := range v {
-		if pods.MatchString(string(s.Metric[labelPod])) {
+		if d, ok := podOwner(string(s.Metric[labelPod])); ok {
+			u := out[d]
 			u.pods++
 			u.total += float64(s.Value)
+			out[d] = u
 		}
 	}
-	return u
+	return out
+}
+
+// podOwner returns the Deployment of a pod named
+// "<deployment>-<template hash>-<suffix>", the hash 1 to 10 and the suffix
+// 5 characters of Kubernetes' random alphabet: the names that
+// promql.PodRegex matches. Other pods (StatefulSets, bare pods) have none.
+func podOwner(pod string) (string, bool) {
+	rest, suffix, ok := cutLast(pod)
+	if !ok || len(suffix) != 5 || !randomAlphabet(suffix) {
+		return "", false
+	}
+	d, hash, ok := cutLast(rest)
+	if !ok || d == "" || len(hash) < 1 || len(hash) > 10 || !randomAlphabet(hash) {
+		return "", false
+	}
+	return d, true
+}
+
+func cutLast(s string) (before, after string, ok bool) {
+	i := strings.LastIndexByte(s, '-')
+	if i < 0 {
+		return "", "", false
+	}
+	return s[:i], s[i+1:], true
+}
+
+// randomAlphabet reports whether s uses only the characters of
+// k8s.io/apimachinery/pkg/util/rand: no vowels, no 0, 1 or 3.
+func randomAlphabet(s string) bool {
+	for _, c := range []byte(s) {
+		if !strings.ContainsRune("bcdfghjklmnpqrstvwxz2456789", rune(c)) {
+			return false
+		}
+	}
+	return true
 }

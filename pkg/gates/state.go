@@ -1,11 +1,9 @@
 package gates
 
 import (
-	"regexp"
 	"sync"
 	"time"
 
-	"github.com/meshcanary/meshcanary/pkg/gates/promql"
 	"github.com/meshcanary/meshcanary/pkg/gates/seqtest"
 )
 
@@ -49,17 +47,14 @@ type releaseState struct {
 	durations track
 	design    seqtest.Design
 	evidence  seqtest.Evidence
-	// pods match the canary's and the primary's pods.
-	canaryPods, primaryPods *regexp.Regexp
 }
 
 // begin resets the state for a new release or a new step of r.
 func (st *releaseState) begin(r Release) {
-	if st.revision != r.Revision || st.canaryPods == nil {
+	if st.revision != r.Revision {
 		st.revision, st.stepStart = r.Revision, r.StepStart
 		st.requests, st.durations = track{}, track{}
 		st.design, st.evidence = seqtest.Design{}, seqtest.Evidence{}
-		st.canaryPods, st.primaryPods = anchored(promql.PodRegex(r.Deployment)), anchored(promql.PodRegex(r.Primary))
 		return
 	}
 	if !st.stepStart.Equal(r.StepStart) {
@@ -80,8 +75,6 @@ func (st *releaseState) test(d seqtest.Design, batch seqtest.Counts, ok bool) se
 	}
 	return st.evidence
 }
-
-func anchored(re string) *regexp.Regexp { return regexp.MustCompile("^(?:" + re + ")$") }
 
 // track follows one batch query for one release: the canary's and the
 // primary's counters at the last evaluation, and their increase since the

@@ -122,20 +122,19 @@ func (j *judging) baseline(t *track, kind, q string, keys []model.LabelName) err
 // pair runs a batch query and picks the canary's and the primary's
 // counters out of it.
 func (j *judging) pair(kind, q string, at time.Time, keys []model.LabelName) ([2]counters, error) {
-	vec, err := j.e.src.vector(j.ctx, kind, q, at)
+	snap, err := j.e.src.snapshot(j.ctx, kind, q, at, keys...)
 	if err != nil {
 		return [2]counters{}, err
 	}
-	snap := snapshotOf(vec, keys...)
 	return [2]counters{snap[j.r.Deployment], snap[j.r.Primary]}, nil
 }
 
 func (j *judging) resource(s Spec, kind, q string, unit func(float64) string) Verdict {
-	vec, err := j.e.src.vector(j.ctx, kind, q, time.Time{})
+	use, err := j.e.src.pods(j.ctx, kind, q)
 	if err != nil {
 		return hold(s, err)
 	}
-	return judgeResource(s, usage(vec, j.st.canaryPods), usage(vec, j.st.primaryPods), unit)
+	return judgeResource(s, use[j.r.Deployment], use[j.r.Primary], unit)
 }
 
 // query evaluates a query gate with the release's values.
@@ -144,7 +143,10 @@ func (j *judging) query(s Spec) Verdict {
 	q := s.Condition.Query.Expand(promql.Values{
 		Namespace: j.r.Namespace, Canary: j.r.Deployment, Primary: j.r.Primary, Service: j.r.Service, Window: window,
 	})
-	val, err := j.e.src.query(j.ctx, queryCustom, q, time.Time{})
+	if err := promql.Validate(q); err != nil { // cannot happen for a parsed template; kept as a guard
+		return hold(s, fmt.Errorf("expanded query does not parse: %w", err))
+	}
+	val, err := j.e.src.query(j.ctx, q)
 	if err != nil {
 		return hold(s, err)
 	}

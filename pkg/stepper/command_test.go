@@ -61,6 +61,9 @@ func TestNextCommands(t *testing.T) {
 		moved(s, stepper.ReasonAborted, now)
 	}
 	pausedByCommand := with(paused(1, -10*time.Minute, -8*time.Minute), func(s *stepper.Status) { s.PauseCommand = true })
+	revertedWhilePaused := with(rollingBack(), func(s *stepper.Status) {
+		s.Revision, s.Reason, s.PauseCommand = "r0", stepper.ReasonReverted, true
+	})
 	ignored := func(a stepper.Actions) stepper.Actions {
 		a.Events = []stepper.Event{warning(stepper.ReasonCommandIgnored)}
 		return a
@@ -162,6 +165,23 @@ func TestNextCommands(t *testing.T) {
 			want: acked("pause", func(s *stepper.Status, now time.Time) { s.PauseCommand = true }),
 			actions: stepper.Actions{Route: true, Canary: stepper.ScaleUp,
 				Events: []stepper.Event{normal(stepper.ReasonCommandAcknowledged)}},
+		},
+		"resume after a revert during a pause releases the command": {
+			status: revertedWhilePaused,
+			obs:    with(command(revertedWhilePaused, "resume"), func(o *stepper.Observations) { o.AppliedWeight = 10 }),
+			want:   acked("resume", func(s *stepper.Status, now time.Time) { s.PauseCommand = false }),
+			actions: stepper.Actions{Route: true, Requeue: time.Minute,
+				Events: []stepper.Event{normal(stepper.ReasonCommandAcknowledged)}},
+		},
+		"a pause command still held after a revert pauses the idle canary": {
+			status: revertedWhilePaused,
+			obs:    observed(revertedWhilePaused),
+			want: func(s *stepper.Status, now time.Time) {
+				s.Phase, s.PausedFrom, s.PausedAt = stepper.PhasePaused, stepper.PhaseSucceeded, &now
+				moved(s, stepper.ReasonPaused, now)
+			},
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleDown, Events: []stepper.Event{
+				normal(stepper.ReasonRolledBack), normal(stepper.ReasonPaused)}},
 		},
 		"resume when nothing is paused is ignored": {
 			status: early, obs: command(early, "resume"),

@@ -98,7 +98,7 @@ func (m *machine) check() bool {
 	}
 	m.s.FailedChecks++
 	failed := strings.Join(describe(m.o.Verdicts, gates.Fail), "; ")
-	m.transition(true, ReasonCheckFailed, fmt.Sprintf("check failed (%d of %d allowed) at %s: %s",
+	m.transition(true, ReasonCheckFailed, fmt.Sprintf("failed check %d (rollback at %d) at %s: %s",
 		m.s.FailedChecks, m.cfg.MaxFailedChecks, m.position(), failed))
 	if m.s.FailedChecks < m.cfg.MaxFailedChecks {
 		return false
