@@ -32,7 +32,7 @@ test-unit: ## Unit tests, golden files, property tests and a short fuzz run
 
 .PHONY: test-e2e
 test-e2e: tools build ## End-to-end suite on a local control plane (etcd, kube-*, kwok, Prometheus)
-	./hack/gotest.sh e2e -count=1 -tags e2e $(E2E_FLAGS) ./test/...
+	./hack/gotest.sh e2e -count=1 -tags e2e $(E2E_FLAGS) ./test/... ./pkg/gates/...
 
 .PHONY: test
 test: lint test-unit test-e2e ## Everything CI runs: lint, unit, fuzz, end to end

@@ -3,9 +3,11 @@ package controller
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"go.uber.org/zap"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -137,6 +139,12 @@ func (c *Controller) applyVirtualService(ctx context.Context, s *snapshot, next 
 	}
 	if istio.VirtualServiceEqual(s.vs, desired) {
 		return nil
+	}
+	if skipped := istio.SkippedRoutes(s.vs, s.target); len(skipped) > 0 {
+		msg := fmt.Sprintf("VirtualService %s: routes %s also send to other destinations and are left unsplit; their traffic reaches primary and canary pods alike",
+			s.vs.Name, strings.Join(skipped, ", "))
+		log.Warn(msg)
+		c.recorder.Event(s.user, corev1.EventTypeWarning, "RoutesNotSplit", msg)
 	}
 	_, err := vss.Update(ctx, desired, updateOpts)
 	c.countWrite("VirtualService", "update")

@@ -75,6 +75,7 @@ func (c *Controller) evaluate(ctx context.Context, s *snapshot, now time.Time) [
 		Step:         st.Step,
 		CanaryWeight: st.Weight,
 		Total:        st.Total,
+		MoreSteps:    st.Step < len(s.cfg.Steps),
 		Now:          now,
 		Annotations:  s.user.Annotations,
 	}

@@ -2,7 +2,6 @@ package gates
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -172,51 +171,6 @@ func TestEvaluateKeepsTheSequentialTestAcrossSteps(t *testing.T) {
 	}
 }
 
-func TestEvaluateHoldsWhenPrometheusFails(t *testing.T) {
-	s := specs(t, map[string]string{
-		GatePrefix + KeyErrorRate: "max=1%", GatePrefix + KeyLatency: "p99<1s",
-		GatePrefix + KeyCPU: "<2x", GatePrefix + "errors": "sum(x{app={{canary}}}) < 1",
-	})
-	for name, c := range map[string]struct {
-		setup  func(*testEvaluator)
-		reason string
-	}{
-		"when it is unreachable":    {func(te *testEvaluator) { te.prom.srv.Close() }, "connection refused"},
-		"when it is slow":           {func(te *testEvaluator) { te.prom.delay = 300 * time.Millisecond }, "context deadline exceeded"},
-		"when it answers an error":  {func(te *testEvaluator) { te.prom.status = 503 }, "server error: 503"},
-		"when it refuses the query": {func(te *testEvaluator) { te.prom.status = 422 }, "injected failure"},
-		"when it answers a scalar":  {func(te *testEvaluator) { te.prom.scalars[promql.Requests("shop")] = 1 }, "expected a vector"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			te := newTestEvaluator(t, func(o *Options) { o.QueryTimeout = 100 * time.Millisecond })
-			c.setup(te)
-			for _, v := range te.Evaluate(context.Background(), s, release("web", t0.Add(time.Minute))) {
-				if v.Result != Hold || v.Value != nil {
-					t.Errorf("%s: %+v, want Hold without value", v.Gate, v)
-				}
-				if strings.HasPrefix(v.Gate, KeyErrorRate) && !strings.Contains(v.Reason, c.reason) {
-					t.Errorf("%s: reason %q does not say %q", v.Gate, v.Reason, c.reason)
-				}
-			}
-		})
-	}
-}
-
-func TestEvaluateWithoutPrometheusHoldsAndCheckSaysWhy(t *testing.T) {
-	e, err := NewEvaluator(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := specs(t, map[string]string{GatePrefix + KeyErrorRate: "max=1%"})
-	v := e.Evaluate(context.Background(), s, release("web", t0))
-	if v[0].Result != Hold || !strings.Contains(v[0].Reason, "no Prometheus address") {
-		t.Errorf("verdict %+v", v[0])
-	}
-	if probs := e.Check(s); len(probs) != 1 || probs[0].Key != GatePrefix+KeyErrorRate {
-		t.Errorf("Check = %v, want one problem for the error-rate gate", probs)
-	}
-}
-
 func TestEvaluateBatchesQueriesAcrossCanaries(t *testing.T) {
 	te := newTestEvaluator(t)
 	for _, ns := range []string{"shop", "blog"} {
@@ -281,65 +235,4 @@ func TestEvaluateLatencyResourceAndQueryGates(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("verdicts (-want +got):\n%s", diff)
 	}
-}
-
-func TestEvaluateRecordsMetricsAndForgetDropsThem(t *testing.T) {
-	te := newTestEvaluator(t)
-	te.prom.answer(promql.Requests("shop"), reqSeries("web", "200", 1000))
-	s := specs(t, map[string]string{GatePrefix + KeyErrorRate: "max=1%"})
-	r := release("web", t0.Add(time.Minute))
-	te.Evaluate(context.Background(), s, r)
-	te.Evaluate(context.Background(), s, r)
-	want := map[string]float64{
-		`meshcanary_gate_evaluations_total{gate="error-rate max=1%",result="Hold"}`:         2,
-		`meshcanary_gate_value{deployment="web",gate="error-rate max=1%",namespace="shop"}`: 0,
-		`meshcanary_gate_query_duration_seconds{query="baseline"}`:                          1,
-		`meshcanary_gate_query_duration_seconds{query="requests"}`:                          1,
-	}
-	if diff := cmp.Diff(want, gather(t, te.reg)); diff != "" {
-		t.Errorf("metrics (-want +got):\n%s", diff)
-	}
-	te.Forget("shop", "web")
-	for name := range gather(t, te.reg) {
-		if strings.HasPrefix(name, "meshcanary_gate_value") {
-			t.Errorf("%s kept after Forget", name)
-		}
-	}
-	te.prom.queries()
-	te.round()
-	te.Evaluate(context.Background(), s, r)
-	if q := te.prom.queries(); len(q) != 2 {
-		t.Errorf("after Forget the release starts from a new baseline: queries %v", q)
-	}
-}
-
-func itoa(i int64) string { return strconv.FormatInt(i, 10) }
-
-// gather reads a registry into "name{labels}" → value (counters, gauges)
-// or sample count (histograms).
-func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			var labels []string
-			for _, l := range m.GetLabel() {
-				labels = append(labels, l.GetName()+"="+strconv.Quote(l.GetValue()))
-			}
-			key := mf.GetName() + "{" + strings.Join(labels, ",") + "}"
-			switch {
-			case m.Counter != nil:
-				out[key] = m.GetCounter().GetValue()
-			case m.Gauge != nil:
-				out[key] = m.GetGauge().GetValue()
-			case m.Histogram != nil:
-				out[key] = float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-	}
-	return out
 }

@@ -113,3 +113,6 @@ func bucketSeries(workload, le string, v float64) sample {
 func podSeries(pod string, v float64) sample {
 	return sample{map[string]string{labelPod: pod}, v}
 }
+
+// itoa formats a Unix time as the fake records it.
+func itoa(i int64) string { return strconv.FormatInt(i, 10) }

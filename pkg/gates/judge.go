@@ -27,10 +27,28 @@ func judgeErrorRate(s Spec, step seqtest.Counts) Verdict {
 }
 
 // judgeErrorRatio reads the sequential test: ev covers the release so
-// far, step the current step (for the minimum number of requests).
-func judgeErrorRatio(s Spec, ev seqtest.Evidence, step seqtest.Counts) Verdict {
-	if v, short := tooFew(s, step.CanaryRequests); short {
-		return v
+// far, step the current step. Before promotion (moreSteps false) a Pass
+// needs conclusive evidence that the canary is not Detect times worse.
+// Before a further step it needs only that the evidence has not gone half
+// the way to a rollback (log-likelihood ratio below half the Fail bound):
+// the test goes on watching at the higher weight, where evidence comes
+// faster, and holding a low-traffic step for conclusive evidence would
+// take longer than any sensible maximum hold.
+//
+// Below the minimum number of requests in the step the test may fail but
+// not pass: its Fail bound already guarantees that it never fails for lack
+// of data (a failure needs evidence that a false rollback has a chance
+// below 1 - confidence), while a Pass on a step that has barely started
+// would let the weight move on too early.
+func judgeErrorRatio(s Spec, ev seqtest.Evidence, step seqtest.Counts, moreSteps bool) Verdict {
+	decision := s.Test.Decide(ev)
+	if decision == seqtest.Undecided && moreSteps && ev.LogLR < s.Test.FailBound()/2 {
+		decision = seqtest.Pass
+	}
+	if decision != seqtest.Fail {
+		if v, short := tooFew(s, step.CanaryRequests); short {
+			return v
+		}
 	}
 	t := ev.Total
 	v := Verdict{Gate: s.Name, Value: num(t.Ratio()), Threshold: num(s.Test.Tolerance)}
@@ -38,7 +56,7 @@ func judgeErrorRatio(s Spec, ev seqtest.Evidence, step seqtest.Counts) Verdict {
 		pct(t.CanaryErrors/t.CanaryRequests), count(t.CanaryErrors), count(t.CanaryRequests),
 		pct(t.PrimaryErrors/t.PrimaryRequests), count(t.PrimaryErrors), count(t.PrimaryRequests))
 	evidence := fmt.Sprintf("evidence %.2f, fail at %.2f, pass at %.2f", ev.LogLR, s.Test.FailBound(), s.Test.PassBound())
-	switch s.Test.Decide(ev) {
+	switch decision {
 	case seqtest.Fail:
 		v.Result = Fail
 		v.Reason = fmt.Sprintf("%s: worse than %sx the primary's with %s confidence (%s)",
@@ -47,6 +65,10 @@ func judgeErrorRatio(s Spec, ev seqtest.Evidence, step seqtest.Counts) Verdict {
 		v.Result = Pass
 		v.Reason = fmt.Sprintf("%s: not %sx worse than the primary, with %s confidence (%s)",
 			desc, fmtNum(s.Test.Detect), pct(1-s.Test.Beta), evidence)
+		if ev.LogLR > s.Test.PassBound() {
+			v.Reason = fmt.Sprintf("%s: not enough sign of a regression to hold the next step (below %.2f); promotion needs more evidence (%s)",
+				desc, s.Test.FailBound()/2, evidence)
+		}
 	default:
 		v.Result = Hold
 		v.Reason = fmt.Sprintf("%s: not enough evidence yet (%s)", desc, evidence)

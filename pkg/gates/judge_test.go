@@ -46,27 +46,34 @@ func TestJudgeErrorRatio(t *testing.T) {
 	s := Spec{Name: "error-rate relative=1x", Kind: KindErrorRatio, Limit: 1, MinRequests: 100,
 		Test: seqtest.Design{Tolerance: 1, Detect: 3, Alpha: 0.01, Beta: 0.1}}
 	enough := seqtest.Counts{CanaryRequests: 100}
+	worse := seqtest.Counts{CanaryRequests: 500, CanaryErrors: 50, PrimaryRequests: 500, PrimaryErrors: 5}
 	for name, c := range map[string]struct {
-		total seqtest.Counts
-		step  seqtest.Counts
-		want  Result
+		total     seqtest.Counts
+		step      seqtest.Counts
+		moreSteps bool
+		want      Result
 	}{
-		"strong evidence still holds below the minimum": {
-			seqtest.Counts{CanaryRequests: 500, CanaryErrors: 50, PrimaryRequests: 500, PrimaryErrors: 5}, seqtest.Counts{CanaryRequests: 99}, Hold,
-		},
-		"many more canary errors fail": {
-			seqtest.Counts{CanaryRequests: 500, CanaryErrors: 50, PrimaryRequests: 500, PrimaryErrors: 5}, enough, Fail,
-		},
+		"strong evidence fails even below the minimum": {worse, seqtest.Counts{CanaryRequests: 10}, false, Fail},
+		"many more canary errors fail":                 {worse, enough, false, Fail},
 		"as many errors as the primary pass": {
-			seqtest.Counts{CanaryRequests: 1000, CanaryErrors: 10, PrimaryRequests: 1000, PrimaryErrors: 10}, enough, Pass,
+			seqtest.Counts{CanaryRequests: 1000, CanaryErrors: 10, PrimaryRequests: 1000, PrimaryErrors: 10}, enough, false, Pass,
 		},
-		"a few errors are undecided": {
-			seqtest.Counts{CanaryRequests: 100, CanaryErrors: 1, PrimaryRequests: 100, PrimaryErrors: 1}, enough, Hold,
+		"conclusive evidence still holds below the minimum": {
+			seqtest.Counts{CanaryRequests: 1000, CanaryErrors: 10, PrimaryRequests: 1000, PrimaryErrors: 10}, seqtest.Counts{CanaryRequests: 99}, false, Hold,
+		},
+		"a few errors hold before promotion": {
+			seqtest.Counts{CanaryRequests: 100, CanaryErrors: 1, PrimaryRequests: 100, PrimaryErrors: 1}, enough, false, Hold,
+		},
+		"a few errors pass before a further step": {
+			seqtest.Counts{CanaryRequests: 100, CanaryErrors: 1, PrimaryRequests: 100, PrimaryErrors: 1}, enough, true, Pass,
+		},
+		"evidence halfway to a rollback holds before a further step": { // 6·log(1.5) = 2.43 > 4.61/2
+			seqtest.Counts{CanaryRequests: 100, CanaryErrors: 6, PrimaryRequests: 100}, enough, true, Hold,
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ev := s.Test.Add(seqtest.Evidence{}, c.total)
-			got := judgeErrorRatio(s, ev, c.step)
+			got := judgeErrorRatio(s, ev, c.step, c.moreSteps)
 			if got.Result != c.want || got.Gate != s.Name {
 				t.Errorf("verdict %+v, want %s", got, c.want)
 			}
@@ -75,11 +82,11 @@ func TestJudgeErrorRatio(t *testing.T) {
 	ev := s.Test.Add(seqtest.Evidence{}, seqtest.Counts{CanaryRequests: 500, CanaryErrors: 50, PrimaryRequests: 500, PrimaryErrors: 5})
 	want := Verdict{Gate: s.Name, Result: Fail, Value: ptr(10), Threshold: ptr(1),
 		Reason: "canary error rate 10% (50/500) vs primary 1% (5/500) this release: worse than 1x the primary's with 99% confidence (evidence 16.81, fail at 4.61, pass at -2.30)"}
-	if diff := cmp.Diff(want, judgeErrorRatio(s, ev, enough)); diff != "" {
+	if diff := cmp.Diff(want, judgeErrorRatio(s, ev, enough, false)); diff != "" {
 		t.Errorf("a failing verdict says why (-want +got):\n%s", diff)
 	}
 	noPrimaryErrors := s.Test.Add(seqtest.Evidence{}, seqtest.Counts{CanaryRequests: 500, CanaryErrors: 5, PrimaryRequests: 500})
-	if v := judgeErrorRatio(s, noPrimaryErrors, enough); v.Value != nil {
+	if v := judgeErrorRatio(s, noPrimaryErrors, enough, false); v.Value != nil {
 		t.Errorf("an infinite ratio must have no value (JSON has no infinity), got %v", *v.Value)
 	}
 }

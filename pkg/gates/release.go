@@ -19,6 +19,13 @@ type Release struct {
 	Step         int
 	CanaryWeight int32
 	Total        int32
+	// MoreSteps is true when steps remain after this one, so that a Pass
+	// moves the weight on rather than promoting. The relative error-rate
+	// gate then passes on evidence that merely does not lean towards a
+	// regression, and demands conclusive evidence only before promotion.
+	// False (the zero value) is the safe choice: conclusive evidence at
+	// every step.
+	MoreSteps bool
 	// StepStart is when the current step began; gates measure from it.
 	StepStart time.Time
 	// Now is the evaluation time (from the controller's injected clock).

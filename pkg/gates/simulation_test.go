@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/gates/seqtest"
 )
 
@@ -16,19 +17,25 @@ import (
 // total, a primary error rate of 1 %, steps of 5 %, 25 % and 50 % of one
 // minute each; healthy canaries have the primary's error rate, regressed
 // ones 3x and 10x. It runs meshcanary's relative error-rate gate (the
-// judge function the evaluator uses, with default settings) and a
-// fixed-threshold rule like Flagger's, side by side.
+// judge function the evaluator uses) with the default gate settings and
+// the controller's default check interval, max failed checks and max hold,
+// and a fixed-threshold rule like Flagger's, side by side.
 const (
 	simRuns        = 5000
 	simRate        = 20.0 // requests per second
 	simBaseErrors  = 0.01
-	simStep        = 60 * time.Second
-	simCheck       = 10 * time.Second // meshcanary's check interval
-	simMaxHold     = 30 * time.Minute // how long a step may hold past its end
-	simFlaggerTick = time.Minute      // Flagger's analysis interval
+	simFlaggerTick = time.Minute // Flagger's analysis interval
 )
 
-var simWeights = []float64{0.05, 0.25, 0.50}
+// simConfig is the release configuration of the simulation: the steps of
+// the issue and every other setting at its default.
+func simConfig(t *testing.T) config.Config {
+	cfg, probs := config.Parse("web", map[string]string{config.Prefix + config.KeySteps: "5,25,50"})
+	if len(probs) > 0 || cfg.StepInterval != time.Minute || cfg.CheckInterval <= 0 {
+		t.Fatalf("config %+v, problems %v", cfg, probs)
+	}
+	return cfg
+}
 
 // simOutcome is one simulated release.
 type simOutcome struct {
@@ -45,6 +52,7 @@ type traffic struct {
 }
 
 func (tr traffic) draw(weight float64, d time.Duration) seqtest.Counts {
+	weight /= 100
 	n := simRate * d.Seconds()
 	// Thinning a Poisson process: errors and successes are independent
 	// Poisson counts.
@@ -69,37 +77,44 @@ func poisson(r *rand.Rand, mean float64) float64 {
 	return k
 }
 
-// simMeshcanary runs a release with the relative error-rate gate: a check
-// every simCheck, one failed check rolls back, a step advances at its end
-// only on Pass and otherwise holds, at most simMaxHold.
-func simMeshcanary(tr traffic, s Spec) simOutcome {
+// simMeshcanary runs a release with the relative error-rate gate as the
+// stepper does: a check every CheckInterval; MaxFailedChecks failed checks
+// roll back; a step advances at its end only on Pass and otherwise holds,
+// at most MaxHold past its end, then rolls back.
+func simMeshcanary(tr traffic, s Spec, cfg config.Config) simOutcome {
 	var ev seqtest.Evidence
 	var step, total seqtest.Counts
-	var firstPass float64
-	stepStart, now := time.Duration(0), time.Duration(0)
-	for i := 0; ; {
-		now += simCheck
-		batch := tr.draw(simWeights[i], simCheck)
+	var decided float64 // canary requests when the test first passed conclusively
+	failed, stepStart, now := 0, time.Duration(0), time.Duration(0)
+	half := int32(len(cfg.Steps) - 1) // index of the 50 % step
+	for i := int32(0); ; {
+		weight := float64(cfg.Steps[i]) * 100 / float64(cfg.Total)
+		now += cfg.CheckInterval
+		batch := tr.draw(weight, cfg.CheckInterval)
 		ev = s.Test.Add(ev, batch)
 		step, total = step.Plus(batch), total.Plus(batch)
-		v := judgeErrorRatio(s, ev, step)
+		v := judgeErrorRatio(s, ev, step, int(i) < len(cfg.Steps)-1)
+		rollback := simOutcome{rolledBack: true, before50: i < half, requests: total.CanaryRequests, duration: now}
 		switch {
 		case v.Result == Fail:
-			return simOutcome{rolledBack: true, before50: i < 2, requests: total.CanaryRequests, duration: now}
-		case v.Result == Pass && firstPass == 0:
-			firstPass = total.CanaryRequests
+			if failed++; failed >= cfg.MaxFailedChecks {
+				return rollback
+			}
+			continue
+		case decided == 0 && s.Test.Decide(ev) == seqtest.Pass:
+			decided = total.CanaryRequests
 		}
-		if now-stepStart < simStep {
+		if now-stepStart < cfg.StepInterval {
 			continue
 		}
 		if v.Result != Pass {
-			if now-stepStart-simStep >= simMaxHold {
-				return simOutcome{rolledBack: true, before50: i < 2, requests: total.CanaryRequests, duration: now}
+			if now-stepStart-cfg.StepInterval >= cfg.MaxHold {
+				return rollback
 			}
 			continue
 		}
-		if i++; i == len(simWeights) {
-			return simOutcome{requests: firstPass, duration: now}
+		if i++; int(i) == len(cfg.Steps) {
+			return simOutcome{requests: decided, duration: now}
 		}
 		stepStart, step = now, seqtest.Counts{}
 	}
@@ -119,19 +134,19 @@ func (f flaggerRule) String() string {
 	return fmt.Sprintf("Flagger-like (>%s fails, %d failed checks)", pct(f.limit), f.threshold)
 }
 
-func (f flaggerRule) run(tr traffic) simOutcome {
+func (f flaggerRule) run(tr traffic, weights []float64) simOutcome {
 	var total float64
 	failed, now := 0, time.Duration(0)
-	for i := 0; i < len(simWeights); {
+	for i := 0; i < len(weights); {
 		now += simFlaggerTick
-		c := tr.draw(simWeights[i], simFlaggerTick)
+		c := tr.draw(weights[i], simFlaggerTick)
 		total += c.CanaryRequests
 		if c.CanaryRequests > 0 && c.CanaryErrors/c.CanaryRequests <= f.limit {
 			i++
 			continue
 		}
 		if failed++; failed >= f.threshold {
-			return simOutcome{rolledBack: true, before50: i < 2, requests: total, duration: now}
+			return simOutcome{rolledBack: true, before50: i < len(weights)-1, requests: total, duration: now}
 		}
 	}
 	return simOutcome{requests: total, duration: now}
@@ -184,9 +199,11 @@ func TestSimulationMeetsTheTargetsOfTheIssue(t *testing.T) {
 	if len(probs) > 0 || len(specs) != 1 {
 		t.Fatalf("Parse: %v %v", specs, probs)
 	}
-	s := specs[0]
+	s, cfg := specs[0], simConfig(t)
 	d := s.Test
 	rule := fmt.Sprintf("meshcanary (relative, %s conf., %sx @ %s)", pct(1-d.Alpha), fmtNum(d.Detect), pct(1-d.Beta))
+	t.Logf("meshcanary: check every %v, %d failed checks roll back, max hold %v", cfg.CheckInterval, cfg.MaxFailedChecks, cfg.MaxHold)
+	weights := []float64{5, 25, 50}
 	flaggers := []flaggerRule{{limit: 0.01, threshold: 5}, {limit: 0.02, threshold: 1}}
 	cases := []struct {
 		name  string
@@ -201,13 +218,13 @@ func TestSimulationMeetsTheTargetsOfTheIssue(t *testing.T) {
 		tr := traffic{rng: rand.New(rand.NewPCG(4, uint64(ci))), ratio: c.ratio}
 		outs := make([]simOutcome, simRuns)
 		for i := range outs {
-			outs[i] = simMeshcanary(tr, s)
+			outs[i] = simMeshcanary(tr, s, cfg)
 		}
 		mesh[c.name] = summarise(rule, c.name, fixedN, outs)
 		rows = append(rows, mesh[c.name])
 		for _, f := range flaggers {
 			for i := range outs {
-				outs[i] = f.run(tr)
+				outs[i] = f.run(tr, weights)
 			}
 			rows = append(rows, summarise(f.String(), c.name, fixedN, outs))
 		}

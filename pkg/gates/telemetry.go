@@ -52,7 +52,7 @@ func (j *judging) verdict(s Spec) Verdict {
 		if s.Kind == KindErrorRate {
 			return judgeErrorRate(s, step)
 		}
-		return judgeErrorRatio(s, j.st.test(s.Test, j.batch, j.batchOK), step)
+		return judgeErrorRatio(s, j.st.test(s.Test, j.batch, j.batchOK), step, j.r.MoreSteps)
 	case KindLatency:
 		if err := j.read(&j.durations, &j.st.durations, queryDurations, promql.Durations(j.r.Namespace), labelLE); err != nil {
 			return hold(s, err)

@@ -33,16 +33,24 @@
 // # Route builder
 //
 // The rewrite of one route is the split type in routes.go, applied by
-// DesiredVirtualService to each route for the service. The release
-// strategies to come extend it without touching the rest:
+// DesiredVirtualService to each route for the service. A [Strategy] in the
+// [Routing] extends it for http routes (managed.go, mirror.go), while the
+// canary has weight or [Routing.CanaryReady] is set:
 //
-//   - A/B by request attributes: for each http route for the service, a copy
-//     with the user's matches AND-ed with the configured header, cookie or
-//     query match and the canary as sole destination, inserted just above
-//     it. Inserted routes carry a name prefix so that DesiredVirtualService
-//     and RestoredVirtualService drop them before rebuilding.
-//   - Mirroring: the split gains a mirror percentage, set as mirrors on each
-//     http route for the service (ReferencedSubsets already counts mirrors).
-//   - Sticky sessions: an inserted cookie-match route to the canary, as for
-//     A/B, and a Set-Cookie response header on the pair's canary destination.
+//   - A/B by request attributes: above each http route for the service, a
+//     copy of it with the user's matches AND-ed with the strategy's header
+//     and query conditions and the canary as sole destination. A user match
+//     that already tests one of those headers is left out of the copy.
+//   - Mirroring: the split gets an entry in mirrors to the canary with an
+//     exact percentage; a user's mirror moves into mirrors while it lasts
+//     (Istio refuses both) and comes back afterwards. ReferencedSubsets
+//     counts mirrors, so the canary subset outlives them.
+//   - Sticky sessions: above each route, a copy matching the cookie, as for
+//     A/B, and a Set-Cookie response header on the split's canary
+//     destination, as Flagger's session affinity does.
+//
+// Inserted routes are named with [ManagedRoutePrefix]. DesiredVirtualService
+// and RestoredVirtualService remove them and meshcanary's mirror before they
+// rebuild or restore, so a Routing without a strategy gives exactly the
+// routes of plain weights, and ObserveRouting ignores them.
 package istio

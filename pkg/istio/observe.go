@@ -15,6 +15,8 @@ import (
 // every such route sends to the primary subset alone or to the primary and
 // canary subsets in that order, all with the same weights; canaryWeight is
 // then the canary's weight (0 for the primary alone), out of the pair's sum.
+// The routes a strategy inserts (see ManagedRoutePrefix) are not split
+// routes and are ignored.
 func ObserveRouting(vs *networkingv1.VirtualService, t Target) (routed bool, canaryWeight int32) {
 	if vs == nil {
 		return false, 0
@@ -29,7 +31,7 @@ func ObserveRouting(vs *networkingv1.VirtualService, t Target) (routed bool, can
 		n++
 	}
 	for _, route := range vs.Spec.Http {
-		if splittable(route.Route, t) {
+		if !managed(route) && splittable(route.Route, t) {
 			observe(observeSplit(route.Route))
 		}
 	}

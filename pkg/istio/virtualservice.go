@@ -24,33 +24,37 @@ import (
 //
 // With no live VirtualService, a new one named after the Service is returned
 // with one http route to the subsets.
+//
+// r.Strategy shapes the http routes for the service while the canary has
+// weight or r.CanaryReady is set (else it is ignored): above each such route
+// an A/B route sends the requests meeting its conditions to the canary
+// alone, and a sticky-session route those carrying the cookie; the split's
+// canary destination sets the cookie, and the split mirrors a share of its
+// traffic to the canary. Inserted routes are named with ManagedRoutePrefix.
+// Routes and mirrors of an earlier strategy are removed first, so a Routing
+// without a strategy leaves none.
 func DesiredVirtualService(live *networkingv1.VirtualService, r Routing) *networkingv1.VirtualService {
 	s := newSplit(r.Weight, r.Total)
+	var vs *networkingv1.VirtualService
 	if live == nil {
-		vs := &networkingv1.VirtualService{
+		vs = &networkingv1.VirtualService{
 			TypeMeta:   metav1.TypeMeta{APIVersion: networkingv1.SchemeGroupVersion.String(), Kind: "VirtualService"},
 			ObjectMeta: ownedMeta(r.Target),
 		}
 		vs.Spec.Hosts = r.hosts()
 		vs.Spec.Gateways = slices.Clone(r.Gateways)
 		vs.Spec.Http = []*apinetworkingv1.HTTPRoute{{
-			Route: s.http([]*apinetworkingv1.HTTPRouteDestination{{
-				Destination: &apinetworkingv1.Destination{Host: r.Service},
-			}}),
+			Route: []*apinetworkingv1.HTTPRouteDestination{{Destination: &apinetworkingv1.Destination{Host: r.Service}}},
 		}}
-		return vs
-	}
-	vs := live.DeepCopy()
-	markRoutesFor(&vs.ObjectMeta, r.Target)
-	if owned(vs.ObjectMeta) {
-		vs.Spec.Hosts = r.hosts()
-		vs.Spec.Gateways = slices.Clone(r.Gateways)
-	}
-	for _, route := range vs.Spec.Http {
-		if splittable(route.Route, r.Target) {
-			route.Route = s.http(route.Route)
+	} else {
+		vs = live.DeepCopy()
+		markRoutesFor(&vs.ObjectMeta, r.Target)
+		if owned(vs.ObjectMeta) {
+			vs.Spec.Hosts = r.hosts()
+			vs.Spec.Gateways = slices.Clone(r.Gateways)
 		}
 	}
+	vs.Spec.Http = httpBuilder{r: r, s: s}.build(withoutStrategy(vs.Spec.Http, r.Target))
 	for _, route := range vs.Spec.Tls {
 		if splittable(route.Route, r.Target) {
 			route.Route = s.l4(route.Route)
@@ -65,7 +69,8 @@ func DesiredVirtualService(live *networkingv1.VirtualService, r Routing) *networ
 }
 
 // RestoredVirtualService is live routed back to the plain service host, for
-// opt-out: in every route, the destinations naming meshcanary's subsets of
+// opt-out: the routes and mirror of a strategy are removed, and in every
+// route, the destinations naming meshcanary's subsets of
 // the service become one destination with the first one's host, port and
 // header rules, no subset, and their summed weight (no weight when it is the
 // route's only destination); config.RoutesForAnnotation is removed. It
@@ -77,6 +82,7 @@ func RestoredVirtualService(live *networkingv1.VirtualService, t Target) *networ
 	}
 	vs := live.DeepCopy()
 	delete(vs.Annotations, config.RoutesForAnnotation)
+	vs.Spec.Http = withoutStrategy(vs.Spec.Http, t)
 	for _, route := range vs.Spec.Http {
 		route.Route = collapse(route.Route, t, func(d *apinetworkingv1.HTTPRouteDestination, w int32) { d.Weight = w })
 	}

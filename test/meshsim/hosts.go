@@ -44,7 +44,7 @@ func serviceOf(host, ns string) (ServiceRef, bool) {
 		return ServiceRef{}, false
 	}
 	name, namespace, ok := strings.Cut(rest, ".")
-	if !ok || name == "" || namespace == "" || strings.Contains(namespace, ".") {
+	if !ok || name == "" || namespace == "" || strings.ContainsAny(rest, "*") || strings.Contains(namespace, ".") {
 		return ServiceRef{}, false
 	}
 	return ServiceRef{Namespace: namespace, Name: name}, true

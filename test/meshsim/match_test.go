@@ -15,7 +15,7 @@ func TestRouteTakesTheFirstRouteWhoseMatchHolds(t *testing.T) {
 	vs := virtualService(app, []string{app},
 		to("primary", &v1alpha3.HTTPMatchRequest{Headers: map[string]*v1alpha3.StringMatch{"x-pin": exact("primary")}}),
 		to("canary", &v1alpha3.HTTPMatchRequest{Headers: map[string]*v1alpha3.StringMatch{"x-user": exact("tester")}}),
-		to("canary", &v1alpha3.HTTPMatchRequest{Headers: map[string]*v1alpha3.StringMatch{"cookie": regex(`^(.*?;)?(canary=always)(;.*)?$`)}}),
+		to("canary", &v1alpha3.HTTPMatchRequest{Headers: map[string]*v1alpha3.StringMatch{"cookie": regex(`^(.*?;\s*)?(canary=always)(;.*)?$`)}}),
 		to("canary", &v1alpha3.HTTPMatchRequest{Uri: prefix("/beta"), Method: exact("POST")}),
 		to("canary", &v1alpha3.HTTPMatchRequest{Headers: map[string]*v1alpha3.StringMatch{"x-group": prefix("beta-")}}),
 		weighted("primary", 100, "canary", 0),

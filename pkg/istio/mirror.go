@@ -1,0 +1,54 @@
+package istio
+
+import (
+	"slices"
+
+	apinetworkingv1 "istio.io/api/networking/v1"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+)
+
+// addMirror adds meshcanary's mirror of share of the route's traffic to
+// dst, as an entry of the route's mirrors. Istio refuses a route with both
+// mirror and mirrors, so a user's mirror (and its percentage) moves into
+// mirrors behind meshcanary's entry; that order is how unmirror knows to
+// move it back (a deprecated integer mirrorPercent comes back as
+// mirrorPercentage). A user's mirrors list gets meshcanary's entry appended.
+func addMirror(route *apinetworkingv1.HTTPRoute, dst *apinetworkingv1.Destination, share Share) {
+	ours := &apinetworkingv1.HTTPMirrorPolicy{
+		Destination: dst,
+		Percentage:  &apinetworkingv1.Percent{Value: share.percent()},
+	}
+	if route.Mirror == nil {
+		route.Mirrors = append(route.Mirrors, ours)
+		return
+	}
+	user := &apinetworkingv1.HTTPMirrorPolicy{Destination: route.Mirror, Percentage: route.MirrorPercentage}
+	if user.Percentage == nil && route.MirrorPercent != nil {
+		user.Percentage = &apinetworkingv1.Percent{Value: float64(route.MirrorPercent.GetValue())}
+	}
+	route.Mirrors = []*apinetworkingv1.HTTPMirrorPolicy{ours, user}
+	route.Mirror, route.MirrorPercentage, route.MirrorPercent = nil, nil, nil
+}
+
+// unmirror removes meshcanary's mirror from the route (a copy): the entry
+// of mirrors that names the canary subset of the service. When it is first
+// of exactly two, addMirror moved the user's mirror behind it, and the
+// user's entry becomes the route's mirror and mirrorPercentage again.
+func unmirror(route *apinetworkingv1.HTTPRoute, t Target) {
+	i := slices.IndexFunc(route.Mirrors, func(m *apinetworkingv1.HTTPMirrorPolicy) bool {
+		d := m.GetDestination()
+		return MatchesHost(d.GetHost(), t) && d.GetSubset() == config.SubsetCanary
+	})
+	switch {
+	case i < 0:
+		return
+	case i == 0 && len(route.Mirrors) == 2:
+		user := route.Mirrors[1]
+		route.Mirror, route.MirrorPercentage, route.Mirrors = user.GetDestination(), user.GetPercentage(), nil
+	case len(route.Mirrors) == 1:
+		route.Mirrors = nil
+	default:
+		route.Mirrors = slices.Delete(route.Mirrors, i, i+1)
+	}
+}

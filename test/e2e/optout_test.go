@@ -1,0 +1,85 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
+	apinetworkingv1 "istio.io/api/networking/v1"
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/stepper"
+	"github.com/meshcanary/meshcanary/test/meshsim"
+)
+
+// TestOptOutHandsTrafficBackWithout503 removes the label from a Deployment
+// at rest after a release: its own pods serve again, the user's
+// VirtualService routes to the plain service host exactly as the user wrote
+// it, meshcanary's DestinationRule, primary and status are gone, and no
+// request was answered 503 on the way.
+func TestOptOutHandsTrafficBackWithout503(t *testing.T) {
+	t.Parallel()
+	vs := &networkingv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: userRoutesName}}
+	vs.Spec.Hosts = []string{appName}
+	vs.Spec.Http = []*apinetworkingv1.HTTPRoute{{Route: []*apinetworkingv1.HTTPRouteDestination{{
+		Destination: &apinetworkingv1.Destination{Host: appName},
+	}}}}
+	a := newApp(t, "opt-out").Steps("50").StepInterval("5s").Routes(vs.DeepCopy(), nil).Create()
+	rev := a.SetImage("example.com/web:v2")
+	a.waitPhase(rev, stepper.PhaseSucceeded)
+
+	patch := fmt.Sprintf(`{"metadata":{"labels":{%q:null}}}`, config.EnabledLabel)
+	_, err := env.kube.AppsV1().Deployments(a.ns).Patch(t.Context(), appName, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
+	must(t, "removing the label", err)
+
+	a.eventually("the hand-back to finish", func() error {
+		if a.deployment(primaryName) != nil {
+			return errors.New("the primary still exists")
+		}
+		if a.destinationRule(appName) != nil {
+			return errors.New("meshcanary's DestinationRule still exists")
+		}
+		if _, ok := a.deployment(appName).Annotations[config.StatusAnnotation]; ok {
+			return errors.New("the status annotation is still there")
+		}
+		return nil
+	})
+	user := a.deployment(appName)
+	if err := availableErr(user); err != nil || *user.Spec.Replicas != 2 {
+		t.Errorf("after the hand-back the user's Deployment wants %d replicas (want 2); available: %v", *user.Spec.Replicas, err)
+	}
+	if got := user.Spec.Template.Spec.Containers[0].Image; got != "example.com/web:v2" {
+		t.Errorf("the user's image after the hand-back = %q, want example.com/web:v2", got)
+	}
+	got := a.virtualService(userRoutesName)
+	if diff := cmp.Diff(&vs.Spec, &got.Spec, protocmp.Transform()); diff != "" {
+		t.Errorf("the user's VirtualService after the hand-back (-as written +got):\n%s", diff)
+	}
+	if _, ok := got.Annotations[config.RoutesForAnnotation]; ok {
+		t.Errorf("the user's VirtualService still has annotation %s", config.RoutesForAnnotation)
+	}
+
+	// Traffic after the hand-back: the user's own pods answer everything.
+	before := env.sim.Counts(a.ns, appName)
+	var after meshsim.Counts
+	a.eventually("100 more requests", func() error {
+		after = env.sim.Counts(a.ns, appName).Sub(before)
+		if after.Requests < 100 {
+			return fmt.Errorf("%d requests so far", after.Requests)
+		}
+		return nil
+	})
+	if err := shareError(after, appName, 1); err != nil {
+		t.Errorf("after the hand-back: %v", err)
+	}
+	if n := env.sim.Counts(a.ns, appName).Codes[503]; n > 0 {
+		t.Errorf("%d requests were answered 503", n)
+	}
+}

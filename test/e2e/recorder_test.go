@@ -1,0 +1,198 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
+	istioinformers "istio.io/client-go/pkg/informers/externalversions"
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/stepper"
+	"github.com/meshcanary/meshcanary/test/meshsim"
+)
+
+// recorder watches one app's namespace for the whole test and keeps every
+// version it sees of the user's Deployment status, of the VirtualServices
+// and of the DestinationRules, in order. Each VirtualService version carries
+// the simulator's counts for the service at the moment it was seen, so the
+// traffic routed under each version can be measured.
+type recorder struct {
+	ns, name string
+	cancel   context.CancelFunc
+
+	mu       sync.Mutex
+	statuses []statusVersion
+	vss      []vsVersion
+	drs      []drVersion
+	changed  chan struct{} // closed and replaced on every new version
+}
+
+// statusVersion is one distinct value of the status annotation.
+type statusVersion struct {
+	At     time.Time
+	Raw    string
+	Status stepper.Status
+}
+
+// vsVersion is one version of a VirtualService; VS is nil once deleted.
+type vsVersion struct {
+	At     time.Time
+	Name   string
+	VS     *networkingv1.VirtualService
+	Counts meshsim.Counts
+}
+
+// drVersion is one version of a DestinationRule; DR is nil once deleted.
+type drVersion struct {
+	At   time.Time
+	Name string
+	DR   *networkingv1.DestinationRule
+}
+
+// startRecorder starts watching namespace ns and returns once the caches
+// are filled.
+func startRecorder(ns, name, service string) (*recorder, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &recorder{ns: ns, name: name, cancel: cancel, changed: make(chan struct{})}
+	kf := informers.NewSharedInformerFactoryWithOptions(env.kube, 0, informers.WithNamespace(ns))
+	isf := istioinformers.NewSharedInformerFactoryWithOptions(env.istio, 0, istioinformers.WithNamespace(ns))
+	handlers := []struct {
+		inf cache.SharedIndexInformer
+		fn  func(obj any, deleted bool)
+	}{
+		{kf.Apps().V1().Deployments().Informer(), r.deployment},
+		{isf.Networking().V1().VirtualServices().Informer(), func(obj any, deleted bool) { r.virtualService(obj, deleted, service) }},
+		{isf.Networking().V1().DestinationRules().Informer(), r.destinationRule},
+	}
+	for _, h := range handlers {
+		fn := h.fn
+		if _, err := h.inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { fn(obj, false) },
+			UpdateFunc: func(_, obj any) { fn(obj, false) },
+			DeleteFunc: func(obj any) { fn(obj, true) },
+		}); err != nil {
+			cancel()
+			return nil, fmt.Errorf("watching namespace %s: %w", ns, err)
+		}
+	}
+	kf.Start(ctx.Done())
+	isf.Start(ctx.Done())
+	kf.WaitForCacheSync(ctx.Done())
+	isf.WaitForCacheSync(ctx.Done())
+	return r, nil
+}
+
+func (r *recorder) stop() { r.cancel() }
+
+func (r *recorder) deployment(obj any, deleted bool) {
+	d, ok := untomb(obj).(*appsv1.Deployment)
+	if !ok || d.Name != r.name || deleted {
+		return
+	}
+	raw := d.Annotations[config.StatusAnnotation]
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n := len(r.statuses); n > 0 && r.statuses[n-1].Raw == raw {
+		return
+	}
+	var s stepper.Status
+	if raw != "" {
+		_ = json.Unmarshal([]byte(raw), &s) // an unreadable status stays the zero Status, Raw shows it
+	}
+	r.statuses = append(r.statuses, statusVersion{At: time.Now(), Raw: raw, Status: s})
+	r.notifyLocked()
+}
+
+func (r *recorder) virtualService(obj any, deleted bool, service string) {
+	vs, ok := untomb(obj).(*networkingv1.VirtualService)
+	if !ok {
+		return
+	}
+	v := vsVersion{At: time.Now(), Name: vs.Name, Counts: env.sim.Counts(r.ns, service)}
+	if !deleted {
+		v.VS = vs.DeepCopy()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.vss = append(r.vss, v)
+	r.notifyLocked()
+}
+
+func (r *recorder) destinationRule(obj any, deleted bool) {
+	dr, ok := untomb(obj).(*networkingv1.DestinationRule)
+	if !ok {
+		return
+	}
+	v := drVersion{At: time.Now(), Name: dr.Name}
+	if !deleted {
+		v.DR = dr.DeepCopy()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.drs = append(r.drs, v)
+	r.notifyLocked()
+}
+
+func (r *recorder) notifyLocked() {
+	close(r.changed)
+	r.changed = make(chan struct{})
+}
+
+// latest returns the last status seen and a channel closed at the next change.
+func (r *recorder) latest() (statusVersion, <-chan struct{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.statuses) == 0 {
+		return statusVersion{}, r.changed
+	}
+	return r.statuses[len(r.statuses)-1], r.changed
+}
+
+// statusHistory returns every status seen so far.
+func (r *recorder) statusHistory() []statusVersion {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]statusVersion(nil), r.statuses...)
+}
+
+// vsHistory returns every version seen so far of the VirtualService name.
+func (r *recorder) vsHistory(name string) []vsVersion {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []vsVersion
+	for _, v := range r.vss {
+		if v.Name == name {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// drHistory returns every version seen so far of the DestinationRule name.
+func (r *recorder) drHistory(name string) []drVersion {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []drVersion
+	for _, v := range r.drs {
+		if v.Name == name {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func untomb(obj any) any {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		return tomb.Obj
+	}
+	return obj
+}

@@ -1,0 +1,153 @@
+//go:build e2e
+
+package helm
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+
+	"github.com/meshcanary/meshcanary/test/cluster"
+)
+
+// TestChartOnLocalControlPlane proves the chart on one local control plane,
+// in order: every value set passes a server-side dry run; the default
+// install and a namespaced one are applied; their ServiceAccounts cannot
+// read Secrets and see only their namespaces; the controller, run as the
+// chart's ServiceAccount with the chart's flags, releases a canary and the
+// CLI drives it.
+func TestChartOnLocalControlPlane(t *testing.T) {
+	c := cluster.StartForTest(t, cluster.Options{})
+	k := newKube(t, c.AdminConfig())
+	for _, ns := range []string{releaseNamespace, "team-a", "team-b"} {
+		k.createNamespace(t, ns)
+	}
+	k.apply(t, decode(t, readFile(t, "testdata/servicemonitor-crd.yaml")), false)
+	k.waitEstablished(t, "servicemonitors.monitoring.coreos.com")
+
+	t.Run("every value set is accepted by a server-side dry run", func(t *testing.T) {
+		for name, files := range valueSets {
+			t.Run(name, func(t *testing.T) { k.apply(t, render(t, releaseName, files...), true) })
+		}
+	})
+	k.apply(t, render(t, releaseName), false)
+	k.apply(t, render(t, "scoped", "watch-namespaces.yaml"), false)
+	t.Run("the ServiceAccounts cannot read Secrets", func(t *testing.T) { checkNoSecrets(t, c, k) })
+	t.Run("a namespaced install sees its namespaces only", func(t *testing.T) { checkScoped(t, c) })
+	t.Run("the controller releases a canary as the chart's ServiceAccount", func(t *testing.T) {
+		checkControllerAsServiceAccount(t, c, k)
+	})
+}
+
+// kube talks to the cluster as cluster-admin.
+type kube struct {
+	client  kubernetes.Interface
+	dynamic dynamic.Interface
+	mapper  *restmapper.DeferredDiscoveryRESTMapper
+}
+
+func newKube(t *testing.T, cfg *rest.Config) *kube {
+	t.Helper()
+	client := kubernetes.NewForConfigOrDie(cfg)
+	disc := discovery.NewDiscoveryClientForConfigOrDie(cfg)
+	return &kube{
+		client:  client,
+		dynamic: dynamic.NewForConfigOrDie(cfg),
+		mapper:  restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc)),
+	}
+}
+
+func (k *kube) createNamespace(t *testing.T, name string) {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if _, err := k.client.CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create namespace %s: %v", name, err)
+	}
+}
+
+// apply server-side applies objs with strict field validation, as a dry
+// run when dryRun is set.
+func (k *kube) apply(t *testing.T, objs []*unstructured.Unstructured, dryRun bool) {
+	t.Helper()
+	opts := metav1.PatchOptions{FieldManager: "helm-e2e", FieldValidation: "Strict", Force: new(true)}
+	if dryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	for _, obj := range objs {
+		gvk := obj.GroupVersionKind()
+		m, err := k.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			k.mapper.Reset()
+			if m, err = k.mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
+				t.Fatalf("%s %s: %v", gvk.Kind, obj.GetName(), err)
+			}
+		}
+		data, err := json.Marshal(obj.Object)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var client dynamic.ResourceInterface = k.dynamic.Resource(m.Resource)
+		if m.Scope.Name() == "namespace" {
+			client = k.dynamic.Resource(m.Resource).Namespace(obj.GetNamespace())
+		}
+		if _, err := client.Patch(context.Background(), obj.GetName(), types.ApplyPatchType, data, opts); err != nil {
+			t.Errorf("apply %s %s/%s (dry run %t): %v", gvk.Kind, obj.GetNamespace(), obj.GetName(), dryRun, err)
+		}
+	}
+}
+
+// waitEstablished waits until the CRD name is served.
+func (k *kube) waitEstablished(t *testing.T, name string) {
+	t.Helper()
+	gvr := apiextensionsv1.SchemeGroupVersion.WithResource("customresourcedefinitions")
+	eventually(t, 30*time.Second, "CRD "+name+" established", func() bool {
+		u, err := k.dynamic.Resource(gvr).Get(context.Background(), name, metav1.GetOptions{})
+		if err != nil {
+			return false
+		}
+		conditions, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+		for _, c := range conditions {
+			if m, ok := c.(map[string]any); ok && m["type"] == "Established" && m["status"] == "True" {
+				k.mapper.Reset()
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// eventually polls check every 200ms until it holds, failing the test after timeout.
+func eventually(t *testing.T, timeout time.Duration, what string, check func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !check() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Clean(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
