@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
+	"k8s.io/utils/ptr"
 
 	"github.com/meshcanary/meshcanary/test/cluster"
 )
@@ -84,7 +85,7 @@ func (k *kube) createNamespace(t *testing.T, name string) {
 // run when dryRun is set.
 func (k *kube) apply(t *testing.T, objs []*unstructured.Unstructured, dryRun bool) {
 	t.Helper()
-	opts := metav1.PatchOptions{FieldManager: "helm-e2e", FieldValidation: "Strict", Force: new(true)}
+	opts := metav1.PatchOptions{FieldManager: "helm-e2e", FieldValidation: "Strict", Force: ptr.To(true)}
 	if dryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
@@ -114,7 +115,7 @@ func (k *kube) apply(t *testing.T, objs []*unstructured.Unstructured, dryRun boo
 // waitEstablished waits until the CRD name is served.
 func (k *kube) waitEstablished(t *testing.T, name string) {
 	t.Helper()
-	gvr := apiextensionsv1.SchemeGroupVersion.WithResource("customresourcedefinitions")
+	gvr := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 	eventually(t, 30*time.Second, "CRD "+name+" established", func() bool {
 		u, err := k.dynamic.Resource(gvr).Get(context.Background(), name, metav1.GetOptions{})
 		if err != nil {

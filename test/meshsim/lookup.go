@@ -14,7 +14,7 @@ import (
 func virtualServiceFor(m Mesh, fqdn string) *networkingv1.VirtualService {
 	var best *networkingv1.VirtualService
 	bestQuality := noMatch
-	for _, vs := range m.VirtualServices() {
+	for _, vs := range m.VirtualServices(fqdn) {
 		if gws := vs.Spec.GetGateways(); len(gws) > 0 && !slices.Contains(gws, meshGateway) {
 			continue
 		}

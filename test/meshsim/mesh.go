@@ -14,8 +14,10 @@ type Mesh interface {
 	Service(ref ServiceRef) (*corev1.Service, bool)
 	// Pods returns the pods of a namespace that match a selector.
 	Pods(namespace string, selector labels.Selector) []*corev1.Pod
-	// VirtualServices returns every watched VirtualService.
-	VirtualServices() []*networkingv1.VirtualService
+	// VirtualServices returns the watched VirtualServices that may serve
+	// the host fqdn: at least every one with a matching host, and possibly
+	// others (the caller checks the hosts).
+	VirtualServices(fqdn string) []*networkingv1.VirtualService
 	// DestinationRules returns the DestinationRules of a namespace.
 	DestinationRules(namespace string) []*networkingv1.DestinationRule
 }

@@ -3,6 +3,7 @@ package meshsim
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	istioclient "istio.io/client-go/pkg/clientset/versioned"
@@ -28,8 +29,32 @@ type watch struct {
 type listers struct {
 	services corelisters.ServiceLister
 	pods     corelisters.PodLister
-	vss      networkinglisters.VirtualServiceLister
+	vss      cache.Indexer // indexed by hostIndex
 	drs      networkinglisters.DestinationRuleLister
+}
+
+// hostIndex indexes VirtualServices by the FQDN of each host, and those
+// with a wildcard host under wildcardKey, so a request looks at the few
+// that may apply instead of all.
+const (
+	hostIndex   = "meshsim-host"
+	wildcardKey = "*"
+)
+
+func indexHosts(obj any) ([]string, error) {
+	vs, ok := obj.(*networkingv1.VirtualService)
+	if !ok {
+		return nil, nil
+	}
+	keys := make([]string, 0, len(vs.Spec.GetHosts()))
+	for _, h := range vs.Spec.GetHosts() {
+		if full := expandHost(h, vs.Namespace); strings.HasPrefix(full, "*") {
+			keys = append(keys, wildcardKey)
+		} else {
+			keys = append(keys, full)
+		}
+	}
+	return keys, nil
 }
 
 // newWatch sets up (without starting) informers for namespaces, all of
@@ -49,10 +74,14 @@ func newWatch(kube kubernetes.Interface, istio istioclient.Interface, namespaces
 		if _, err := pods.Informer().AddEventHandler(onPod); err != nil {
 			return nil, fmt.Errorf("watching pods of namespace %q: %w", ns, err)
 		}
+		vss := isf.Networking().V1().VirtualServices().Informer()
+		if err := vss.AddIndexers(cache.Indexers{hostIndex: indexHosts}); err != nil {
+			return nil, fmt.Errorf("indexing VirtualServices of namespace %q: %w", ns, err)
+		}
 		w.listers[ns] = &listers{
 			services: kf.Core().V1().Services().Lister(),
 			pods:     pods.Lister(),
-			vss:      isf.Networking().V1().VirtualServices().Lister(),
+			vss:      vss.GetIndexer(),
 			drs:      isf.Networking().V1().DestinationRules().Lister(),
 		}
 		w.kube, w.istio = append(w.kube, kf), append(w.istio, isf)
@@ -123,11 +152,15 @@ func (w *watch) Pods(ns string, selector labels.Selector) []*corev1.Pod {
 }
 
 // VirtualServices implements Mesh.
-func (w *watch) VirtualServices() []*networkingv1.VirtualService {
+func (w *watch) VirtualServices(fqdn string) []*networkingv1.VirtualService {
 	var out []*networkingv1.VirtualService
 	for _, l := range w.listers {
-		vss, _ := l.vss.List(labels.Everything())
-		out = append(out, vss...)
+		for _, key := range []string{fqdn, wildcardKey} {
+			objs, _ := l.vss.ByIndex(hostIndex, key) // the index exists
+			for _, o := range objs {
+				out = append(out, o.(*networkingv1.VirtualService))
+			}
+		}
 	}
 	return out
 }

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/istio"
+	"github.com/meshcanary/meshcanary/pkg/stepper"
+	"github.com/meshcanary/meshcanary/test/meshsim"
+)
+
+func isPhase(phases ...stepper.Phase) func(stepper.Status) bool {
+	return func(s stepper.Status) bool { return slices.Contains(phases, s.Phase) }
+}
+
+// watch prints a line whenever the phase, step, weight or message changes,
+// and every 5 s the traffic the simulator saw since the last line, until
+// done holds.
+func (a *app) watch(ctx context.Context, what string, done func(stepper.Status) bool) error {
+	var last string
+	prev := a.sim.Counts(namespace, appName)
+	lastPrint := time.Now()
+	target := istio.Target{Namespace: namespace, Service: appName, Deployment: appName}
+	err := wait(ctx, 10*time.Minute, func() (bool, error) {
+		d, err := a.kube.AppsV1().Deployments(namespace).Get(ctx, appName, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		var st stepper.Status
+		if raw := d.Annotations[config.StatusAnnotation]; raw != "" {
+			if err := json.Unmarshal([]byte(raw), &st); err != nil {
+				return false, err
+			}
+		}
+		weight := "-"
+		if vs, err := a.istio.NetworkingV1().VirtualServices(namespace).Get(ctx, appName, metav1.GetOptions{}); err == nil {
+			if _, w := istio.ObserveRouting(vs, target); st.Total > 0 {
+				weight = config.FormatWeight(w, st.Total)
+			}
+		}
+		line := fmt.Sprintf("%-12s step %d/%d  VirtualService canary weight %-6s %s", st.Phase, st.Step, st.Steps, weight, st.Message)
+		now := a.sim.Counts(namespace, appName)
+		if line != last || time.Since(lastPrint) >= 5*time.Second {
+			say("%s  | %s", line, traffic(prev, now))
+			last, prev, lastPrint = line, now, time.Now()
+		}
+		return done(st), nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for the %s: %w", what, err)
+	}
+	return nil
+}
+
+// traffic summarises the requests between two snapshots: the share each
+// workload answered and the error rate callers saw.
+func traffic(before, after meshsim.Counts) string {
+	n := after.Requests - before.Requests
+	if n <= 0 {
+		return "no requests yet"
+	}
+	canary := after.Workloads[appName] - before.Workloads[appName]
+	var errors int64
+	for code, c := range after.Codes {
+		if code >= 500 {
+			errors += c - before.Codes[code]
+		}
+	}
+	return fmt.Sprintf("%4d req: canary share %5.1f%%, errors %4.1f%%", n, 100*float64(canary)/float64(n), 100*float64(errors)/float64(n))
+}
