@@ -1,0 +1,254 @@
+//go:build scale
+
+package scale
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// stopGrace is how long the controller may take to stop after SIGTERM.
+const stopGrace = 10 * time.Second
+
+// controllerProcess is bin/meshcanary's controller command running as a
+// subprocess against the counting proxy, its output in meshcanary.log.
+type controllerProcess struct {
+	cmd         *exec.Cmd
+	done        chan struct{}
+	logPath     string
+	metricsAddr string
+
+	mu     sync.Mutex
+	maxRSS int64 // bytes, the largest VmRSS sampled
+}
+
+// startController starts bin with the proxy's kubeconfig, waits until it
+// serves /readyz and samples its resident memory every second until it exits.
+func startController(bin, kubeconfig, runDir string) (*controllerProcess, error) {
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("the controller binary: %w (run `make build`)", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("finding a port for the controller's metrics: %w", err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	p := &controllerProcess{done: make(chan struct{}), logPath: filepath.Join(runDir, "meshcanary.log"), metricsAddr: addr}
+	log, err := os.Create(p.logPath)
+	if err != nil {
+		return nil, fmt.Errorf("creating the controller's log: %w", err)
+	}
+	args := []string{"controller", "--kubeconfig", kubeconfig, "--leader-elect=false",
+		"--metrics-bind-address", addr, "--log-level", "warn", "--log-format", "console"}
+	fmt.Fprintf(log, "$ %s %s\n", bin, strings.Join(args, " "))
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Stdout, p.cmd.Stderr = log, log
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := p.cmd.Start(); err != nil {
+		_ = log.Close()
+		return nil, fmt.Errorf("starting the controller: %w", err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		_ = log.Close()
+		close(p.done)
+	}()
+	go p.sampleMemory()
+	return p, p.waitReady()
+}
+
+func (p *controllerProcess) waitReady() error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		select {
+		case <-p.done:
+			return fmt.Errorf("the controller exited at start, see %s", p.logPath)
+		default:
+		}
+		resp, err := http.Get("http://" + p.metricsAddr + "/readyz")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the controller did not serve /readyz within a minute: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// exited reports whether the controller has stopped.
+func (p *controllerProcess) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop sends SIGTERM to the controller's process group, SIGKILL after stopGrace.
+func (p *controllerProcess) stop() {
+	pgid := p.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(stopGrace):
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+func (p *controllerProcess) sampleMemory() {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		if rss, err := p.procStatus("VmRSS"); err == nil {
+			p.mu.Lock()
+			p.maxRSS = max(p.maxRSS, rss)
+			p.mu.Unlock()
+		}
+		select {
+		case <-p.done:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// memory returns the kernel's peak resident set (VmHWM) and the largest
+// VmRSS sampled, in bytes.
+func (p *controllerProcess) memory() (hwm, sampled int64, err error) {
+	hwm, err = p.procStatus("VmHWM")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return hwm, p.maxRSS, err
+}
+
+// procStatus reads a "<key>: <n> kB" line of /proc/<pid>/status, in bytes.
+func (p *controllerProcess) procStatus(key string) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("reading the controller's memory: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 3 && fields[0] == key+":" && fields[2] == "kB" {
+			kb, err := strconv.ParseInt(fields[1], 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no %s in /proc/%d/status", key, p.cmd.Process.Pid)
+}
+
+// scrape reads the controller's /metrics.
+func (p *controllerProcess) scrape() (families, error) {
+	resp, err := http.Get("http://" + p.metricsAddr + "/metrics")
+	if err != nil {
+		return nil, fmt.Errorf("scraping the controller: %w", err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	mf, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the controller's metrics: %w", err)
+	}
+	return mf, nil
+}
+
+// logLines returns the controller's log lines that contain s, at most n of
+// them (the first ones), and how many there are in all.
+func (p *controllerProcess) logLines(s string, n int) ([]string, int) {
+	f, err := os.Open(p.logPath)
+	if err != nil {
+		return []string{err.Error()}, 0
+	}
+	defer f.Close()
+	var lines []string
+	total := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), s) {
+			total++
+			if len(lines) < n {
+				lines = append(lines, sc.Text())
+			}
+		}
+	}
+	return lines, total
+}
+
+// families are parsed metrics by name.
+type families map[string]*dto.MetricFamily
+
+// sum adds up the counter, gauge or untyped samples of name whose labels
+// include every pair of match.
+func (f families) sum(name string, match map[string]string) float64 {
+	mf, ok := f[name]
+	if !ok {
+		return 0
+	}
+	total := 0.0
+	for _, m := range mf.GetMetric() {
+		if !hasLabels(m, match) {
+			continue
+		}
+		switch {
+		case m.Counter != nil:
+			total += m.GetCounter().GetValue()
+		case m.Gauge != nil:
+			total += m.GetGauge().GetValue()
+		case m.Untyped != nil:
+			total += m.GetUntyped().GetValue()
+		}
+	}
+	return total
+}
+
+// buckets returns the cumulative buckets of the histogram name, summed over
+// its series, by upper bound.
+func (f families) buckets(name string) map[float64]float64 {
+	out := map[float64]float64{}
+	mf, ok := f[name]
+	if !ok {
+		return out
+	}
+	for _, m := range mf.GetMetric() {
+		h := m.GetHistogram()
+		for _, b := range h.GetBucket() {
+			out[b.GetUpperBound()] += float64(b.GetCumulativeCount())
+		}
+		out[infinity] += float64(h.GetSampleCount())
+	}
+	return out
+}
+
+func hasLabels(m *dto.Metric, match map[string]string) bool {
+	found := 0
+	for _, l := range m.GetLabel() {
+		if v, ok := match[l.GetName()]; ok && v == l.GetValue() {
+			found++
+		}
+	}
+	return found == len(match)
+}

@@ -1,0 +1,39 @@
+//go:build scale
+
+// Package scale measures meshcanary at scale on a local control plane and
+// prints the figures of docs' anchors (Flagger 1.44.0 on the same work) beside
+// meshcanary's own (build tag scale; `make bench-scale N=10`).
+//
+// # The work
+//
+// N canaries in one namespace, each a Deployment of one replica (kwok makes
+// its pods Ready) and a Service, labelled meshcanary.io/canary=enabled, with
+// steps "10,20,30,40,50" of 10 s and no gates. The Deployments are created
+// and rolled out first, then bin/meshcanary starts and adopts them (phase
+// Ready). After a 30 s idle window every image is patched at once, and the
+// run waits until every status says Succeeded, then idles 30 s again.
+//
+// # How each figure is taken
+//
+//   - Times (release, first weight write, reaction, step lag) come from
+//     watches the benchmark holds as admin: the user's Deployments (the status
+//     annotation's phase) and the VirtualServices (the canary subset's weight).
+//     A time is when the benchmark received the event, against when it sent
+//     the canary's image patch.
+//   - The controller's step lag histogram (meshcanary_step_lag_seconds) is
+//     read as a delta over the release, its p99 interpolated as Prometheus'
+//     histogram_quantile does.
+//   - Writes come from meshcanary_api_writes_total (Events excluded) and are
+//     cross-checked against a counting proxy: the controller reaches the
+//     apiserver only through a plain-HTTP reverse proxy on loopback that
+//     forwards with the cluster admin's client certificate and counts every
+//     request by verb (get, list, watch, create, update, patch, delete) and
+//     resource. Reads (GET and LIST, watches apart) are counted there.
+//   - CPU is the delta of process_cpu_seconds_total over the release phase.
+//     Memory is read from /proc/<pid>/status (VmHWM, the kernel's peak, and
+//     VmRSS sampled every second), so measuring costs the controller nothing;
+//     /metrics is scraped only at the edges of each phase.
+//
+// Every process log, the controller's included, is kept in the run folder
+// under <repo>/.e2e/.
+package scale

@@ -1,0 +1,135 @@
+//go:build scale
+
+package scale
+
+import (
+	"math"
+	"time"
+)
+
+// run is what one benchmark run recorded.
+type run struct {
+	n        int
+	adoption time.Duration // controller start → every canary Ready
+	idle     time.Duration // length of each idle window
+
+	patched     map[string]time.Time // when each image patch was sent
+	progressing map[string]time.Time // when each status first said Progressing
+	succeeded   map[string]time.Time // when each status first said Succeeded
+	weights     map[string][]weightEvent
+	vsWrites    int // VirtualService resourceVersions seen during the release
+
+	before, after families // the controller's metrics at the release's edges
+	idleBefore    counts   // proxy counts over the idle window before the release
+	release       counts   // proxy counts over the release
+	idleAfter     counts   // proxy counts over the idle window after it
+
+	hwm, sampledRSS int64 // bytes
+	throttled       int   // controller log lines about client-side throttling
+}
+
+// figures are the numbers the table prints; NaN means not measured.
+type figures struct {
+	n                                  int
+	releaseP50, releaseP99             float64
+	firstWeightP50, firstWeightP99     float64
+	reactionP50, reactionP99           float64
+	stepLagWatchP99, stepLagHistP99    float64
+	stepLags, stepLagObs               int
+	writes, proxyWrites, vsWrites      float64 // per canary per release
+	vsWritesWatch                      float64 // per canary per release, seen by the watch
+	events                             float64 // per canary per release
+	gets, lists                        float64 // per canary per release
+	idleReads, idleWrites              float64 // per canary per 10 s, before the release
+	idleAfterReads, idleAfterWrites    float64 // per canary per 10 s, after it
+	cpu                                float64 // seconds, release phase
+	hwmMB, sampledMB                   float64
+	adoption                           float64 // seconds
+	succeeded                          int
+	reconcileErrors, retries, throttle float64
+}
+
+// figuresOf derives the figures from a run.
+func figuresOf(r run) figures {
+	n := float64(r.n)
+	f := figures{n: r.n, succeeded: len(r.succeeded), adoption: r.adoption.Seconds(), throttle: float64(r.throttled)}
+	f.releaseP50, f.releaseP99 = quantiles(sincePatch(r.patched, r.succeeded))
+	f.reactionP50, f.reactionP99 = quantiles(sincePatch(r.patched, r.progressing))
+	first, lags := weightTimes(r.patched, r.weights)
+	f.firstWeightP50, f.firstWeightP99 = quantiles(first)
+	_, f.stepLagWatchP99 = quantiles(lags)
+	f.stepLags = len(lags)
+	lagP99, obs := histogramQuantile(0.99, r.before.buckets("meshcanary_step_lag_seconds"), r.after.buckets("meshcanary_step_lag_seconds"))
+	f.stepLagHistP99, f.stepLagObs = orNaN(lagP99, obs > 0), int(obs)
+
+	delta := func(name string, match map[string]string) float64 {
+		return r.after.sum(name, match) - r.before.sum(name, match)
+	}
+	f.writes = delta("meshcanary_api_writes_total", nil) / n
+	f.vsWrites = delta("meshcanary_api_writes_total", map[string]string{"kind": "VirtualService"}) / n
+	f.vsWritesWatch = float64(r.vsWrites) / n
+	f.proxyWrites = float64(r.release.sum(writeVerbs, "events")) / n
+	f.events = float64(r.release.sum(writeVerbs) - r.release.sum(writeVerbs, "events")) / n
+	f.gets = float64(r.release.sum([]string{"get"})) / n
+	f.lists = float64(r.release.sum([]string{"list"})) / n
+	f.cpu = delta("process_cpu_seconds_total", nil)
+	f.reconcileErrors = delta("meshcanary_reconcile_errors_total", nil)
+	f.retries = delta("workqueue_retries_total", nil)
+
+	per10s := n * r.idle.Seconds() / 10
+	f.idleReads = float64(r.idleBefore.sum(readVerbs)) / per10s
+	f.idleWrites = float64(r.idleBefore.sum(writeVerbs)) / per10s
+	f.idleAfterReads = float64(r.idleAfter.sum(readVerbs)) / per10s
+	f.idleAfterWrites = float64(r.idleAfter.sum(writeVerbs)) / per10s
+	f.hwmMB, f.sampledMB = float64(r.hwm)/1e6, float64(r.sampledRSS)/1e6
+	return f
+}
+
+// weightTimes returns, per canary, the time from its patch to the first
+// weight its VirtualService gave the canary, and every step's lag: the time
+// between two rising canary weights seen after the patch, minus the step
+// interval.
+func weightTimes(patched map[string]time.Time, weights map[string][]weightEvent) (first, lags []time.Duration) {
+	for name, at := range patched {
+		var prev *weightEvent
+		for _, w := range weights[name] {
+			if w.at.Before(at) {
+				continue
+			}
+			if w.weight > 0 && (prev == nil || prev.weight == 0) && len(first) < len(patched) && !seenFirst(prev) {
+				first = append(first, w.at.Sub(at))
+			}
+			if prev != nil && prev.weight > 0 && w.weight > prev.weight {
+				lags = append(lags, w.at.Sub(prev.at)-stepInterval)
+			}
+			prev = &w
+		}
+	}
+	return first, lags
+}
+
+// sincePatch returns, for every canary in at, the time from its patch.
+func sincePatch(patched, at map[string]time.Time) []time.Duration {
+	var out []time.Duration
+	for name, t := range at {
+		if p, ok := patched[name]; ok {
+			out = append(out, t.Sub(p))
+		}
+	}
+	return out
+}
+
+// quantiles returns the p50 and p99 of ds in seconds, NaN when empty.
+func quantiles(ds []time.Duration) (p50, p99 float64) {
+	s := seconds(ds)
+	a, ok := percentile(s, 0.50)
+	b, _ := percentile(s, 0.99)
+	return orNaN(a, ok), orNaN(b, ok)
+}
+
+func orNaN(v float64, ok bool) float64 {
+	if !ok {
+		return math.NaN()
+	}
+	return v
+}

@@ -1,0 +1,184 @@
+//go:build scale
+
+package scale
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// request is how the proxy files one API request: its verb (get, list, watch,
+// create, update, patch, delete, deletecollection, or "other" for discovery
+// and anything outside a resource) and its resource ("deployments",
+// "virtualservices", "deployments/status", ...).
+type request struct {
+	verb, resource string
+}
+
+// counts is how many requests the proxy forwarded, per verb and resource.
+type counts map[request]int
+
+// sum adds up the requests of the given verbs, every resource, except those
+// of the excluded resources.
+func (c counts) sum(verbs []string, exclude ...string) int {
+	n := 0
+	for r, v := range c {
+		if slices.Contains(verbs, r.verb) && !slices.Contains(exclude, r.resource) {
+			n += v
+		}
+	}
+	return n
+}
+
+// minus returns c - before, request by request.
+func (c counts) minus(before counts) counts {
+	out := counts{}
+	for r, v := range c {
+		if d := v - before[r]; d != 0 {
+			out[r] = d
+		}
+	}
+	return out
+}
+
+// String lists the counts as "verb resource=n", sorted, for logs.
+func (c counts) String() string {
+	var parts []string
+	for r, v := range c {
+		parts = append(parts, fmt.Sprintf("%s %s=%d", r.verb, r.resource, v))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
+}
+
+var (
+	readVerbs  = []string{"get", "list"}
+	writeVerbs = []string{"create", "update", "patch", "delete", "deletecollection"}
+)
+
+// classify files an API request by method, path and query, the way the
+// apiserver's RequestInfo does for the paths a controller uses.
+func classify(method string, u *url.URL) request {
+	segs := strings.Split(strings.Trim(u.Path, "/"), "/")
+	switch {
+	case len(segs) >= 3 && segs[0] == "api":
+		segs = segs[2:] // api, v1
+	case len(segs) >= 4 && segs[0] == "apis":
+		segs = segs[3:] // apis, group, version
+	default:
+		return request{verb: "other", resource: u.Path}
+	}
+	watch := u.Query().Get("watch") == "true" || u.Query().Get("watch") == "1"
+	if segs[0] == "watch" {
+		watch, segs = true, segs[1:]
+	}
+	if len(segs) >= 3 && segs[0] == "namespaces" {
+		segs = segs[2:] // namespaces, <ns>: a namespaced resource follows
+	}
+	resource, named := segs[0], len(segs) >= 2
+	if len(segs) >= 3 {
+		resource += "/" + segs[2]
+	}
+	var verb string
+	switch method {
+	case http.MethodGet, http.MethodHead:
+		verb = map[bool]string{true: "get", false: "list"}[named]
+		if watch {
+			verb = "watch"
+		}
+	case http.MethodPost:
+		verb = "create"
+	case http.MethodPut:
+		verb = "update"
+	case http.MethodPatch:
+		verb = "patch"
+	case http.MethodDelete:
+		verb = map[bool]string{true: "delete", false: "deletecollection"}[named]
+	default:
+		verb = strings.ToLower(method)
+	}
+	return request{verb: verb, resource: resource}
+}
+
+// countingProxy forwards plain HTTP on loopback to the apiserver with the
+// admin's credentials and counts every request.
+type countingProxy struct {
+	url    string
+	server *http.Server
+
+	mu sync.Mutex
+	n  counts
+}
+
+// startProxy starts a counting proxy in front of the apiserver that admin
+// reaches.
+func startProxy(admin *rest.Config) (*countingProxy, error) {
+	target, err := url.Parse(admin.Host)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the apiserver's address: %w", err)
+	}
+	transport, err := rest.TransportFor(admin)
+	if err != nil {
+		return nil, fmt.Errorf("building the proxy's transport: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listening for the proxy: %w", err)
+	}
+	p := &countingProxy{url: "http://" + ln.Addr().String(), n: counts{}}
+	forward := &httputil.ReverseProxy{
+		Rewrite:       func(r *httputil.ProxyRequest) { r.SetURL(target) },
+		Transport:     transport,
+		FlushInterval: -1, // watches stream
+	}
+	p.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := classify(r.Method, r.URL)
+		p.mu.Lock()
+		p.n[req]++
+		p.mu.Unlock()
+		forward.ServeHTTP(w, r)
+	})}
+	go func() { _ = p.server.Serve(ln) }()
+	return p, nil
+}
+
+// snapshot returns the counts so far.
+func (p *countingProxy) snapshot() counts {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(counts, len(p.n))
+	for r, v := range p.n {
+		out[r] = v
+	}
+	return out
+}
+
+// writeKubeconfig writes dir/proxy.kubeconfig pointing at the proxy, without
+// credentials (the proxy adds them), and returns its path.
+func (p *countingProxy) writeKubeconfig(dir string) (string, error) {
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["proxy"] = &clientcmdapi.Cluster{Server: p.url}
+	cfg.AuthInfos["proxy"] = &clientcmdapi.AuthInfo{}
+	cfg.Contexts["proxy"] = &clientcmdapi.Context{Cluster: "proxy", AuthInfo: "proxy"}
+	cfg.CurrentContext = "proxy"
+	path := filepath.Join(dir, "proxy.kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		return "", fmt.Errorf("writing the proxy's kubeconfig: %w", err)
+	}
+	return path, os.Chmod(path, 0o600)
+}
+
+// close stops the proxy, cutting the controller's watches.
+func (p *countingProxy) close() { _ = p.server.Close() }
