@@ -29,6 +29,7 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/controller"
 	"github.com/meshcanary/meshcanary/pkg/gates"
 	"github.com/meshcanary/meshcanary/pkg/metrics"
+	"github.com/meshcanary/meshcanary/pkg/notify"
 )
 
 type controllerFlags struct {
@@ -47,6 +48,7 @@ type controllerFlags struct {
 	webhookAllow   string
 	qps            float32
 	burst          int
+	notify         notify.Flags
 }
 
 func newControllerCommand() *cobra.Command {
@@ -70,6 +72,7 @@ and release each change to their pod template as an Istio canary.`,
 	}
 	fs := cmd.Flags()
 	f.kube.add(fs)
+	f.notify.AddFlags(fs)
 	fs.StringVar(&f.namespaces, "namespaces", "", "comma-separated namespaces to watch (default: all)")
 	fs.IntVar(&f.workers, "workers", 4, "concurrent reconciles")
 	fs.StringVar(&f.metricsAddr, "metrics-bind-address", ":8080", "address serving /metrics, /healthz and /readyz")
@@ -127,6 +130,17 @@ func runController(ctx context.Context, f *controllerFlags) error {
 		return fmt.Errorf("configuring gates: %w", err)
 	}
 
+	nopts, err := f.notify.Options()
+	if err != nil {
+		return fmt.Errorf("configuring notifications: %w", err)
+	}
+	nopts.Registerer, nopts.Logger = reg, log.Named("notify")
+	notifier, err := notify.New(nopts)
+	if err != nil {
+		return fmt.Errorf("configuring notifications: %w", err)
+	}
+	go notifier.Run(ctx)
+
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")})
 	defer broadcaster.Shutdown()
@@ -139,6 +153,7 @@ func runController(ctx context.Context, f *controllerFlags) error {
 		Gates:        evaluator,
 		Recorder:     recorder,
 		Metrics:      metrics.New(reg),
+		Notifier:     notifier,
 		QueueMetrics: metrics.NewWorkqueueProvider(reg),
 		Logger:       log,
 	})

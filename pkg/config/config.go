@@ -41,6 +41,10 @@ type Config struct {
 	// CanaryReplicas, when set, is the replica count of the canary during a
 	// release; otherwise the primary's replica count is used.
 	CanaryReplicas *int32
+	// MirrorDuration is how long the canary receives mirrored traffic
+	// before step 1; 0 skips mirroring. It is set by the controller from the
+	// strategy annotations (package strategy), not by Parse.
+	MirrorDuration time.Duration
 	// MaxHold is how long gates may answer Hold past the end of a step (or
 	// how long Prometheus may be unreachable) before the release rolls back.
 	MaxHold time.Duration

@@ -15,6 +15,7 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/istio"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
+	"github.com/meshcanary/meshcanary/pkg/strategy"
 	"github.com/meshcanary/meshcanary/pkg/workload"
 )
 
@@ -99,7 +100,7 @@ func (c *Controller) applyHPATwin(ctx context.Context, s *snapshot) error {
 // weight is gone (a superseded release first routes back to the primary).
 func (c *Controller) applyDestinationRule(ctx context.Context, s *snapshot, next stepper.Status) error {
 	hash := next.CanaryHash
-	if s.obs.AppliedWeight > 0 {
+	if istio.ReferencedSubsets(s.vs, s.target).Has(config.SubsetCanary) {
 		hash = istio.CanaryHashOf(s.dr)
 	}
 	desired := istio.DesiredDestinationRule(s.dr, s.target, hash)
@@ -130,6 +131,9 @@ func (c *Controller) applyVirtualService(ctx context.Context, s *snapshot, next 
 	if r.Total == 0 {
 		r.Total = s.cfg.Total
 	}
+	stage := strategyStage(next)
+	r.Strategy = s.strategy.Routes(stage, next.CanaryHash)
+	r.CanaryReady = stage != strategy.Idle && s.user.Status.ReadyReplicas > 0 && s.obs.SubsetsReady
 	desired := istio.DesiredVirtualService(s.vs, r)
 	vss := c.istio.NetworkingV1().VirtualServices(s.user.Namespace)
 	if s.vs == nil {
@@ -149,6 +153,23 @@ func (c *Controller) applyVirtualService(ctx context.Context, s *snapshot, next 
 	_, err := vss.Update(ctx, desired, updateOpts)
 	c.countWrite("VirtualService", "update")
 	return wrap(err, "updating VirtualService %s", desired.Name)
+}
+
+// strategyStage says which routes the strategy adds for a status: none
+// while idle or before the canary is ready, the mirror while mirroring,
+// the A/B and sticky routes while stepping and promoting.
+func strategyStage(s stepper.Status) strategy.Stage {
+	phase := s.Phase
+	if phase == stepper.PhasePaused {
+		phase = s.PausedFrom
+	}
+	switch {
+	case phase == stepper.PhaseProgressing && s.Mirroring:
+		return strategy.Mirroring
+	case phase == stepper.PhaseProgressing && s.Step >= 1, phase == stepper.PhasePromoting && s.Weight > 0:
+		return strategy.Stepping
+	}
+	return strategy.Idle
 }
 
 // canaryReplicas returns the replica count the user's Deployment should

@@ -19,6 +19,7 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/gates"
 	"github.com/meshcanary/meshcanary/pkg/metrics"
+	"github.com/meshcanary/meshcanary/pkg/notify"
 )
 
 // GateEvaluator answers for the gates of one release. It is implemented by
@@ -45,6 +46,9 @@ type Options struct {
 	// Recorder records Events on the user's Deployments.
 	Recorder record.EventRecorder
 	Metrics  *metrics.Metrics
+	// Notifier posts release milestones to the receivers a Deployment
+	// selects; nil sends none.
+	Notifier *notify.Notifier
 	// Queue metrics provider; nil uses client-go's global provider.
 	QueueMetrics workqueue.MetricsProvider
 	Logger       *zap.Logger
@@ -61,6 +65,7 @@ type Controller struct {
 	gates    GateEvaluator
 	recorder record.EventRecorder
 	metrics  *metrics.Metrics
+	notifier *notify.Notifier
 	log      *zap.Logger
 	clock    clock.WithTicker
 	queue    workqueue.TypedRateLimitingInterface[string]
@@ -85,6 +90,7 @@ func New(o Options) *Controller {
 		gates:    o.Gates,
 		recorder: o.Recorder,
 		metrics:  o.Metrics,
+		notifier: o.Notifier,
 		log:      o.Logger,
 		clock:    o.Clock,
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(

@@ -17,23 +17,27 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/gates"
 	"github.com/meshcanary/meshcanary/pkg/istio"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
+	"github.com/meshcanary/meshcanary/pkg/strategy"
 	"github.com/meshcanary/meshcanary/pkg/workload"
 )
 
 // snapshot is everything one decision needs, read from the caches. Objects
 // in it are shared with the caches and must not be modified.
 type snapshot struct {
-	user    *appsv1.Deployment
-	cfg     config.Config
-	specs   gates.Specs
-	status  stepper.Status
-	target  istio.Target
-	vs      *networkingv1.VirtualService
-	dr      *networkingv1.DestinationRule
-	primary *appsv1.Deployment
-	userHPA *autoscalingv2.HorizontalPodAutoscaler
-	twinHPA *autoscalingv2.HorizontalPodAutoscaler
-	obs     stepper.Observations
+	user  *appsv1.Deployment
+	cfg   config.Config
+	specs gates.Specs
+	// strategy shapes the routes beyond weights; receivers get notifications.
+	strategy  strategy.Strategy
+	receivers []string
+	status    stepper.Status
+	target    istio.Target
+	vs        *networkingv1.VirtualService
+	dr        *networkingv1.DestinationRule
+	primary   *appsv1.Deployment
+	userHPA   *autoscalingv2.HorizontalPodAutoscaler
+	twinHPA   *autoscalingv2.HorizontalPodAutoscaler
+	obs       stepper.Observations
 	// statusUnreadable is set when the status annotation is not valid JSON;
 	// it is then reported but never overwritten.
 	statusUnreadable bool
@@ -53,8 +57,14 @@ func (c *Controller) gather(ctx context.Context, cs *caches, user *appsv1.Deploy
 	}
 	cfg, cfgProblems := config.Parse(user.Name, user.Annotations)
 	specs, gateProblems := gates.Parse(user.Annotations)
-	s.cfg, s.specs = cfg, specs
-	problems = append(append(problems, cfgProblems...), gateProblems...)
+	strat, stratProblems := strategy.Parse(user.Annotations)
+	receivers, notifyProblems := c.notifier.Receivers(user.Annotations)
+	cfg.Steps = strat.Steps(cfg.Steps)
+	cfg.MirrorDuration = strat.MirrorDuration()
+	s.cfg, s.specs, s.strategy, s.receivers = cfg, specs, strat, receivers
+	for _, ps := range []config.Problems{cfgProblems, gateProblems, stratProblems, notifyProblems} {
+		problems = append(problems, ps...)
+	}
 	if c.gates != nil {
 		problems = append(problems, c.gates.Check(s.specs)...)
 	}

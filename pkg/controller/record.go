@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/notify"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
 )
 
@@ -29,6 +30,7 @@ func (c *Controller) record(s *snapshot, next stepper.Status, act stepper.Action
 	}
 
 	ns, name := s.user.Namespace, s.user.Name
+	c.notifier.Notify(s.receivers, notify.FromEvents(ns, name, next, act.Events, now)...)
 	m := c.metrics
 	prev := s.status
 	if next.Total > 0 {

@@ -48,6 +48,7 @@ var milestones = map[string]Milestone{
 	stepper.ReasonReleaseStarted:           Started,
 	stepper.ReasonSuperseded:               Started,
 	stepper.ReasonStepAdvanced:             StepAdvanced,
+	stepper.ReasonMirroring:                StepAdvanced,
 	stepper.ReasonHolding:                  Held,
 	stepper.ReasonProgressDeadlineExceeded: RolledBack,
 	stepper.ReasonTooManyFailedChecks:      RolledBack,

@@ -1,6 +1,10 @@
 package stepper
 
-import "time"
+import (
+	"time"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+)
 
 // minRequeue is the shortest Requeue during a release, so that a zero check
 // interval never means "only on the next change".
@@ -44,7 +48,7 @@ func (m *machine) requeue() time.Duration {
 	s := m.s
 	deadline := timeOf(s.StepStart).Add(m.cfg.ProgressDeadline)
 	switch {
-	case s.Phase == PhaseInitializing, s.Phase == PhasePromoting, s.Phase == PhaseProgressing && s.Step == 0:
+	case s.Phase == PhaseInitializing, s.Phase == PhasePromoting, s.Phase == PhaseProgressing && s.Step == 0 && !s.Mirroring:
 		return m.soonest(deadline)
 	case s.Phase == PhaseProgressing:
 		return m.soonest(m.stepEnd(), timeOf(s.HoldSince).Add(m.cfg.MaxHold))
@@ -66,7 +70,15 @@ func (m *machine) soonest(dues ...time.Time) time.Duration {
 	return max(d, minRequeue)
 }
 
-// stepEnd is when the current step's bake time is over.
+// stepEnd is when the current step's bake time (or the mirroring) is over.
 func (m *machine) stepEnd() time.Time {
-	return timeOf(m.s.StepStart).Add(m.cfg.StepInterval)
+	return stepEnd(m.cfg, m.s)
+}
+
+// stepEnd is when the bake time of s's step, or its mirroring, is over.
+func stepEnd(cfg config.Config, s Status) time.Time {
+	if s.Mirroring {
+		return timeOf(s.StepStart).Add(cfg.MirrorDuration)
+	}
+	return timeOf(s.StepStart).Add(cfg.StepInterval)
 }

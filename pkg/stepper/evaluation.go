@@ -13,12 +13,12 @@ import (
 // without waiting for the next check. The controller keeps lastEval in
 // memory; after a restart the zero time evaluates at once.
 func NeedsEvaluation(cfg config.Config, s Status, now, lastEval time.Time) bool {
-	if s.Phase != PhaseProgressing || s.Step < 1 {
+	if s.Phase != PhaseProgressing || (s.Step < 1 && !s.Mirroring) {
 		return false
 	}
 	if now.Sub(lastEval) >= cfg.CheckInterval {
 		return true
 	}
-	end := timeOf(s.StepStart).Add(cfg.StepInterval)
+	end := stepEnd(cfg, s)
 	return lastEval.Before(end) && !now.Before(end)
 }

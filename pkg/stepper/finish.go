@@ -43,7 +43,7 @@ func (m *machine) promoting() {
 func (m *machine) rollBack(reason, message string) {
 	m.clearPause()
 	m.s.Phase = PhaseRollingBack
-	m.s.Weight, m.s.HoldSince = 0, nil
+	m.s.Weight, m.s.HoldSince, m.s.Mirroring = 0, nil, false
 	m.transition(reason != ReasonReverted, reason, message)
 }
 

@@ -82,6 +82,6 @@ func (m *machine) begin() {
 	s := &m.s
 	s.Revision, s.CanaryHash = m.o.Revision, m.o.CanaryHash
 	s.Step, s.Steps, s.Weight, s.Total = 0, len(m.cfg.Steps), 0, m.cfg.Total
-	s.ReleaseStart, s.StepStart, s.HoldSince = m.stamp(), m.stamp(), nil
+	s.ReleaseStart, s.StepStart, s.HoldSince, s.Mirroring = m.stamp(), m.stamp(), nil, false
 	s.FailedChecks, s.Verdicts = 0, nil
 }

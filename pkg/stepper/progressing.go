@@ -14,7 +14,7 @@ func (m *machine) progressing() {
 	switch {
 	case m.o.Revision != m.s.Revision:
 		m.replaced()
-	case m.s.Step == 0:
+	case m.s.Step == 0 && !m.s.Mirroring:
 		m.awaitCanary()
 	default:
 		m.bake()
@@ -30,6 +30,12 @@ func (m *machine) awaitCanary() {
 	}
 	waits := m.canaryWaits()
 	if len(waits) == 0 {
+		if m.cfg.MirrorDuration > 0 {
+			m.s.Mirroring, m.s.StepStart, m.s.HoldSince = true, m.stamp(), nil
+			m.transition(false, ReasonMirroring, fmt.Sprintf("revision %s available: mirroring traffic to it for %s before step 1",
+				m.s.Revision, m.cfg.MirrorDuration))
+			return
+		}
 		m.advance()
 		return
 	}
@@ -119,7 +125,7 @@ func (m *machine) advance() {
 		return
 	}
 	s.Step, s.Steps, s.Weight, s.Total = next, len(m.cfg.Steps), m.cfg.Steps[next-1], m.cfg.Total
-	s.StepStart, s.HoldSince = m.stamp(), nil
+	s.StepStart, s.HoldSince, s.Mirroring = m.stamp(), nil, false
 	m.transition(false, ReasonStepAdvanced, fmt.Sprintf("%s: canary weight %s", m.position(), m.weight()))
 }
 
@@ -155,6 +161,9 @@ func (m *machine) replaced() {
 // progressing, else the phase.
 func (m *machine) position() string {
 	if effectivePhase(m.s) == PhaseProgressing {
+		if m.s.Mirroring {
+			return fmt.Sprintf("mirroring before step 1/%d", m.s.Steps)
+		}
 		return fmt.Sprintf("step %d/%d", m.s.Step, m.s.Steps)
 	}
 	return string(effectivePhase(m.s))

@@ -13,6 +13,9 @@ const (
 	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
 	// ReasonReleaseStarted: a release of a new revision began at step 0.
 	ReasonReleaseStarted = "ReleaseStarted"
+	// ReasonMirroring: the canary is available and receives mirrored
+	// traffic before step 1.
+	ReasonMirroring = "Mirroring"
 	// ReasonStepAdvanced: traffic moved to the next step's weight.
 	ReasonStepAdvanced = "StepAdvanced"
 	// ReasonCheckFailed: a gate check failed; it counts toward the maximum.

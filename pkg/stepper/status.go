@@ -47,6 +47,9 @@ type Status struct {
 	// CanaryHash is the pod-template-hash of the canary's ReplicaSet for
 	// Revision; the canary subset selects it.
 	CanaryHash string `json:"canaryHash,omitempty"`
+	// Mirroring is set at step 0 while the available canary receives
+	// mirrored traffic (since StepStart) before step 1.
+	Mirroring bool `json:"mirroring,omitempty"`
 	// Step is 0 before stepping, 1..Steps while stepping.
 	Step  int `json:"step"`
 	Steps int `json:"steps"`

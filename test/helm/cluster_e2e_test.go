@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,13 @@ func TestChartOnLocalControlPlane(t *testing.T) {
 	k.apply(t, decode(t, readFile(t, "testdata/servicemonitor-crd.yaml")), false)
 	k.waitEstablished(t, "servicemonitors.monitoring.coreos.com")
 
+	t.Run("helm install --dry-run=server tells how to opt a Deployment in", func(t *testing.T) {
+		out, stderr, err := helm(t, "install", releaseName, chartDir(), "--namespace", releaseNamespace,
+			"--dry-run=server", "--kubeconfig", c.Kubeconfig)
+		if err != nil || !strings.Contains(out, "NOTES:") || !strings.Contains(out, "label deployment <name> meshcanary.io/canary=enabled") {
+			t.Errorf("helm install --dry-run=server: %v\n%s%s", err, out, stderr)
+		}
+	})
 	t.Run("every value set is accepted by a server-side dry run", func(t *testing.T) {
 		for name, files := range valueSets {
 			t.Run(name, func(t *testing.T) { k.apply(t, render(t, releaseName, files...), true) })

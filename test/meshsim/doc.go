@@ -95,7 +95,8 @@
 // exportTo, DestinationRules outside the service's namespace, tcp and tls
 // routes, gateways other than "mesh", or ServiceEntries (a host that is not
 // a cluster Service is unknown). Mirrored copies are sent only when the
-// request itself was routed and not aborted by a fault, and Istio's
-// deprecated integer percent fields are ignored. A simulator stalled for
+// route forwards the request (not when a fault aborts it, nor for redirects
+// and direct responses), and Istio's deprecated integer percent fields are
+// ignored. A simulator stalled for
 // more than a second skips the arrivals it missed instead of bursting.
 package meshsim

@@ -34,7 +34,8 @@ type Upstream struct {
 type Decision struct {
 	Upstream
 	// Code is the status the mesh answers with when Pod is nil (a local reply,
-	// a redirect, a direct response or an injected fault).
+	// a redirect, a direct response or an injected fault); 0 when a pod
+	// answers.
 	Code int
 	// Flags are Envoy's response flags, comma-separated, NoFlags when none.
 	Flags string

@@ -122,7 +122,8 @@ func NewForClients(kube kubernetes.Interface, istio istioclient.Interface, opts 
 }
 
 // Start fills the caches, starts the HTTP endpoints and the traffic, and
-// returns. Everything stops when ctx is done or Close is called.
+// returns. Everything stops when ctx is done or Close is called. A Sim is
+// started once.
 func (s *Sim) Start(ctx context.Context) error {
 	ctx, s.cancel = context.WithCancel(ctx)
 	if err := s.watch.start(ctx); err != nil {

@@ -4,7 +4,11 @@ package scale
 
 import (
 	"math"
+	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // run is what one benchmark run recorded.
@@ -69,7 +73,7 @@ func figuresOf(r run) figures {
 	f.vsWrites = delta("meshcanary_api_writes_total", map[string]string{"kind": "VirtualService"}) / n
 	f.vsWritesWatch = float64(r.vsWrites) / n
 	f.proxyWrites = float64(r.release.sum(writeVerbs, "events")) / n
-	f.events = float64(r.release.sum(writeVerbs) - r.release.sum(writeVerbs, "events")) / n
+	f.events = float64(r.release.sum(writeVerbs)-r.release.sum(writeVerbs, "events")) / n
 	f.gets = float64(r.release.sum([]string{"get"})) / n
 	f.lists = float64(r.release.sum([]string{"list"})) / n
 	f.cpu = delta("process_cpu_seconds_total", nil)
@@ -92,12 +96,13 @@ func figuresOf(r run) figures {
 func weightTimes(patched map[string]time.Time, weights map[string][]weightEvent) (first, lags []time.Duration) {
 	for name, at := range patched {
 		var prev *weightEvent
+		gotFirst := false
 		for _, w := range weights[name] {
 			if w.at.Before(at) {
 				continue
 			}
-			if w.weight > 0 && (prev == nil || prev.weight == 0) && len(first) < len(patched) && !seenFirst(prev) {
-				first = append(first, w.at.Sub(at))
+			if w.weight > 0 && !gotFirst {
+				first, gotFirst = append(first, w.at.Sub(at)), true
 			}
 			if prev != nil && prev.weight > 0 && w.weight > prev.weight {
 				lags = append(lags, w.at.Sub(prev.at)-stepInterval)
@@ -133,3 +138,45 @@ func orNaN(v float64, ok bool) float64 {
 	}
 	return v
 }
+
+func TestWeightTimes(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	tests := map[string]struct {
+		weights             []weightEvent
+		wantFirst, wantLags []time.Duration
+	}{
+		"a full release gives the first weight and four step lags": {
+			weights:   []weightEvent{{at(-60), 0}, {at(3), 10}, {at(13.1), 20}, {at(23.1), 30}, {at(33.3), 40}, {at(43.3), 50}, {at(58), 0}},
+			wantFirst: []time.Duration{3 * time.Second},
+			wantLags:  []time.Duration{100 * time.Millisecond, 0, 200 * time.Millisecond, 0},
+		},
+		"weights seen before the patch do not count": {
+			weights:   []weightEvent{{at(-20), 10}, {at(-10), 20}, {at(-1), 0}, {at(4), 10}},
+			wantFirst: []time.Duration{4 * time.Second},
+		},
+		"a rollback to zero and a new start are not a step": {
+			weights:   []weightEvent{{at(2), 10}, {at(5), 0}, {at(30), 10}, {at(40), 20}},
+			wantFirst: []time.Duration{2 * time.Second},
+			wantLags:  []time.Duration{0},
+		},
+		"no weight after the patch gives nothing": {
+			weights: []weightEvent{{at(-5), 0}},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			first, lags := weightTimes(map[string]time.Time{"app-000": t0}, map[string][]weightEvent{"app-000": tc.weights})
+			if diff := cmp.Diff(tc.wantFirst, first, cmpopts.EquateEmpty(), approxDuration); diff != "" {
+				t.Errorf("first weight (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantLags, lags, cmpopts.EquateEmpty(), approxDuration); diff != "" {
+				t.Errorf("step lags (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// approxDuration compares durations to the microsecond, as float seconds lose
+// a little.
+var approxDuration = cmp.Comparer(func(a, b time.Duration) bool { return (a - b).Abs() < time.Microsecond })

@@ -201,3 +201,16 @@ func (o *observer) statusOf(name string) string {
 	defer o.mu.Unlock()
 	return o.status[name]
 }
+
+// phaseCounts counts the canaries by the phase their status last said.
+func (o *observer) phaseCounts() map[stepper.Phase]int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := map[stepper.Phase]int{}
+	for _, seen := range o.phases {
+		if len(seen) > 0 {
+			out[seen[len(seen)-1].phase]++
+		}
+	}
+	return out
+}

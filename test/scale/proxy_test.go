@@ -13,7 +13,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -182,3 +184,58 @@ func (p *countingProxy) writeKubeconfig(dir string) (string, error) {
 
 // close stops the proxy, cutting the controller's watches.
 func (p *countingProxy) close() { _ = p.server.Close() }
+
+func TestClassify(t *testing.T) {
+	tests := map[string]struct {
+		method, url string
+		want        request
+	}{
+		"a GET of a named Deployment is a get": {
+			"GET", "/apis/apps/v1/namespaces/scale/deployments/app-000", request{"get", "deployments"}},
+		"a GET of ReplicaSets with a selector is a list": {
+			"GET", "/apis/apps/v1/namespaces/scale/replicasets?labelSelector=app%3Dapp-000", request{"list", "replicasets"}},
+		"a GET of every namespace's Services is a list": {
+			"GET", "/api/v1/services?limit=500", request{"list", "services"}},
+		"a GET with watch=true is a watch": {
+			"GET", "/apis/networking.istio.io/v1/virtualservices?watch=true&resourceVersion=12", request{"watch", "virtualservices"}},
+		"a GET of a named namespace is a get of namespaces": {
+			"GET", "/api/v1/namespaces/scale", request{"get", "namespaces"}},
+		"a PUT of a Deployment is an update": {
+			"PUT", "/apis/apps/v1/namespaces/scale/deployments/app-000", request{"update", "deployments"}},
+		"a PUT of a status subresource names it": {
+			"PUT", "/apis/apps/v1/namespaces/scale/deployments/app-000/status", request{"update", "deployments/status"}},
+		"a POST of an Event is a create": {
+			"POST", "/api/v1/namespaces/scale/events", request{"create", "events"}},
+		"a PATCH of an Event is a patch": {
+			"PATCH", "/api/v1/namespaces/scale/events/app-000.1", request{"patch", "events"}},
+		"a DELETE of a named VirtualService is a delete": {
+			"DELETE", "/apis/networking.istio.io/v1/namespaces/scale/virtualservices/app-000", request{"delete", "virtualservices"}},
+		"discovery is other": {
+			"GET", "/apis", request{"other", "/apis"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			u, err := url.Parse(tc.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, classify(tc.method, u), cmp.AllowUnexported(request{})); diff != "" {
+				t.Errorf("classify(%s %s) (-want +got):\n%s", tc.method, tc.url, diff)
+			}
+		})
+	}
+}
+
+func TestCountsSumLeavesOutExcludedResources(t *testing.T) {
+	c := counts{{"create", "events"}: 3, {"update", "deployments"}: 2, {"patch", "events"}: 1, {"get", "deployments"}: 5}
+	if got := c.sum(writeVerbs, "events"); got != 2 {
+		t.Errorf("writes without events = %d, want 2", got)
+	}
+	if got := c.sum(writeVerbs); got != 6 {
+		t.Errorf("writes = %d, want 6", got)
+	}
+	if got := c.minus(counts{{"get", "deployments"}: 5, {"create", "events"}: 1}); !cmp.Equal(got,
+		counts{{"create", "events"}: 2, {"update", "deployments"}: 2, {"patch", "events"}: 1}, cmp.AllowUnexported(request{})) {
+		t.Errorf("minus = %v", got)
+	}
+}

@@ -1,0 +1,212 @@
+//go:build scale
+
+package scale
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	istioclient "istio.io/client-go/pkg/clientset/versioned"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/meshcanary/meshcanary/pkg/stepper"
+	"github.com/meshcanary/meshcanary/test/cluster"
+)
+
+var (
+	canaries       = flag.Int("canaries", 10, "how many canaries to release at once")
+	idleWindow     = flag.Duration("idle", 30*time.Second, "length of each idle window")
+	releaseTimeout = flag.Duration("release-timeout", 0, "how long the release may take; 0 means 10m + 2s per canary")
+)
+
+// podsPerNode is how many pods the benchmark puts on one fake node at most
+// (each canary runs up to three: primary, canary and a surge pod).
+const podsPerNode = 200
+
+// BenchmarkScale releases -canaries canaries at once on a local control plane
+// and prints the anchors' figures beside Flagger's. Run it once:
+//
+//	go test -tags scale -run '^$' -bench Scale -benchtime 1x -timeout 3h ./test/scale -args -canaries 100
+func BenchmarkScale(b *testing.B) {
+	var f figures
+	for b.Loop() {
+		f = measure(b, *canaries)
+	}
+	b.ReportMetric(f.releaseP50, "release-p50-s")
+	b.ReportMetric(f.firstWeightP50, "first-weight-p50-s")
+	b.ReportMetric(f.stepLagWatchP99, "step-lag-p99-s")
+	b.ReportMetric(f.writes, "writes/canary")
+	b.ReportMetric(f.gets+f.lists, "reads/canary")
+	b.ReportMetric(f.cpu, "cpu-s")
+	b.ReportMetric(f.hwmMB, "peak-rss-MB")
+}
+
+// measure runs the whole scenario for n canaries and returns its figures.
+func measure(b *testing.B, n int) figures {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, err := cluster.Start(ctx, cluster.Options{
+		Name: fmt.Sprintf("scale-%d", n), Nodes: max(1, (3*n+podsPerNode-1)/podsPerNode), StartTimeout: 3 * time.Minute,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Stop()
+	b.Logf("local cluster ready in %s, logs in %s", c.StartDuration.Round(time.Millisecond), c.RunDir)
+
+	cfg := c.AdminConfig()
+	cfg.QPS, cfg.Burst = 500, 1000
+	kube, err := kubernetes.NewForConfig(cfg)
+	must(b, err)
+	istio, err := istioclient.NewForConfig(cfg)
+	must(b, err)
+	obs, err := startObserver(ctx, kube, istio)
+	must(b, err)
+
+	names := canaryNames(n)
+	must(b, createCanaries(ctx, kube, names))
+	waitFor(b, "every Deployment available before the controller starts", 5*time.Minute+time.Duration(n)*time.Second,
+		func() (int, error) { return obs.countAvailable(names), nil }, n)
+
+	proxy, err := startProxy(c.AdminConfig())
+	must(b, err)
+	defer proxy.close()
+	kubeconfig, err := proxy.writeKubeconfig(c.RunDir)
+	must(b, err)
+	bin, err := filepath.Abs("../../bin/meshcanary")
+	must(b, err)
+	started := time.Now()
+	ctrl, err := startController(bin, kubeconfig, c.RunDir)
+	must(b, err)
+	defer ctrl.stop()
+	r := run{n: n, idle: *idleWindow}
+
+	phase := func(p stepper.Phase, since time.Time) func() (int, error) {
+		return func() (int, error) {
+			if ctrl.exited() {
+				return 0, fmt.Errorf("the controller exited, see %s", ctrl.logPath)
+			}
+			return len(obs.reached(names, p, since)), nil
+		}
+	}
+	waitFor(b, "every canary adopted (Ready)", 5*time.Minute+time.Duration(n)*time.Second, phase(stepper.PhaseReady, started), n)
+	r.adoption = time.Since(started)
+	time.Sleep(5 * time.Second) // the scale-down of the adopted Deployments settles
+
+	r.idleBefore = idle(proxy, r.idle)
+
+	timeout := *releaseTimeout
+	if timeout == 0 {
+		timeout = 10*time.Minute + 2*time.Duration(n)*time.Second
+	}
+	r.before, err = ctrl.scrape()
+	must(b, err)
+	p0, t0 := proxy.snapshot(), time.Now()
+	r.patched, err = patchImages(ctx, kube, names)
+	must(b, err)
+	releaseErr := waitUntil(timeout, phase(stepper.PhaseSucceeded, t0), n)
+	r.after, err = ctrl.scrape()
+	must(b, err)
+	r.release, r.vsWrites = proxy.snapshot().minus(p0), obs.vsWritesBetween(t0, time.Now())
+	r.progressing = obs.reached(names, stepper.PhaseProgressing, t0)
+	r.succeeded = obs.reached(names, stepper.PhaseSucceeded, t0)
+	r.weights = map[string][]weightEvent{}
+	for _, name := range names {
+		r.weights[name] = obs.weightsSince(name, t0)
+	}
+	if releaseErr == nil {
+		r.idleAfter = idle(proxy, r.idle)
+	}
+	r.hwm, r.sampledRSS, err = ctrl.memory()
+	must(b, err)
+	_, r.throttled = ctrl.logLines("throttling", 0)
+
+	f := figuresOf(r)
+	report(b, c.RunDir, f, r)
+	if releaseErr != nil {
+		evidence(b, obs, ctrl, names, r.succeeded)
+		b.Fatalf("the release did not finish: %v", releaseErr)
+	}
+	return f
+}
+
+// idle waits for d and returns what the controller requested meanwhile.
+func idle(proxy *countingProxy, d time.Duration) counts {
+	before := proxy.snapshot()
+	time.Sleep(d)
+	return proxy.snapshot().minus(before)
+}
+
+// report prints the table and the raw request counts, and writes the table
+// to figures-<n>.md in the run folder.
+func report(b *testing.B, runDir string, f figures, r run) {
+	t := table(f)
+	fmt.Printf("\nmeshcanary scale benchmark, N=%d (logs in %s)\n\n%s\n", f.n, runDir, t)
+	fmt.Printf("controller requests during the release: %s\n", r.release)
+	fmt.Printf("controller requests while idle before it (%s): %s\n", r.idle, r.idleBefore)
+	fmt.Printf("controller requests while idle after it (%s): %s\n\n", r.idle, r.idleAfter)
+	if err := os.WriteFile(filepath.Join(runDir, fmt.Sprintf("figures-%d.md", f.n)), []byte(t), 0o644); err != nil {
+		b.Error(err)
+	}
+}
+
+// evidence prints, for a release that did not finish, how many canaries are
+// in each phase, the status of a few that did not succeed and the
+// controller's warnings.
+func evidence(b *testing.B, obs *observer, ctrl *controllerProcess, names []string, succeeded map[string]time.Time) {
+	b.Logf("canaries by phase: %v", obs.phaseCounts())
+	shown := 0
+	for _, name := range names {
+		if _, ok := succeeded[name]; ok || shown == 5 {
+			continue
+		}
+		shown++
+		b.Logf("status of %s: %s", name, obs.statusOf(name))
+	}
+	for _, level := range []string{"WARN", "ERROR"} {
+		lines, total := ctrl.logLines(level, 20)
+		b.Logf("controller log: %d %s lines, the first ones:\n%s", total, level, strings.Join(lines, "\n"))
+	}
+}
+
+// waitFor fails b unless count reaches want within timeout.
+func waitFor(b *testing.B, what string, timeout time.Duration, count func() (int, error), want int) {
+	b.Helper()
+	began := time.Now()
+	if err := waitUntil(timeout, count, want); err != nil {
+		b.Fatalf("waiting for %s: %v", what, err)
+	}
+	b.Logf("%s after %s", what, time.Since(began).Round(100*time.Millisecond))
+}
+
+// waitUntil polls count every 200 ms until it reaches want, fails, or
+// timeout passes.
+func waitUntil(timeout time.Duration, count func() (int, error), want int) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		got, err := count()
+		if err != nil {
+			return err
+		}
+		if got >= want {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d of %d after %s", got, want, timeout)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func must(b *testing.B, err error) {
+	b.Helper()
+	if err != nil {
+		b.Fatal(err)
+	}
+}

@@ -1,0 +1,99 @@
+//go:build scale
+
+package scale
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// flagger holds Flagger 1.44.0's figures on the same work, by N, in the
+// order of the anchors' table (measured 2026-11-25 on a local control plane
+// of the same kind; see the project's notes, anchors.md).
+var flagger = map[int][9]string{
+	10:  {"88 s", "18 s", "0.05 s", "18", "3.6", "144", "12", "0.5 s", "76 MB"},
+	100: {"164 s", "29 s", "0.46 s", "18", "3.6", "245", "12.5", "17.9 s", "87 MB"},
+	500: {"823 s", "149 s", "40.2 s", "18", "3.6", "274", "throttled", "≈ 101 s", "114 MB"},
+}
+
+// flaggerRSS is Flagger's peak RSS in MB by N, the memory target.
+var flaggerRSS = map[int]float64{10: 76, 100: 87, 500: 114}
+
+// row is one line of the table.
+type row struct {
+	what, flagger, ours, target string
+}
+
+// table renders the figures as a Markdown table beside Flagger's.
+func table(f figures) string {
+	fl, known := flagger[f.n]
+	ref := func(i int) string {
+		if !known {
+			return "—"
+		}
+		return fl[i]
+	}
+	rssTarget := "≤ Flagger's"
+	if mb, ok := flaggerRSS[f.n]; ok {
+		rssTarget = check(f.hwmMB <= mb, fmt.Sprintf("≤ %.0f MB", mb))
+	}
+	rows := []row{
+		{"release: image patch → Succeeded, p50 (p99)", ref(0), pair(f.releaseP50, f.releaseP99, "s"), "N=500 within 1.2× of N=10"},
+		{"patch → first weight write, p50 (p99)", ref(1), pair(f.firstWeightP50, f.firstWeightP99, "s"), ""},
+		{"step lag (gap between weight writes − 10 s), p99", ref(2),
+			fmt.Sprintf("%s watch (%d gaps); %s controller histogram (%d steps)",
+				num(f.stepLagWatchP99, 3, "s"), f.stepLags, num(f.stepLagHistP99, 3, "s"), f.stepLagObs),
+			check(f.stepLagWatchP99 < 0.25 && f.stepLagHistP99 < 0.25, "< 0.25 s")},
+		{"API writes per canary per release, without Events", ref(3),
+			fmt.Sprintf("%s (proxy: %s)", num(f.writes, 2, ""), num(f.proxyWrites, 2, "")), check(f.writes <= 8, "≤ 8")},
+		{"…of which per weight step", ref(4), num(f.writes/stepCount, 2, ""), ""},
+		{"GETs per canary per release", ref(5),
+			fmt.Sprintf("%s (GET %s + LIST %s)", num(f.gets+f.lists, 2, ""), num(f.gets, 2, ""), num(f.lists, 2, "")), ""},
+		{"GETs while idle, per canary per 10 s", ref(6), num(f.idleReads, 3, ""), check(f.idleReads == 0, "0")},
+		{"CPU seconds for the release phase", ref(7), num(f.cpu, 2, "s"), ""},
+		{"peak RSS (VmHWM; max sampled VmRSS)", ref(8), fmt.Sprintf("%s (%s)", num(f.hwmMB, 0, "MB"), num(f.sampledMB, 0, "MB")), rssTarget},
+		{"reaction: patch → status Progressing, p50 (p99)", "", pair(f.reactionP50, f.reactionP99, "s"), check(f.reactionP99 <= 1, "≤ 1 s")},
+		{"VirtualService writes per weight step (metric; watch)", "",
+			fmt.Sprintf("%s; %s", num(f.vsWrites/stepCount, 2, ""), num(f.vsWritesWatch/stepCount, 2, "")), check(f.vsWrites/stepCount <= 1, "≤ 1")},
+		{"Events per canary per release", "", num(f.events, 2, ""), ""},
+		{"reads / writes while idle after the release, per canary per 10 s", "",
+			fmt.Sprintf("%s / %s", num(f.idleAfterReads, 3, ""), num(f.idleAfterWrites, 3, "")), check(f.idleAfterReads == 0 && f.idleAfterWrites == 0, "0 / 0")},
+		{"writes while idle before the release, per canary per 10 s", "", num(f.idleWrites, 3, ""), check(f.idleWrites == 0, "0")},
+		{"canaries Succeeded", "", fmt.Sprintf("%d of %d", f.succeeded, f.n), check(f.succeeded == f.n, "all")},
+		{"adoption: controller start → all Ready", "", num(f.adoption, 1, "s"), ""},
+		{"reconcile errors; workqueue retries; throttling log lines", "",
+			fmt.Sprintf("%s; %s; %s", num(f.reconcileErrors, 0, ""), num(f.retries, 0, ""), num(f.throttle, 0, "")), ""},
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "| | Flagger N=%d | meshcanary N=%d | target |\n|---|---|---|---|\n", f.n, f.n)
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.what, r.flagger, r.ours, r.target)
+	}
+	return b.String()
+}
+
+// num formats v with the given decimals and unit; NaN is "—".
+func num(v float64, decimals int, unit string) string {
+	if math.IsNaN(v) {
+		return "—"
+	}
+	s := fmt.Sprintf("%.*f", decimals, v)
+	if unit != "" {
+		s += " " + unit
+	}
+	return s
+}
+
+// pair formats a p50 and its p99 as "p50 (p99)".
+func pair(p50, p99 float64, unit string) string {
+	return fmt.Sprintf("%s (%s)", num(p50, 1, unit), num(p99, 1, unit))
+}
+
+// check marks a target met (✓) or missed (✗).
+func check(met bool, target string) string {
+	if met {
+		return target + " ✓"
+	}
+	return target + " ✗"
+}
