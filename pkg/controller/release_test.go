@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -96,4 +97,68 @@ func TestANewRevisionWalksEveryStepWithExactWeightsAndIsPromoted(t *testing.T) {
 		t.Errorf("canary replicas after promotion = %d, want 0", got)
 	}
 	t.Logf("API writes for a 3-step release: %d", writes)
+}
+
+// release walks the pending release of ns/web to its end, playing the
+// Deployment controller, and calls each for the VirtualService after every
+// reconcile.
+func (f *fixture) release(each func(st stepper.Status)) stepper.Status {
+	f.t.Helper()
+	for i := 0; i < 40; i++ {
+		requeue := f.reconcile()
+		st := statusOf(f.t, f.deployment("web"))
+		each(st)
+		if st.Phase == stepper.PhaseSucceeded || st.Phase == stepper.PhaseFailed {
+			return st
+		}
+		if user := f.deployment("web"); *user.Spec.Replicas > 0 && user.Status.AvailableReplicas == 0 {
+			f.markAvailable("web")
+		}
+		if p := f.deployment("web-primary"); p.Annotations[config.RevisionAnnotation] != statusOf(f.t, f.deployment("web")).StableRevision {
+			f.markAvailable("web-primary")
+		}
+		f.clock.Step(requeue)
+	}
+	f.t.Fatal("the release did not end")
+	return stepper.Status{}
+}
+
+func TestAnABReleaseRoutesMatchingRequestsToTheCanaryOnlyWhileStepping(t *testing.T) {
+	f := newFixture(t, []runtime.Object{webService(), webDeployment(map[string]string{
+		config.Prefix + config.KeySteps:          "5,50",
+		"meshcanary.io/strategy.header.x-canary": "exact:insider",
+	})})
+	f.adopt()
+	f.setImage("web:v2", "h2")
+
+	sawMatchRoute := false
+	st := f.release(func(st stepper.Status) {
+		f.refresh()
+		vs := f.virtualService()
+		managed := 0
+		for _, r := range vs.Spec.Http {
+			if strings.HasPrefix(r.Name, istio.ManagedRoutePrefix) {
+				managed++
+				if len(r.Route) != 1 || r.Route[0].Destination.Subset != config.SubsetCanary {
+					t.Errorf("managed route %s does not send to the canary only: %v", r.Name, r.Route)
+				}
+			}
+		}
+		dr, _ := f.istio.NetworkingV1().DestinationRules("ns").Get(context.Background(), "web", metav1.GetOptions{})
+		if istio.ReferencedSubsets(vs, istio.Target{Namespace: "ns", Service: "web", Deployment: "web"}).Has(config.SubsetCanary) &&
+			istio.CanaryHashOf(dr) == "" {
+			t.Errorf("a route names the canary subset but the DestinationRule lacks it (phase %s step %d)", st.Phase, st.Step)
+		}
+		stepping := st.Phase == stepper.PhaseProgressing && st.Step >= 1
+		if stepping && managed == 0 {
+			t.Errorf("step %d has no A/B route", st.Step)
+		}
+		if st.Phase == stepper.PhaseSucceeded && managed != 0 {
+			t.Errorf("the A/B route outlived the release")
+		}
+		sawMatchRoute = sawMatchRoute || managed > 0
+	})
+	if st.Phase != stepper.PhaseSucceeded || !sawMatchRoute {
+		t.Fatalf("phase %s, saw a match route: %v", st.Phase, sawMatchRoute)
+	}
 }
