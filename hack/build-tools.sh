@@ -51,6 +51,22 @@ build() {
 	echo "$want" >"$STAMPS/$module"
 }
 
+# kwok_stages writes BIN_DIR/kwok-stages.yaml, the Stage objects kwok needs to make nodes
+# and pods Ready: the fast node, node heartbeat and fast pod stages shipped in the kwok
+# module, as one multi-document YAML. Rewritten whenever kwok was rebuilt.
+kwok_stages() {
+	local out="$BIN_DIR/kwok-stages.yaml" dir file
+	[[ -s "$out" && "$out" -nt "$STAMPS/kwok" ]] && return
+	dir="$(cd "$ROOT/tools/kwok" && "$GO" list -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
+	for file in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml \
+		pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+		printf -- '---\n'
+		cat "$dir/kustomize/stage/$file"
+	done >"$out.tmp"
+	mv -f "$out.tmp" "$out"
+	log "kwok: wrote $out"
+}
+
 # install_prometheus makes prometheus and promtool available: /usr/bin from Debian's
 # package, or BIN_DIR built from tools/prometheus when apt-get is not usable.
 install_prometheus() {
@@ -96,6 +112,7 @@ build kube \
 	kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager \
 	kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler
 build kwok kwok sigs.k8s.io/kwok/cmd/kwok
+kwok_stages
 build helm helm helm.sh/helm/v3/cmd/helm
 build istio-webhook istio-webhook .
 log "all tools in $BIN_DIR"

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -47,22 +48,9 @@ func SendCommand(ctx context.Context, kube kubernetes.Interface, out io.Writer, 
 		return fmt.Errorf("command %q: want one of promote, abort, retry, pause, resume", o.Verb)
 	}
 	ref := o.Namespace + "/" + o.Name
-	deployments := kube.AppsV1().Deployments(o.Namespace)
-	before, err := deployments.Get(ctx, o.Name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return fmt.Errorf("deployment %s not found", ref)
-	}
+	before, value, err := writeCommand(ctx, kube, o)
 	if err != nil {
-		return fmt.Errorf("getting deployment %s: %w", ref, err)
-	}
-	if !optedIn(before) {
-		return fmt.Errorf("deployment %s is not a canary: it lacks the label %s=%s", ref, config.EnabledLabel, config.EnabledValue)
-	}
-	value := o.Verb + "/" + strconv.FormatInt(o.Now().UnixNano(), 10)
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, config.CommandAnnotation, value)
-	if _, err := deployments.Patch(ctx, o.Name, types.MergePatchType, []byte(patch),
-		metav1.PatchOptions{FieldManager: "meshcanary-cli"}); err != nil {
-		return fmt.Errorf("writing %s=%s on deployment %s: %w", config.CommandAnnotation, value, ref, err)
+		return err
 	}
 	fmt.Fprintf(out, "deployment %s: %s=%s written, waiting for the controller\n", ref, config.CommandAnnotation, value)
 
@@ -85,6 +73,33 @@ func SendCommand(ctx context.Context, kube kubernetes.Interface, out io.Writer, 
 		fmt.Fprintf(out, "  %s: %s\n", c.Status.Reason, c.Status.Message)
 	}
 	return nil
+}
+
+// writeCommand checks that the Deployment is a canary and writes the
+// command into its annotation. It returns the Deployment as it was before
+// and the value written.
+func writeCommand(ctx context.Context, kube kubernetes.Interface, o CommandOptions) (*appsv1.Deployment, string, error) {
+	ref := o.Namespace + "/" + o.Name
+	deployments := kube.AppsV1().Deployments(o.Namespace)
+	before, err := deployments.Get(ctx, o.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, "", fmt.Errorf("deployment %s not found", ref)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("getting deployment %s: %w", ref, err)
+	}
+	if !optedIn(before) {
+		return nil, "", fmt.Errorf("deployment %s is not a canary: it lacks the label %s=%s", ref, config.EnabledLabel, config.EnabledValue)
+	}
+	value := o.Verb + "/" + strconv.FormatInt(o.Now().UnixNano(), 10)
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{config.CommandAnnotation: value}}})
+	if err != nil {
+		return nil, "", fmt.Errorf("encoding the patch: %w", err)
+	}
+	if _, err := deployments.Patch(ctx, o.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: "meshcanary-cli"}); err != nil {
+		return nil, "", fmt.Errorf("writing %s=%s on deployment %s: %w", config.CommandAnnotation, value, ref, err)
+	}
+	return before, value, nil
 }
 
 // ackTimeout is the error of a command that was not acknowledged in time,

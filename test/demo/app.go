@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/stepper"
 	"github.com/meshcanary/meshcanary/test/meshsim"
 )
 
@@ -25,6 +27,12 @@ const (
 	stepInterval = "15s"
 	gateSummary  = "error rate ≤ 5 % and relative to the primary, p99 < 500ms"
 	rate         = 40 // requests per second
+	// goodErrorRate is the share of failed requests of a healthy version:
+	// 1 %, as in the gates' simulation (see docs/gates-method.md). The
+	// relative error-rate test needs errors to compare; with far rarer
+	// errors it needs far more requests to promote with confidence.
+	goodErrorRate = "0.01"
+	badErrorRate  = "0.2"
 )
 
 // app is the sample service of the demo.
@@ -74,7 +82,7 @@ func newApp(ctx context.Context, cfg *rest.Config, sim *meshsim.Sim) (*app, erro
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: map[string]string{
-					meshsim.ErrorRateAnnotation: "0.002",
+					meshsim.ErrorRateAnnotation: goodErrorRate,
 					meshsim.LatencyAnnotation:   "20",
 				}},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: appName, Image: "web:v1"}}},
@@ -84,23 +92,35 @@ func newApp(ctx context.Context, cfg *rest.Config, sim *meshsim.Sim) (*app, erro
 	if _, err := kube.AppsV1().Deployments(namespace).Create(ctx, d, create); err != nil {
 		return nil, fmt.Errorf("creating deployment: %w", err)
 	}
-	sim.SetTarget(meshsim.Target{Service: meshsim.ServiceRef{Namespace: namespace, Name: appName}, Rate: rate})
 	return a, nil
 }
 
+// sendTraffic starts the simulated callers of the service.
+func (a *app) sendTraffic() {
+	a.sim.SetTarget(meshsim.Target{Service: meshsim.ServiceRef{Namespace: namespace, Name: appName}, Rate: rate})
+}
+
 // release changes the pod template the way `kubectl set image` would, with
-// the simulator's error rate for the new pods.
-func (a *app) release(ctx context.Context, image, errorRate string) error {
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+// the simulator's error rate for the new pods. It returns the revision of
+// the last release, from the status.
+func (a *app) release(ctx context.Context, image, errorRate string) (string, error) {
+	var before string
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		d, err := a.kube.AppsV1().Deployments(namespace).Get(ctx, appName, metav1.GetOptions{})
 		if err != nil {
 			return err
 		}
+		var st stepper.Status
+		if err := json.Unmarshal([]byte(d.Annotations[config.StatusAnnotation]), &st); err != nil {
+			return fmt.Errorf("reading the status: %w", err)
+		}
+		before = st.Revision
 		d.Spec.Template.Spec.Containers[0].Image = image
 		d.Spec.Template.Annotations[meshsim.ErrorRateAnnotation] = errorRate
 		_, err = a.kube.AppsV1().Deployments(namespace).Update(ctx, d, metav1.UpdateOptions{})
 		return err
 	})
+	return before, err
 }
 
 // wait polls every second until done or the context ends.

@@ -64,22 +64,26 @@ func run(ctx context.Context) error {
 	if err := a.watch(ctx, "adoption", isPhase("Ready")); err != nil {
 		return err
 	}
+	say("adopted: the primary serves 100 %%; sending %d requests/s through the simulated mesh", rate)
+	a.sendTraffic()
 
 	say("")
-	say("release 1: a good version (image web:v2, same error rate)")
-	if err := a.release(ctx, "web:v2", "0.002"); err != nil {
+	say("release 1: a good version (image web:v2, the same 1 %% error rate)")
+	before, err := a.release(ctx, "web:v2", goodErrorRate)
+	if err != nil {
 		return err
 	}
-	if err := a.watch(ctx, "good release", isPhase("Succeeded", "Failed")); err != nil {
+	if err := a.watch(ctx, "good release", ended(before)); err != nil {
 		return err
 	}
 
 	say("")
 	say("release 2: a bad version (image web:v3, 20 %% of requests fail)")
-	if err := a.release(ctx, "web:v3", "0.2"); err != nil {
+	before, err = a.release(ctx, "web:v3", badErrorRate)
+	if err != nil {
 		return err
 	}
-	if err := a.watch(ctx, "bad release", isPhase("Failed", "Succeeded")); err != nil {
+	if err := a.watch(ctx, "bad release", ended(before)); err != nil {
 		return err
 	}
 	say("")

@@ -19,6 +19,14 @@ func isPhase(phases ...stepper.Phase) func(stepper.Status) bool {
 	return func(s stepper.Status) bool { return slices.Contains(phases, s.Phase) }
 }
 
+// ended holds once a release of a revision other than the one released
+// before ends.
+func ended(before string) func(stepper.Status) bool {
+	return func(s stepper.Status) bool {
+		return s.Revision != before && (s.Phase == stepper.PhaseSucceeded || s.Phase == stepper.PhaseFailed)
+	}
+}
+
 // watch prints a line whenever the phase, step, weight or message changes,
 // and every 5 s the traffic the simulator saw since the last line, until
 // done holds.

@@ -52,14 +52,19 @@ func TestAdoptionAndAGoodReleaseWalksEveryStep(t *testing.T) {
 		t.Fatalf("routes of the VirtualService, in order (-want +got):\n%s", diff)
 	}
 	// Each ended stretch is measured between the moments the test saw the
-	// VirtualService change; the last one from its start until now.
+	// VirtualService change; the last one, at rest, over its first 100
+	// requests or more.
+	last := &states[len(states)-1]
+	a.eventually("100 requests at rest", func() error {
+		last.To = env.sim.Counts(a.ns, appName)
+		if n := last.Traffic().Requests; n < minShareRequests {
+			return fmt.Errorf("%d requests so far", n)
+		}
+		return nil
+	})
 	shares := []float64{0, 0.10, 0.30, 0.60, 0}
 	for i, s := range states {
-		traffic := s.Traffic()
-		if !s.Ended {
-			traffic = env.sim.Counts(a.ns, appName).Sub(s.From)
-		}
-		if err := shareError(traffic, appName, shares[i]); err != nil {
+		if err := shareError(s.Traffic(), appName, shares[i]); err != nil {
 			t.Errorf("canary share while the route was %q: %v", s.Route, err)
 		}
 	}

@@ -101,7 +101,9 @@ const shareSlack = 10
 // 6e-5 per stretch.
 const shareSigmas = 4
 
-// minShareRequests is the fewest requests a share is judged on.
+// minShareRequests is the fewest requests a share strictly between 0 and 1
+// is judged on. A share of 0 or 1 is judged on any number: then at most
+// shareSlack requests may go to the other side.
 const minShareRequests = 100
 
 // shareError says why the share of requests answered by workload in c is
@@ -109,7 +111,7 @@ const minShareRequests = 100
 // shareSigmas·sqrt(p(1-p)/n) + shareSlack/n.
 func shareError(c meshsim.Counts, workload string, p float64) error {
 	n := float64(c.Requests)
-	if c.Requests < minShareRequests {
+	if c.Requests == 0 || (p > 0 && p < 1 && c.Requests < minShareRequests) {
 		return fmt.Errorf("only %d requests, want at least %d to judge a share", c.Requests, minShareRequests)
 	}
 	got := c.Share(workload)

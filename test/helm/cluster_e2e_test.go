@@ -55,7 +55,7 @@ func TestChartOnLocalControlPlane(t *testing.T) {
 		}
 	})
 	k.apply(t, render(t, releaseName), false)
-	k.apply(t, render(t, "scoped", "watch-namespaces.yaml"), false)
+	k.apply(t, render(t, scopedRelease, "watch-namespaces.yaml"), false)
 	t.Run("the ServiceAccounts cannot read Secrets", func(t *testing.T) { checkNoSecrets(t, c, k) })
 	t.Run("a namespaced install sees its namespaces only", func(t *testing.T) { checkScoped(t, c) })
 	t.Run("the controller releases a canary as the chart's ServiceAccount", func(t *testing.T) {

@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
@@ -54,13 +55,17 @@ func checkControllerAsServiceAccount(t *testing.T, c *cluster.Cluster, k *kube) 
 		}
 	}
 
-	d, err := k.client.AppsV1().Deployments(ns).Get(context.Background(), "reviews", metav1.GetOptions{})
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		d, err := k.client.AppsV1().Deployments(ns).Get(context.Background(), "reviews", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		d.Spec.Template.Spec.Containers[0].Image = "example.com/reviews:v2"
+		_, err = k.client.AppsV1().Deployments(ns).Update(context.Background(), d, metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	d.Spec.Template.Spec.Containers[0].Image = "example.com/reviews:v2"
-	if _, err := k.client.AppsV1().Deployments(ns).Update(context.Background(), d, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
+		t.Fatalf("a new image: %v", err)
 	}
 	waitPhase(t, k, ns, "reviews", 3*time.Minute, func(s stepper.Status) bool {
 		return s.Phase == stepper.PhaseSucceeded && s.Revision == s.StableRevision
@@ -251,7 +256,8 @@ func checkMetrics(t *testing.T, addr string) {
 		`workqueue_depth{name="canaries"}`,
 	} {
 		if !bytes.Contains(body, []byte(series)) {
-			t.Errorf("/metrics lacks %s", series)
+			name, _, _ := strings.Cut(series, "{")
+			t.Errorf("/metrics lacks %s; it has:\n%s", series, grepLines(body, name))
 		}
 	}
 	cmd := exec.Command(bin(t, "promtool"), "check", "metrics")
@@ -259,4 +265,15 @@ func checkMetrics(t *testing.T, addr string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
+}
+
+// grepLines returns the lines of text that start with prefix.
+func grepLines(text []byte, prefix string) string {
+	var lines []string
+	for _, line := range strings.Split(string(text), "\n") {
+		if strings.HasPrefix(line, prefix) {
+			lines = append(lines, line)
+		}
+	}
+	return strings.Join(lines, "\n")
 }

@@ -15,11 +15,18 @@ import (
 	"github.com/meshcanary/meshcanary/test/cluster"
 )
 
-// serviceAccount returns a client authenticated as the ServiceAccount the
-// release installed in the release namespace.
-func serviceAccount(t *testing.T, c *cluster.Cluster, release string) kubernetes.Interface {
+// scopedRelease is the namespaced install; its objects, ServiceAccount and
+// Lease are named scopedFullname.
+const (
+	scopedRelease  = "scoped"
+	scopedFullname = "scoped-meshcanary"
+)
+
+// serviceAccount returns a client authenticated as the ServiceAccount
+// account that the chart installed in the release namespace.
+func serviceAccount(t *testing.T, c *cluster.Cluster, account string) kubernetes.Interface {
 	t.Helper()
-	cfg, err := c.ServiceAccountConfig(context.Background(), releaseNamespace, release)
+	cfg, err := c.ServiceAccountConfig(context.Background(), releaseNamespace, account)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,9 +57,9 @@ func checkNoSecrets(t *testing.T, c *cluster.Cluster, k *kube) {
 			t.Fatal(err)
 		}
 	}
-	for _, release := range []string{releaseName, "scoped"} {
-		t.Run(release, func(t *testing.T) {
-			sa := serviceAccount(t, c, release)
+	for _, account := range []string{releaseName, scopedFullname} {
+		t.Run(account, func(t *testing.T) {
+			sa := serviceAccount(t, c, account)
 			// The token works: the account may do its job in team-a.
 			if _, err := sa.AppsV1().Deployments("team-a").List(ctx, metav1.ListOptions{}); err != nil {
 				t.Fatalf("list deployments in team-a: %v", err)
@@ -78,7 +85,7 @@ func checkNoSecrets(t *testing.T, c *cluster.Cluster, k *kube) {
 }
 
 func checkScoped(t *testing.T, c *cluster.Cluster) {
-	sa := serviceAccount(t, c, "scoped")
+	sa := serviceAccount(t, c, scopedFullname)
 	tests := map[string]struct {
 		verb, group, resource, ns, name string
 		want                            bool
@@ -90,7 +97,7 @@ func checkScoped(t *testing.T, c *cluster.Cluster) {
 			"update", "networking.istio.io", "virtualservices", "team-a", "", true},
 		"it cannot delete pods anywhere":                   {"delete", "", "pods", "team-a", "", false},
 		"it may create its Lease in the release namespace": {"create", "coordination.k8s.io", "leases", releaseNamespace, "", true},
-		"it may renew its own Lease":                       {"update", "coordination.k8s.io", "leases", releaseNamespace, "scoped", true},
+		"it may renew its own Lease":                       {"update", "coordination.k8s.io", "leases", releaseNamespace, scopedFullname, true},
 		"it may not touch another Lease":                   {"update", "coordination.k8s.io", "leases", releaseNamespace, "other", false},
 	}
 	for name, tc := range tests {

@@ -17,11 +17,11 @@ import (
 // valueSets are the values files the chart is rendered, linted and dry-run
 // applied with; "defaults" has none.
 var valueSets = map[string][]string{
-	"defaults":                          nil,
-	"namespaced to team-a and team-b":   {"watch-namespaces.yaml"},
-	"with ServiceMonitor, PDB, folder":  {"monitoring.yaml"},
-	"with Prometheus auth and webhooks": {"prometheus.yaml"},
-	"one replica without election":      {"single.yaml"},
+	"defaults":                                      nil,
+	"namespaced to team-a and team-b":               {"watch-namespaces.yaml"},
+	"with ServiceMonitor, PDB, folder":              {"monitoring.yaml"},
+	"with Prometheus auth, webhooks, notifications": {"prometheus.yaml"},
+	"one replica without election":                  {"single.yaml"},
 }
 
 func TestHelmLint(t *testing.T) {
@@ -102,17 +102,25 @@ func TestHelmTemplate(t *testing.T) {
 				t.Errorf("dashboard folder annotation %q", got)
 			}
 		}},
-		"prometheus: the token Secret is mounted by the kubelet, never read through the API": {[]string{"prometheus.yaml"}, func(t *testing.T, objs []*unstructured.Unstructured) {
+		"prometheus and notifications: Secrets are mounted by the kubelet, never read through the API": {[]string{"prometheus.yaml"}, func(t *testing.T, objs []*unstructured.Unstructured) {
 			d := controller(t, objs)
 			wantArgs(t, d, "--prometheus-url=http://prometheus-operated.monitoring:9090",
 				"--prometheus-bearer-token-file=/var/run/secrets/meshcanary/prometheus/token",
+				"--notify-receiver=team-slack=slack,url-file=/var/run/secrets/meshcanary/notify/team-slack/url",
 				"--gate-webhook-allow=https://approvals.example.com/", "--log-level=debug")
-			vols := d.Spec.Template.Spec.Volumes
-			if len(vols) != 1 || vols[0].Secret == nil || vols[0].Secret.SecretName != "prometheus-token" {
-				t.Errorf("volumes %+v, want the Secret prometheus-token", vols)
+			var secrets []string
+			for _, v := range d.Spec.Template.Spec.Volumes {
+				if v.Secret != nil {
+					secrets = append(secrets, v.Secret.SecretName)
+				}
 			}
-			if mounts := d.Spec.Template.Spec.Containers[0].VolumeMounts; len(mounts) != 1 || !mounts[0].ReadOnly {
-				t.Errorf("mounts %+v, want one read-only", mounts)
+			if !slices.Equal(secrets, []string{"prometheus-token", "meshcanary-slack"}) {
+				t.Errorf("Secret volumes %v, want prometheus-token and meshcanary-slack", secrets)
+			}
+			for _, m := range d.Spec.Template.Spec.Containers[0].VolumeMounts {
+				if !m.ReadOnly {
+					t.Errorf("mount %s is writable", m.Name)
+				}
 			}
 			wantRules(t, only(t, objs, "ClusterRole"), controllerRules)
 		}},
@@ -225,6 +233,7 @@ func TestSchemaRejectsWrongTypes(t *testing.T) {
 		"leader election as a string":     {`leaderElection={"enabled":"yes"}`, "enabled"},
 		"a webhook prefix that is no URL": {`gateWebhookAllow=["approvals"]`, "gateWebhookAllow"},
 		"a misspelt top-level key":        {`replicas=3`, "replicas"},
+		"a notification of unknown kind":  {`notifications=[{"name":"a","kind":"email","urlSecret":{"name":"s","key":"k"}}]`, "kind"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

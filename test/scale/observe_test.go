@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -213,4 +214,25 @@ func (o *observer) phaseCounts() map[stepper.Phase]int {
 		}
 	}
 	return out
+}
+
+// timeline writes, per canary, every phase and canary weight seen, in
+// seconds from t0, one canary a line.
+func (o *observer) timeline(w io.Writer, names []string, t0 time.Time) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, name := range names {
+		line := name + ":"
+		for _, e := range o.phases[name] {
+			line += fmt.Sprintf(" %s@%.2f", e.phase, e.at.Sub(t0).Seconds())
+		}
+		line += " | weights:"
+		for _, e := range o.weights[name] {
+			line += fmt.Sprintf(" %d@%.2f", e.weight, e.at.Sub(t0).Seconds())
+		}
+		if _, err := fmt.Fprintln(w, line); err != nil {
+			return fmt.Errorf("writing the timeline: %w", err)
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ package scale
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -129,6 +130,7 @@ func measure(b *testing.B, n int) figures {
 
 	f := figuresOf(r)
 	report(b, c.RunDir, f, r)
+	writeTimeline(b, obs, names, t0, filepath.Join(c.RunDir, fmt.Sprintf("timeline-%d.txt", n)))
 	if releaseErr != nil {
 		evidence(b, obs, ctrl, names, r.succeeded)
 		b.Fatalf("the release did not finish: %v", releaseErr)
@@ -152,6 +154,19 @@ func report(b *testing.B, runDir string, f figures, r run) {
 	fmt.Printf("controller requests while idle before it (%s): %s\n", r.idle, r.idleBefore)
 	fmt.Printf("controller requests while idle after it (%s): %s\n\n", r.idle, r.idleAfter)
 	if err := os.WriteFile(filepath.Join(runDir, fmt.Sprintf("figures-%d.md", f.n)), []byte(t), 0o644); err != nil {
+		b.Error(err)
+	}
+}
+
+// writeTimeline writes every canary's phases and weights, in seconds from
+// the first image patch, to path.
+func writeTimeline(b *testing.B, obs *observer, names []string, t0 time.Time, path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = obs.timeline(f, names, t0)
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
 		b.Error(err)
 	}
 }

@@ -62,7 +62,7 @@ func table(f figures) string {
 		{"writes while idle before the release, per canary per 10 s", "", num(f.idleWrites, 3, ""), check(f.idleWrites == 0, "0")},
 		{"canaries Succeeded", "", fmt.Sprintf("%d of %d", f.succeeded, f.n), check(f.succeeded == f.n, "all")},
 		{"adoption: controller start → all Ready", "", num(f.adoption, 1, "s"), ""},
-		{"reconcile errors; workqueue retries; throttling log lines", "",
+		{"reconcile errors; workqueue retries (AddAfter included); throttling log lines", "",
 			fmt.Sprintf("%s; %s; %s", num(f.reconcileErrors, 0, ""), num(f.retries, 0, ""), num(f.throttle, 0, "")), ""},
 	}
 	var b strings.Builder

@@ -72,3 +72,8 @@ ClusterRole, in every namespace): exactly the calls it makes, and no Secrets.
   resources: ["events"]
   verbs: ["create", "patch"]
 {{- end }}
+
+{{/* meshcanary.notifyDir is where the Secret of notification receiver NAME is mounted. */}}
+{{- define "meshcanary.notifyDir" -}}
+/var/run/secrets/meshcanary/notify/{{ . }}
+{{- end }}
