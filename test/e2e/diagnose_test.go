@@ -40,13 +40,7 @@ func (a *app) checkNoRoutingErrors() {
 // and, once per run, the cluster's logs.
 func (a *app) diagnose() {
 	a.t.Logf("status history of %s/%s:\n%s", a.ns, appName, formatStatuses(a.rec.statusHistory()))
-	var b strings.Builder
-	for _, name := range []string{appName, "web-routes"} {
-		for _, s := range routeStates(a.rec.vsHistory(name), 0) {
-			fmt.Fprintf(&b, "  %s http[0]: %s\n", name, s.Route)
-		}
-	}
-	a.t.Logf("VirtualService route history:\n%s", b.String())
+	a.t.Logf("VirtualService history:\n%s", a.formatVirtualServices())
 	a.t.Logf("controller log for %s (last 80 lines):\n%s", a.ns, env.controller.logLines(80, a.ns))
 	env.dumpClusterLogs(a.t)
 }
@@ -79,4 +73,29 @@ func describeStatus(s stepper.Status) string {
 		line += "\n           configError: " + s.ConfigError
 	}
 	return line
+}
+
+// formatVirtualServices writes one line per recorded VirtualService version:
+// when it was seen, its resourceVersion, the last writer and its http[0] route.
+func (a *app) formatVirtualServices() string {
+	var b strings.Builder
+	for _, name := range []string{appName, userRoutesName} {
+		for _, v := range a.rec.vsHistory(name) {
+			if v.VS == nil {
+				fmt.Fprintf(&b, "  %s %s deleted\n", v.At.Format(time.TimeOnly+".000"), name)
+				continue
+			}
+			writer := ""
+			if mf := v.VS.ManagedFields; len(mf) > 0 {
+				last := mf[len(mf)-1]
+				writer = last.Manager + " " + string(last.Operation)
+			}
+			route := ""
+			if http := v.VS.Spec.Http; len(http) > 0 {
+				route = describeRoute(http[0].Route)
+			}
+			fmt.Fprintf(&b, "  %s %s rv %s by %s: http[0] %s\n", v.At.Format(time.TimeOnly+".000"), name, v.VS.ResourceVersion, writer, route)
+		}
+	}
+	return b.String()
 }
