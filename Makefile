@@ -28,6 +28,7 @@ lint: ## go vet and a gofmt check
 .PHONY: test-unit
 test-unit: ## Unit tests, golden files, property tests and a short fuzz run
 	./hack/gotest.sh unit -count=1 ./...
+	$(GO) -C test/grafana/promqlparse test -count=1 ./...
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./pkg/config
 
 .PHONY: test-e2e

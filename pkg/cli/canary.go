@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-	"fmt"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -41,15 +39,11 @@ func CanaryOf(d *appsv1.Deployment) Canary {
 
 // decodeStatus decodes the status annotation; nil, nil when it is absent.
 func decodeStatus(annotations map[string]string) (*stepper.Status, error) {
-	raw := annotations[config.StatusAnnotation]
-	if raw == "" {
-		return nil, nil
+	s, ok, err := stepper.DecodeStatus(annotations)
+	if !ok || err != nil {
+		return nil, err
 	}
-	s := &stepper.Status{}
-	if err := json.Unmarshal([]byte(raw), s); err != nil {
-		return nil, fmt.Errorf("annotation %s is not a meshcanary status: %w", config.StatusAnnotation, err)
-	}
-	return s, nil
+	return &s, nil
 }
 
 // optedIn reports whether d carries the opt-in label.

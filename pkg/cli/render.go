@@ -5,15 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/istio"
+	"github.com/meshcanary/meshcanary/pkg/workload"
 )
 
 // PlaceholderHash stands for the pod-template-hash of the canary's
@@ -112,15 +111,7 @@ func serviceOf(m Manifests, d *appsv1.Deployment, named string) (string, error) 
 	if named != "" {
 		return named, nil
 	}
-	podLabels := labels.Set(d.Spec.Template.Labels)
-	var matches []string
-	for _, svc := range m.Services {
-		if svc.Namespace == d.Namespace && len(svc.Spec.Selector) > 0 &&
-			labels.SelectorFromSet(svc.Spec.Selector).Matches(podLabels) {
-			matches = append(matches, svc.Name)
-		}
-	}
-	sort.Strings(matches)
+	matches := workload.SelectingServices(m.Services, d.Namespace, d.Spec.Template.Labels)
 	switch len(matches) {
 	case 1:
 		return matches[0], nil

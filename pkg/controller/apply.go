@@ -209,9 +209,11 @@ func (c *Controller) writeUser(ctx context.Context, user *appsv1.Deployment, rep
 	if !sameReplicas {
 		d.Spec.Replicas = replicas
 	}
-	_, err := c.kube.AppsV1().Deployments(d.Namespace).Update(ctx, d, updateOpts)
-	c.countWrite("Deployment", "update")
-	return wrap(err, "updating Deployment %s", d.Name)
+	if err := c.updateUser(ctx, user, d); err != nil {
+		return wrap(err, "updating Deployment %s", d.Name)
+	}
+	c.own.wrote(d.Namespace+"/"+d.Name, status, c.clock.Now())
+	return nil
 }
 
 func (c *Controller) countWrite(kind, verb string) {

@@ -74,6 +74,8 @@ type Controller struct {
 
 	mu       sync.Mutex
 	lastEval map[string]time.Time
+	// own holds the status writes the cache does not show yet.
+	own ownWrites
 }
 
 // New creates a Controller and its informers. Call Run to start it.

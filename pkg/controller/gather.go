@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
@@ -156,14 +155,7 @@ func resolveService(cs *caches, user *appsv1.Deployment, name string) (string, *
 		return name, nil
 	}
 	services, _ := cs.services.Services(user.Namespace).List(labels.Everything())
-	podLabels := labels.Set(user.Spec.Template.Labels)
-	var matches []string
-	for _, svc := range services {
-		if len(svc.Spec.Selector) > 0 && labels.SelectorFromSet(svc.Spec.Selector).Matches(podLabels) {
-			matches = append(matches, svc.Name)
-		}
-	}
-	sort.Strings(matches)
+	matches := workload.SelectingServices(services, user.Namespace, user.Spec.Template.Labels)
 	switch len(matches) {
 	case 1:
 		return matches[0], nil

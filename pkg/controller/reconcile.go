@@ -31,6 +31,9 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 	if err != nil {
 		return 0, err
 	}
+	if c.own.behind(key, user, c.clock.Now()) {
+		return staleCacheRetry, nil
+	}
 	log := c.log.With(zap.String("namespace", ns), zap.String("deployment", name))
 
 	snap, problems, err := c.gather(ctx, cs, user)
@@ -122,6 +125,7 @@ func (c *Controller) forget(namespace, name string) {
 	c.mu.Lock()
 	delete(c.lastEval, namespace+"/"+name)
 	c.mu.Unlock()
+	c.own.forget(namespace + "/" + name)
 	if c.gates != nil {
 		c.gates.Forget(namespace, name)
 	}

@@ -57,7 +57,10 @@ func (c *Controller) record(s *snapshot, next stepper.Status, act stepper.Action
 	if next.Superseded > prev.Superseded {
 		m.Releases.WithLabelValues(ns, "superseded").Inc()
 	}
-	if prev.Phase != next.Phase {
+	// A release ends when it leaves Promoting or RollingBack; leaving
+	// Paused into an idle phase is not a second end.
+	if prev.Phase != next.Phase && (prev.Phase == stepper.PhasePromoting || prev.Phase == stepper.PhaseRollingBack ||
+		prev.Phase == stepper.PhaseProgressing) {
 		switch next.Phase {
 		case stepper.PhaseSucceeded:
 			c.releaseEnded(ns, name, "succeeded", prev, now)

@@ -36,9 +36,9 @@ type controllerProcess struct {
 	maxRSS int64 // bytes, the largest VmRSS sampled
 }
 
-// startController starts bin with the proxy's kubeconfig, waits until it
+// startController starts bin with the proxy's kubeconfig at logLevel, waits until it
 // serves /readyz and samples its resident memory every second until it exits.
-func startController(bin, kubeconfig, runDir string) (*controllerProcess, error) {
+func startController(bin, kubeconfig, runDir, logLevel string) (*controllerProcess, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("the controller binary: %w (run `make build`)", err)
 	}
@@ -54,7 +54,7 @@ func startController(bin, kubeconfig, runDir string) (*controllerProcess, error)
 		return nil, fmt.Errorf("creating the controller's log: %w", err)
 	}
 	args := []string{"controller", "--kubeconfig", kubeconfig, "--leader-elect=false",
-		"--metrics-bind-address", addr, "--log-level", "warn", "--log-format", "console"}
+		"--metrics-bind-address", addr, "--log-level", logLevel, "--log-format", "console"}
 	fmt.Fprintf(log, "$ %s %s\n", bin, strings.Join(args, " "))
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = log, log

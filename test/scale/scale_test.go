@@ -24,6 +24,8 @@ var (
 	canaries       = flag.Int("canaries", 10, "how many canaries to release at once")
 	idleWindow     = flag.Duration("idle", 30*time.Second, "length of each idle window")
 	releaseTimeout = flag.Duration("release-timeout", 0, "how long the release may take; 0 means 10m + 2s per canary")
+	controllerBin  = flag.String("controller-bin", "../../bin/meshcanary", "the meshcanary binary to run (`make build` builds the default)")
+	logLevel       = flag.String("log-level", "warn", "the controller's --log-level")
 )
 
 // podsPerNode is how many pods the benchmark puts on one fake node at most
@@ -80,10 +82,10 @@ func measure(b *testing.B, n int) figures {
 	defer proxy.close()
 	kubeconfig, err := proxy.writeKubeconfig(c.RunDir)
 	must(b, err)
-	bin, err := filepath.Abs("../../bin/meshcanary")
+	bin, err := filepath.Abs(*controllerBin)
 	must(b, err)
 	started := time.Now()
-	ctrl, err := startController(bin, kubeconfig, c.RunDir)
+	ctrl, err := startController(bin, kubeconfig, c.RunDir, *logLevel)
 	must(b, err)
 	defer ctrl.stop()
 	r := run{n: n, idle: *idleWindow}
@@ -152,7 +154,9 @@ func report(b *testing.B, runDir string, f figures, r run) {
 	fmt.Printf("\nmeshcanary scale benchmark, N=%d (logs in %s)\n\n%s\n", f.n, runDir, t)
 	fmt.Printf("controller requests during the release: %s\n", r.release)
 	fmt.Printf("controller requests while idle before it (%s): %s\n", r.idle, r.idleBefore)
-	fmt.Printf("controller requests while idle after it (%s): %s\n\n", r.idle, r.idleAfter)
+	fmt.Printf("controller requests while idle after it (%s): %s\n", r.idle, r.idleAfter)
+	fmt.Printf("meshcanary_step_lag_seconds during the release, observations by upper bound: %s\n\n",
+		bucketDelta(r.before.buckets("meshcanary_step_lag_seconds"), r.after.buckets("meshcanary_step_lag_seconds")))
 	if err := os.WriteFile(filepath.Join(runDir, fmt.Sprintf("figures-%d.md", f.n)), []byte(t), 0o644); err != nil {
 		b.Error(err)
 	}

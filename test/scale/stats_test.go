@@ -3,8 +3,11 @@
 package scale
 
 import (
+	"fmt"
+	"maps"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -70,6 +73,22 @@ func histogramQuantile(q float64, before, after map[float64]float64) (value floa
 		return lower + (b-lower)*(rank-below)/(cum[i]-below), total
 	}
 	return bounds[len(bounds)-1], total
+}
+
+// bucketDelta lists how many observations each bucket received between two
+// readings, as "≤bound:n", skipping empty ones.
+func bucketDelta(before, after map[float64]float64) string {
+	bounds := slices.Sorted(maps.Keys(after))
+	var parts []string
+	below := 0.0
+	for _, b := range bounds {
+		cum := after[b] - before[b]
+		if n := cum - below; n != 0 {
+			parts = append(parts, fmt.Sprintf("≤%g:%g", b, n))
+		}
+		below = cum
+	}
+	return strings.Join(parts, " ")
 }
 
 func TestPercentile(t *testing.T) {
