@@ -8,10 +8,11 @@ import (
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/gates"
+	"github.com/meshcanary/meshcanary/pkg/strategy"
 )
 
 // Lint writes every problem of each Deployment's meshcanary annotations
-// (configuration and gates) to out, one per line with the key, the value
+// (configuration, gates and strategies) to out, one per line with the key, the value
 // and what would be valid, or "ok" for a Deployment without problems. A
 // Deployment without the opt-in label is a problem too. It returns the
 // number of problems.
@@ -42,7 +43,8 @@ func problems(d *appsv1.Deployment) []string {
 	}
 	_, cps := config.Parse(d.Name, d.Annotations)
 	_, gps := gates.Parse(d.Annotations)
-	for _, p := range append(cps, gps...) {
+	_, sps := strategy.Parse(d.Annotations)
+	for _, p := range append(append(cps, gps...), sps...) {
 		lines = append(lines, p.Error())
 	}
 	return lines

@@ -12,6 +12,7 @@ import (
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/istio"
+	"github.com/meshcanary/meshcanary/pkg/strategy"
 	"github.com/meshcanary/meshcanary/pkg/workload"
 )
 
@@ -43,9 +44,11 @@ func Render(out io.Writer, m Manifests, canaryHash string) error {
 
 func renderOne(out io.Writer, m Manifests, d *appsv1.Deployment, canaryHash string) error {
 	cfg, problems := config.Parse(d.Name, d.Annotations)
-	if len(problems) > 0 {
+	strat, stratProblems := strategy.Parse(d.Annotations)
+	if problems = append(problems, stratProblems...); len(problems) > 0 {
 		return fmt.Errorf("invalid annotations (meshcanary lint lists them): %w", problems)
 	}
+	cfg.Steps = strat.Steps(cfg.Steps)
 	service, err := serviceOf(m, d, cfg.Service)
 	if err != nil {
 		return err
@@ -65,14 +68,22 @@ func renderOne(out io.Writer, m Manifests, d *appsv1.Deployment, canaryHash stri
 			service, strings.Join(skipped, ", "))
 	}
 	n := len(cfg.Steps)
-	for step := 0; step <= n; step++ {
-		weight, hash := int32(0), ""
-		if step > 0 {
-			weight, hash = cfg.Steps[step-1], canaryHash
+	for _, st := range stages(n, strat.Mirror != nil) {
+		weight, hash, stage := int32(0), "", strategy.Idle
+		if st.step > 0 || st.mirroring {
+			hash, stage = canaryHash, strategy.Mirroring
 		}
-		r := istio.Routing{Target: t, Weight: weight, Total: cfg.Total, Gateways: cfg.Gateways, Hosts: cfg.Hosts}
-		head := fmt.Sprintf("# step %d/%d: weight %s", step, n, config.FormatWeight(weight, cfg.Total))
-		if step > 0 {
+		if st.step > 0 {
+			weight, stage = cfg.Steps[st.step-1], strategy.Stepping
+		}
+		r := istio.Routing{Target: t, Weight: weight, Total: cfg.Total, Gateways: cfg.Gateways, Hosts: cfg.Hosts,
+			Strategy: strat.Routes(stage, hash), CanaryReady: stage != strategy.Idle}
+		head := fmt.Sprintf("# step %d/%d: weight %s", st.step, n, config.FormatWeight(weight, cfg.Total))
+		if st.mirroring {
+			head = fmt.Sprintf("# step 0/%d: weight 0%%, mirroring %s to the canary for %s", n,
+				config.FormatWeight(strat.Mirror.Share.Weight, strat.Mirror.Share.Total), strat.MirrorDuration())
+		}
+		if st.step > 0 || st.mirroring {
 			fmt.Fprintln(out, "---")
 		}
 		if err := document(out, head, istio.DesiredDestinationRule(dr, t, hash)); err != nil {
@@ -84,6 +95,25 @@ func renderOne(out io.Writer, m Manifests, d *appsv1.Deployment, canaryHash stri
 		}
 	}
 	return nil
+}
+
+// stage is one moment of a release that render shows.
+type stage struct {
+	step      int
+	mirroring bool
+}
+
+// stages lists the moments of a release of n steps: idle, mirroring (when
+// configured), then each step.
+func stages(n int, mirror bool) []stage {
+	out := []stage{{step: 0}}
+	if mirror {
+		out = append(out, stage{mirroring: true})
+	}
+	for i := 1; i <= n; i++ {
+		out = append(out, stage{step: i})
+	}
+	return out
 }
 
 // document writes obj as YAML, without its status, under the comment head.
