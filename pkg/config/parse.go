@@ -74,18 +74,18 @@ type field struct {
 var fields = []field{
 	{KeyService, into(parseServiceName, func(c *Config) *string { return &c.Service })},
 	{KeySteps, setSteps},
-	{KeyStepInterval, into(parseDuration, func(c *Config) *time.Duration { return &c.StepInterval })},
-	{KeyCheckInterval, into(parseDuration, func(c *Config) *time.Duration { return &c.CheckInterval })},
+	{KeyStepInterval, into(ParseDuration, func(c *Config) *time.Duration { return &c.StepInterval })},
+	{KeyCheckInterval, into(ParseDuration, func(c *Config) *time.Duration { return &c.CheckInterval })},
 	{KeyVirtualService, into(parseObjectName, func(c *Config) *string { return &c.VirtualService })},
 	{KeyGateways, into(parseGateways, func(c *Config) *[]string { return &c.Gateways })},
 	{KeyHosts, into(parseHosts, func(c *Config) *[]string { return &c.Hosts })},
 	{KeyMaxFailedChecks, into(intIn(1, 100), func(c *Config) *int { return &c.MaxFailedChecks })},
-	{KeyProgressDeadline, into(parseDuration, func(c *Config) *time.Duration { return &c.ProgressDeadline })},
-	{KeyScaleDownCanary, into(parseBool, func(c *Config) *bool { return &c.ScaleDownCanary })},
-	{KeyPaused, into(parseBool, func(c *Config) *bool { return &c.Paused })},
+	{KeyProgressDeadline, into(ParseDuration, func(c *Config) *time.Duration { return &c.ProgressDeadline })},
+	{KeyScaleDownCanary, into(ParseBool, func(c *Config) *bool { return &c.ScaleDownCanary })},
+	{KeyPaused, into(ParseBool, func(c *Config) *bool { return &c.Paused })},
 	{KeyPrimaryName, into(parsePrimaryName, func(c *Config) *string { return &c.PrimaryName })},
 	{KeyCanaryReplicas, setCanaryReplicas},
-	{KeyMaxHold, into(parseDuration, func(c *Config) *time.Duration { return &c.MaxHold })},
+	{KeyMaxHold, into(ParseDuration, func(c *Config) *time.Duration { return &c.MaxHold })},
 }
 
 // into makes a field setter from a parser and the Config field it fills.

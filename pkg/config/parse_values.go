@@ -16,8 +16,9 @@ const minDuration = time.Second
 // The parsers below turn one trimmed annotation value into a typed value. Their
 // error says what would be valid and becomes a Problem's Valid text.
 
-// parseDuration parses a Go duration of at least minDuration.
-func parseDuration(v string) (time.Duration, error) {
+// ParseDuration parses a Go duration of at least one second, the rule of
+// every duration annotation of meshcanary.
+func ParseDuration(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil || d < minDuration {
 		return 0, errors.New(`a Go duration of at least 1s, e.g. "30s", "5m" or "1h30m"`)
@@ -34,8 +35,9 @@ func parseInt(v string, lo, hi int) (int, error) {
 	return n, nil
 }
 
-// parseBool accepts exactly "true" or "false".
-func parseBool(v string) (bool, error) {
+// ParseBool accepts exactly "true" or "false", the rule of every boolean
+// annotation of meshcanary.
+func ParseBool(v string) (bool, error) {
 	switch v {
 	case "true":
 		return true, nil

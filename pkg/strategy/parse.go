@@ -61,8 +61,8 @@ type setting struct {
 var settingKeys = []setting{
 	{KeySchedule, func(s *settings, v string) (err error) { s.schedule, err = parseSchedule(v); return err }},
 	{KeyMirror, func(s *settings, v string) (err error) { s.mirror, err = parseShare(v); return err }},
-	{KeyMirrorDuration, func(s *settings, v string) (err error) { s.mirrorDuration, err = parseDuration(v); return err }},
-	{KeySticky, func(s *settings, v string) (err error) { s.sticky, err = parseBool(v); return err }},
+	{KeyMirrorDuration, func(s *settings, v string) (err error) { s.mirrorDuration, err = config.ParseDuration(v); return err }},
+	{KeySticky, func(s *settings, v string) (err error) { s.sticky, err = config.ParseBool(v); return err }},
 	{KeyStickyCookie, func(s *settings, v string) (err error) { s.stickyCookie, err = parseCookieName(v); return err }},
 	{KeyStickyMaxAge, func(s *settings, v string) (err error) { s.stickyMaxAge, err = parseSeconds(v); return err }},
 }

@@ -31,15 +31,6 @@ func parseShare(v string) (*istio.Share, error) {
 	return &istio.Share{Weight: steps[0], Total: total}, nil
 }
 
-// parseDuration parses a Go duration of at least a second.
-func parseDuration(v string) (time.Duration, error) {
-	d, err := time.ParseDuration(v)
-	if err != nil || d < time.Second {
-		return 0, errors.New(`a Go duration of at least 1s, e.g. "30s", "5m" or "1h30m"`)
-	}
-	return d, nil
-}
-
 // parseSeconds parses a Go duration of whole seconds, at least one.
 func parseSeconds(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
@@ -47,17 +38,6 @@ func parseSeconds(v string) (time.Duration, error) {
 		return 0, errors.New(`a Go duration of whole seconds, at least 1s, e.g. "1h" or "24h"`)
 	}
 	return d, nil
-}
-
-// parseBool accepts exactly "true" or "false".
-func parseBool(v string) (bool, error) {
-	switch v {
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
-	}
-	return false, errors.New(`"true" or "false"`)
 }
 
 // cookieName is what meshcanary accepts as a cookie's name: a subset of

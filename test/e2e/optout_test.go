@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
-	"github.com/meshcanary/meshcanary/test/meshsim"
 )
 
 // TestOptOutHandsTrafficBackWithout503 removes the label from a Deployment
@@ -51,6 +51,7 @@ func TestOptOutHandsTrafficBackWithout503(t *testing.T) {
 		}
 		return nil
 	})
+	handedBack := time.Now()
 	user := a.deployment(appName)
 	if err := availableErr(user); err != nil || *user.Spec.Replicas != 2 {
 		t.Errorf("after the hand-back the user's Deployment wants %d replicas (want 2); available: %v", *user.Spec.Replicas, err)
@@ -67,16 +68,7 @@ func TestOptOutHandsTrafficBackWithout503(t *testing.T) {
 	}
 
 	// Traffic after the hand-back: the user's own pods answer everything.
-	before := env.sim.Counts(a.ns, appName)
-	var after meshsim.Counts
-	a.eventually("100 more requests", func() error {
-		after = env.sim.Counts(a.ns, appName).Sub(before)
-		if after.Requests < 100 {
-			return fmt.Errorf("%d requests so far", after.Requests)
-		}
-		return nil
-	})
-	if err := shareError(after, appName, 1); err != nil {
+	if err := shareError(a.trafficSince(handedBack), appName, 1); err != nil {
 		t.Errorf("after the hand-back: %v", err)
 	}
 	if n := env.sim.Counts(a.ns, appName).Codes[503]; n > 0 {

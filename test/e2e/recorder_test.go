@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 
@@ -20,11 +21,14 @@ import (
 	"github.com/meshcanary/meshcanary/test/meshsim"
 )
 
+// sampleEvery is how often the recorder samples the simulator's counts.
+const sampleEvery = 100 * time.Millisecond
+
 // recorder watches one app's namespace for the whole test and keeps every
 // version it sees of the user's Deployment status, of the VirtualServices
-// and of the DestinationRules, in order. Each VirtualService version carries
-// the simulator's counts for the service at the moment it was seen, so the
-// traffic routed under each version can be measured.
+// and of the DestinationRules, in order, each with the time it was seen.
+// It also samples the simulator's counts for the app's service, so the
+// traffic of any interval can be measured (see trafficBetween).
 type recorder struct {
 	ns, name string
 	cancel   context.CancelFunc
@@ -33,7 +37,14 @@ type recorder struct {
 	statuses []statusVersion
 	vss      []vsVersion
 	drs      []drVersion
+	samples  []countSample
 	changed  chan struct{} // closed and replaced on every new version
+}
+
+// countSample is the simulator's counts for the service at one moment.
+type countSample struct {
+	At     time.Time
+	Counts meshsim.Counts
 }
 
 // statusVersion is one distinct value of the status annotation.
@@ -45,10 +56,9 @@ type statusVersion struct {
 
 // vsVersion is one version of a VirtualService; VS is nil once deleted.
 type vsVersion struct {
-	At     time.Time
-	Name   string
-	VS     *networkingv1.VirtualService
-	Counts meshsim.Counts
+	At   time.Time
+	Name string
+	VS   *networkingv1.VirtualService
 }
 
 // drVersion is one version of a DestinationRule; DR is nil once deleted.
@@ -70,7 +80,7 @@ func startRecorder(ns, name, service string) (*recorder, error) {
 		fn  func(obj any, deleted bool)
 	}{
 		{kf.Apps().V1().Deployments().Informer(), r.deployment},
-		{isf.Networking().V1().VirtualServices().Informer(), func(obj any, deleted bool) { r.virtualService(obj, deleted, service) }},
+		{isf.Networking().V1().VirtualServices().Informer(), r.virtualService},
 		{isf.Networking().V1().DestinationRules().Informer(), r.destinationRule},
 	}
 	for _, h := range handlers {
@@ -88,7 +98,40 @@ func startRecorder(ns, name, service string) (*recorder, error) {
 	isf.Start(ctx.Done())
 	kf.WaitForCacheSync(ctx.Done())
 	isf.WaitForCacheSync(ctx.Done())
+	go r.sample(ctx, service)
 	return r, nil
+}
+
+// sample records the simulator's counts for service every sampleEvery
+// until ctx is done.
+func (r *recorder) sample(ctx context.Context, service string) {
+	tick := time.NewTicker(sampleEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			c := env.sim.Counts(r.ns, service)
+			r.mu.Lock()
+			r.samples = append(r.samples, countSample{At: now, Counts: c})
+			r.mu.Unlock()
+		}
+	}
+}
+
+// trafficBetween returns what the simulator routed to the service between
+// the first sample at or after from and the last sample at or before to;
+// nothing when there is no such pair.
+func (r *recorder) trafficBetween(from, to time.Time) meshsim.Counts {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	first := sort.Search(len(r.samples), func(i int) bool { return !r.samples[i].At.Before(from) })
+	last := sort.Search(len(r.samples), func(i int) bool { return r.samples[i].At.After(to) }) - 1
+	if first >= len(r.samples) || last < first {
+		return meshsim.Counts{}
+	}
+	return r.samples[last].Counts.Sub(r.samples[first].Counts)
 }
 
 func (r *recorder) stop() { r.cancel() }
@@ -112,12 +155,12 @@ func (r *recorder) deployment(obj any, deleted bool) {
 	r.notifyLocked()
 }
 
-func (r *recorder) virtualService(obj any, deleted bool, service string) {
+func (r *recorder) virtualService(obj any, deleted bool) {
 	vs, ok := untomb(obj).(*networkingv1.VirtualService)
 	if !ok {
 		return
 	}
-	v := vsVersion{At: time.Now(), Name: vs.Name, Counts: env.sim.Counts(r.ns, service)}
+	v := vsVersion{At: time.Now(), Name: vs.Name}
 	if !deleted {
 		v.VS = vs.DeepCopy()
 	}

@@ -38,6 +38,13 @@ func TestAdoptionAndAGoodReleaseWalksEveryStep(t *testing.T) {
 		t.Errorf("primary pods' label %s = %q, want %q", config.RoleLabel, got, config.RolePrimary)
 	}
 	a.eventually("the user's Deployment to be idled after adoption", func() error { return a.replicasErr(0) })
+	adopted := routeStates(a.rec.vsHistory(appName), 0)
+	if got := routes(adopted); len(got) != 1 || got[0] != "primary" {
+		t.Fatalf("routes of the VirtualService after adoption %q, want the primary alone", got)
+	}
+	if err := shareError(a.trafficSince(adopted[0].Start), appName, 0); err != nil {
+		t.Errorf("after adoption, the user's pods took traffic: %v", err)
+	}
 
 	rev := a.SetImage("example.com/web:v2")
 	final := a.waitPhase(rev, stepper.PhaseSucceeded)
@@ -51,22 +58,19 @@ func TestAdoptionAndAGoodReleaseWalksEveryStep(t *testing.T) {
 	if diff := cmp.Diff(want, routes(states)); diff != "" {
 		t.Fatalf("routes of the VirtualService, in order (-want +got):\n%s", diff)
 	}
-	// Each ended stretch is measured between the moments the test saw the
-	// VirtualService change; the last one, at rest, over its first 100
-	// requests or more.
-	last := &states[len(states)-1]
-	a.eventually("100 requests at rest", func() error {
-		last.To = env.sim.Counts(a.ns, appName)
-		if n := last.Traffic().Requests; n < minShareRequests {
-			return fmt.Errorf("%d requests so far", n)
-		}
-		return nil
-	})
+	// Each stretch is measured strictly inside it (see switchGuard); the
+	// last one, at rest, until it has enough requests.
 	shares := []float64{0, 0.10, 0.30, 0.60, 0}
 	for i, s := range states {
-		if err := shareError(s.Traffic(), appName, shares[i]); err != nil {
+		traffic := a.stretchTraffic(s)
+		if i == len(states)-1 {
+			traffic = a.trafficSince(s.Start)
+		}
+		if err := shareError(traffic, appName, shares[i]); err != nil {
 			t.Errorf("canary share while the route was %q: %v", s.Route, err)
 		}
+		t.Logf("route %-22q canary answered %4d of %4d requests (%.3f, weight %.2f)",
+			s.Route, traffic.Workloads[appName], traffic.Requests, traffic.Share(appName), shares[i])
 	}
 
 	primary = a.deployment(primaryName)

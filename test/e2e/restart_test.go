@@ -29,6 +29,7 @@ func TestControllerKilledMidStepResumes(t *testing.T) {
 	a := newApp(t, "restart").Steps("10,30,60").StepInterval(stepInterval.String()).Create()
 	rev := a.SetImage("example.com/web:v2")
 	atKill := a.waitStep(rev, 2)
+	time.Sleep(time.Until(atKill.StepStart.Add(stepInterval / 2))) // an action: kill in the middle of the step
 	must(t, "killing the controller", env.controller.kill())
 	killed, _ := a.rec.latest()
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	apinetworkingv1 "istio.io/api/networking/v1"
 
@@ -46,17 +47,12 @@ func split(primary, canary int32) string {
 }
 
 // routeState is one stretch of a VirtualService's history during which its
-// http route number i stayed the same, with the simulator's counts when the
-// stretch began and, if it ended, when it ended.
+// http route number i stayed the same: from Start, when the test saw it
+// written, to End, when the test saw the next version (zero if none yet).
 type routeState struct {
-	Route    string
-	From, To meshsim.Counts
-	Ended    bool
+	Route      string
+	Start, End time.Time
 }
-
-// Traffic is what the simulator routed during the stretch; only meaningful
-// for a stretch that ended.
-func (s routeState) Traffic() meshsim.Counts { return s.To.Sub(s.From) }
 
 // routeStates folds a VirtualService's history into the successive states
 // of its http route number i (routeDeleted once deleted).
@@ -74,9 +70,9 @@ func routeStates(history []vsVersion, i int) []routeState {
 			if out[n-1].Route == route {
 				continue
 			}
-			out[n-1].To, out[n-1].Ended = v.Counts, true
+			out[n-1].End = v.At
 		}
-		out = append(out, routeState{Route: route, From: v.Counts})
+		out = append(out, routeState{Route: route, Start: v.At})
 	}
 	return out
 }
@@ -90,32 +86,51 @@ func routes(states []routeState) []string {
 	return out
 }
 
-// shareSlack is how many requests of a measured stretch may have been
-// routed under the neighbouring state: the simulator and the test watch the
-// VirtualService separately, and each sees a write a few milliseconds
-// apart (10 requests is 200ms at 50 requests/s).
-const shareSlack = 10
+// switchGuard is cut from both ends of a stretch before its traffic is
+// measured: the simulator and the test watch the VirtualService separately
+// and may see a write a little apart, so only requests well inside the
+// stretch are sure to have been routed by it.
+const switchGuard = time.Second
+
+// stretchTraffic is what the simulator routed to the app during a stretch
+// that ended, without switchGuard at either end.
+func (a *app) stretchTraffic(s routeState) meshsim.Counts {
+	return a.rec.trafficBetween(s.Start.Add(switchGuard), s.End.Add(-switchGuard))
+}
+
+// trafficSince waits until at least minShareRequests requests were sent
+// since switchGuard after start, and returns them.
+func (a *app) trafficSince(start time.Time) meshsim.Counts {
+	a.t.Helper()
+	var c meshsim.Counts
+	a.eventually(fmt.Sprintf("%d requests to measure", minShareRequests), func() error {
+		c = a.rec.trafficBetween(start.Add(switchGuard), time.Now())
+		if c.Requests < minShareRequests {
+			return fmt.Errorf("%d requests so far", c.Requests)
+		}
+		return nil
+	})
+	return c
+}
 
 // shareSigmas is how many standard deviations the observed share may be
 // from the weight: a correct router fails the check with probability about
 // 6e-5 per stretch.
 const shareSigmas = 4
 
-// minShareRequests is the fewest requests a share strictly between 0 and 1
-// is judged on. A share of 0 or 1 is judged on any number: then at most
-// shareSlack requests may go to the other side.
+// minShareRequests is the fewest requests a share is judged on.
 const minShareRequests = 100
 
 // shareError says why the share of requests answered by workload in c is
 // not p, nil when it is within the binomial tolerance
-// shareSigmas·sqrt(p(1-p)/n) + shareSlack/n.
+// shareSigmas·sqrt(p(1-p)/n): exactly p when p is 0 or 1.
 func shareError(c meshsim.Counts, workload string, p float64) error {
 	n := float64(c.Requests)
-	if c.Requests == 0 || (p > 0 && p < 1 && c.Requests < minShareRequests) {
+	if c.Requests < minShareRequests {
 		return fmt.Errorf("only %d requests, want at least %d to judge a share", c.Requests, minShareRequests)
 	}
 	got := c.Share(workload)
-	tol := shareSigmas*math.Sqrt(p*(1-p)/n) + shareSlack/n
+	tol := shareSigmas * math.Sqrt(p*(1-p)/n)
 	if math.Abs(got-p) > tol {
 		return fmt.Errorf("%s answered %d of %d requests (%.4f), want %.4f ± %.4f", workload, c.Workloads[workload], c.Requests, got, p, tol)
 	}

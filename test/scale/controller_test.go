@@ -5,6 +5,7 @@ package scale
 import (
 	"bufio"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -14,8 +15,10 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -236,7 +239,9 @@ func (f families) buckets(name string) map[float64]float64 {
 	for _, m := range mf.GetMetric() {
 		h := m.GetHistogram()
 		for _, b := range h.GetBucket() {
-			out[b.GetUpperBound()] += float64(b.GetCumulativeCount())
+			if !math.IsInf(b.GetUpperBound(), 1) { // the sample count is the +Inf bucket
+				out[b.GetUpperBound()] += float64(b.GetCumulativeCount())
+			}
 		}
 		out[infinity] += float64(h.GetSampleCount())
 	}
@@ -251,4 +256,42 @@ func hasLabels(m *dto.Metric, match map[string]string) bool {
 		}
 	}
 	return found == len(match)
+}
+
+func TestFamiliesReadTheTextFormat(t *testing.T) {
+	const text = `# TYPE meshcanary_step_lag_seconds histogram
+meshcanary_step_lag_seconds_bucket{le="0.005"} 3
+meshcanary_step_lag_seconds_bucket{le="0.25"} 4
+meshcanary_step_lag_seconds_bucket{le="+Inf"} 5
+meshcanary_step_lag_seconds_sum 40.1
+meshcanary_step_lag_seconds_count 5
+# TYPE meshcanary_api_writes_total counter
+meshcanary_api_writes_total{kind="VirtualService",verb="update"} 7
+meshcanary_api_writes_total{kind="Deployment",verb="update"} 4
+meshcanary_api_writes_total{kind="Deployment",verb="create"} 1
+`
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	mf, err := parser.TextToMetricFamilies(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := families(mf)
+	if diff := cmp.Diff(map[float64]float64{0.005: 3, 0.25: 4, infinity: 5}, f.buckets("meshcanary_step_lag_seconds")); diff != "" {
+		t.Errorf("buckets (-want +got):\n%s", diff)
+	}
+	sums := map[string]struct {
+		match map[string]string
+		want  float64
+	}{
+		"every series adds up without a match":     {nil, 12},
+		"a match keeps the series with its labels": {map[string]string{"kind": "Deployment"}, 5},
+		"a label pair no series has matches none":  {map[string]string{"kind": "HPA"}, 0},
+	}
+	for name, tc := range sums {
+		t.Run(name, func(t *testing.T) {
+			if got := f.sum("meshcanary_api_writes_total", tc.match); got != tc.want {
+				t.Errorf("sum(%v) = %v, want %v", tc.match, got, tc.want)
+			}
+		})
+	}
 }

@@ -18,6 +18,7 @@ type run struct {
 	idle     time.Duration // length of each idle window
 
 	patched     map[string]time.Time // when each image patch was sent
+	answered    map[string]time.Time // when the apiserver answered it
 	progressing map[string]time.Time // when each status first said Progressing
 	succeeded   map[string]time.Time // when each status first said Succeeded
 	weights     map[string][]weightEvent
@@ -40,13 +41,16 @@ type figures struct {
 	reactionP50, reactionP99           float64
 	stepLagWatchP99, stepLagHistP99    float64
 	stepLags, stepLagObs               int
-	writes, proxyWrites, vsWrites      float64 // per canary per release
-	vsWritesWatch                      float64 // per canary per release, seen by the watch
-	events                             float64 // per canary per release
-	gets, lists                        float64 // per canary per release
-	idleReads, idleWrites              float64 // per canary per 10 s, before the release
-	idleAfterReads, idleAfterWrites    float64 // per canary per 10 s, after it
-	cpu                                float64 // seconds, release phase
+	writes, proxyWrites, vsWrites      float64            // per canary per release
+	vsWritesWatch                      float64            // per canary per release, seen by the watch
+	weightChanges                      float64            // per canary per release, seen by the watch
+	patchP50, patchP99                 float64            // seconds from sending a patch to its answer
+	writesByKind                       map[string]float64 // per canary per release, "<verb> <kind>"
+	events                             float64            // per canary per release
+	gets, lists                        float64            // per canary per release
+	idleReads, idleWrites              float64            // per canary per 10 s, before the release
+	idleAfterReads, idleAfterWrites    float64            // per canary per 10 s, after it
+	cpu                                float64            // seconds, release phase
 	hwmMB, sampledMB                   float64
 	adoption                           float64 // seconds
 	succeeded                          int
@@ -59,6 +63,7 @@ func figuresOf(r run) figures {
 	f := figures{n: r.n, succeeded: len(r.succeeded), adoption: r.adoption.Seconds(), throttle: float64(r.throttled)}
 	f.releaseP50, f.releaseP99 = quantiles(sincePatch(r.patched, r.succeeded))
 	f.reactionP50, f.reactionP99 = quantiles(sincePatch(r.patched, r.progressing))
+	f.patchP50, f.patchP99 = quantiles(sincePatch(r.patched, r.answered))
 	first, lags := weightTimes(r.patched, r.weights)
 	f.firstWeightP50, f.firstWeightP99 = quantiles(first)
 	_, f.stepLagWatchP99 = quantiles(lags)
@@ -72,6 +77,25 @@ func figuresOf(r run) figures {
 	f.writes = delta("meshcanary_api_writes_total", nil) / n
 	f.vsWrites = delta("meshcanary_api_writes_total", map[string]string{"kind": "VirtualService"}) / n
 	f.vsWritesWatch = float64(r.vsWrites) / n
+	changes := 0
+	for name, at := range r.patched {
+		for _, w := range r.weights[name] {
+			if !w.at.Before(at) {
+				changes++
+			}
+		}
+	}
+	f.weightChanges = float64(changes) / n
+	f.writesByKind = map[string]float64{}
+	for _, m := range r.after["meshcanary_api_writes_total"].GetMetric() {
+		labels := map[string]string{}
+		for _, l := range m.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		if d := delta("meshcanary_api_writes_total", labels) / n; d != 0 {
+			f.writesByKind[labels["verb"]+" "+labels["kind"]] = d
+		}
+	}
 	f.proxyWrites = float64(r.release.sum(writeVerbs, "events")) / n
 	f.events = float64(r.release.sum(writeVerbs)-r.release.sum(writeVerbs, "events")) / n
 	f.gets = float64(r.release.sum([]string{"get"})) / n

@@ -111,7 +111,7 @@ func measure(b *testing.B, n int) figures {
 	r.before, err = ctrl.scrape()
 	must(b, err)
 	p0, t0 := proxy.snapshot(), time.Now()
-	r.patched, err = patchImages(ctx, kube, names)
+	r.patched, r.answered, err = patchImages(ctx, kube, names)
 	must(b, err)
 	releaseErr := waitUntil(timeout, phase(stepper.PhaseSucceeded, t0), n)
 	r.after, err = ctrl.scrape()

@@ -4,7 +4,9 @@ package scale
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -54,13 +56,16 @@ func table(f figures) string {
 		{"CPU seconds for the release phase", ref(7), num(f.cpu, 2, "s"), ""},
 		{"peak RSS (VmHWM; max sampled VmRSS)", ref(8), fmt.Sprintf("%s (%s)", num(f.hwmMB, 0, "MB"), num(f.sampledMB, 0, "MB")), rssTarget},
 		{"reaction: patch → status Progressing, p50 (p99)", "", pair(f.reactionP50, f.reactionP99, "s"), check(f.reactionP99 <= 1, "≤ 1 s")},
-		{"VirtualService writes per weight step (metric; watch)", "",
-			fmt.Sprintf("%s; %s", num(f.vsWrites/stepCount, 2, ""), num(f.vsWritesWatch/stepCount, 2, "")), check(f.vsWrites/stepCount <= 1, "≤ 1")},
+		{"VirtualService writes per canary per release (metric; watch) / weight changes seen", "",
+			fmt.Sprintf("%s; %s / %s", num(f.vsWrites, 2, ""), num(f.vsWritesWatch, 2, ""), num(f.weightChanges, 2, "")),
+			check(f.vsWrites <= f.weightChanges, "≤ 1 per weight change")},
+		{"writes per canary per release by verb and kind (metric)", "", byKind(f.writesByKind), ""},
 		{"Events per canary per release", "", num(f.events, 2, ""), ""},
 		{"reads / writes while idle after the release, per canary per 10 s", "",
 			fmt.Sprintf("%s / %s", num(f.idleAfterReads, 3, ""), num(f.idleAfterWrites, 3, "")), check(f.idleAfterReads == 0 && f.idleAfterWrites == 0, "0 / 0")},
 		{"writes while idle before the release, per canary per 10 s", "", num(f.idleWrites, 3, ""), check(f.idleWrites == 0, "0")},
 		{"canaries Succeeded", "", fmt.Sprintf("%d of %d", f.succeeded, f.n), check(f.succeeded == f.n, "all")},
+		{"benchmark's image patch: sent → answered, p50 (p99)", "", pair(f.patchP50, f.patchP99, "s"), ""},
 		{"adoption: controller start → all Ready", "", num(f.adoption, 1, "s"), ""},
 		{"reconcile errors; workqueue retries (AddAfter included); throttling log lines", "",
 			fmt.Sprintf("%s; %s; %s", num(f.reconcileErrors, 0, ""), num(f.retries, 0, ""), num(f.throttle, 0, "")), ""},
@@ -71,6 +76,15 @@ func table(f figures) string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.what, r.flagger, r.ours, r.target)
 	}
 	return b.String()
+}
+
+// byKind lists writes per kind as "update Deployment 10.9, ...", sorted.
+func byKind(m map[string]float64) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %s", k, num(m[k], 2, "")))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // num formats v with the given decimals and unit; NaN is "—".

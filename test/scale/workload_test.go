@@ -88,7 +88,7 @@ func createCanaries(ctx context.Context, kube kubernetes.Interface, names []stri
 	if _, err := kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("creating namespace %s: %w", namespace, err)
 	}
-	_, err := forEach(names, func(name string) error {
+	_, _, err := forEach(names, func(name string) error {
 		if _, err := kube.CoreV1().Services(namespace).Create(ctx, canaryService(name), metav1.CreateOptions{}); err != nil {
 			return fmt.Errorf("creating Service %s: %w", name, err)
 		}
@@ -101,8 +101,8 @@ func createCanaries(ctx context.Context, kube kubernetes.Interface, names []stri
 }
 
 // patchImages sets every canary's image to imageV2 and returns when each
-// patch was sent.
-func patchImages(ctx context.Context, kube kubernetes.Interface, names []string) (map[string]time.Time, error) {
+// patch was sent and when its answer came.
+func patchImages(ctx context.Context, kube kubernetes.Interface, names []string) (sent, answered map[string]time.Time, err error) {
 	patch := fmt.Appendf(nil, `{"spec":{"template":{"spec":{"containers":[{"name":%q,"image":%q}]}}}}`, container, imageV2)
 	return forEach(names, func(name string) error {
 		_, err := kube.AppsV1().Deployments(namespace).Patch(ctx, name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
@@ -114,24 +114,24 @@ func patchImages(ctx context.Context, kube kubernetes.Interface, names []string)
 }
 
 // forEach runs do for every name, concurrency at a time, and returns when
-// each call began and the first error.
-func forEach(names []string, do func(name string) error) (map[string]time.Time, error) {
+// each call began and ended, and the first error.
+func forEach(names []string, do func(name string) error) (began, ended map[string]time.Time, err error) {
 	var (
-		mu       sync.Mutex
-		began    = make(map[string]time.Time, len(names))
-		firstErr error
-		wg       sync.WaitGroup
+		mu sync.Mutex
+		wg sync.WaitGroup
 	)
+	began, ended = make(map[string]time.Time, len(names)), make(map[string]time.Time, len(names))
 	work := make(chan string)
 	for range min(concurrency, len(names)) {
 		wg.Go(func() {
 			for name := range work {
 				start := time.Now()
-				err := do(name)
+				callErr := do(name)
+				end := time.Now()
 				mu.Lock()
-				began[name] = start
-				if err != nil && firstErr == nil {
-					firstErr = err
+				began[name], ended[name] = start, end
+				if callErr != nil && err == nil {
+					err = callErr
 				}
 				mu.Unlock()
 			}
@@ -142,5 +142,5 @@ func forEach(names []string, do func(name string) error) (map[string]time.Time, 
 	}
 	close(work)
 	wg.Wait()
-	return began, firstErr
+	return began, ended, err
 }
