@@ -22,11 +22,14 @@ const waitTimeout = 4 * time.Minute
 
 // waitStatus waits until done holds for the latest status and returns it.
 // A non-nil error from done fails the test at once (a state the wait can
-// never leave, such as Failed while waiting for Succeeded).
+// never leave, such as Failed while waiting for Succeeded), as does the
+// controller's exit.
 func (a *app) waitStatus(desc string, done func(stepper.Status) (bool, error)) stepper.Status {
 	a.t.Helper()
 	timeout := time.NewTimer(waitTimeout)
 	defer timeout.Stop()
+	alive := time.NewTicker(time.Second)
+	defer alive.Stop()
 	for {
 		v, changed := a.rec.latest()
 		ok, err := done(v.Status)
@@ -38,6 +41,10 @@ func (a *app) waitStatus(desc string, done func(stepper.Status) (bool, error)) s
 		}
 		select {
 		case <-changed:
+		case <-alive.C:
+			if !env.controller.running() {
+				a.t.Fatalf("waiting for %s: the controller exited, see %s\nstatus: %s", desc, env.controller.logPath, v.Raw)
+			}
 		case <-timeout.C:
 			a.t.Fatalf("waiting for %s: still not there after %s\nstatus: %s", desc, waitTimeout, v.Raw)
 		}

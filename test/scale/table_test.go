@@ -6,8 +6,13 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // flagger holds Flagger 1.44.0's figures on the same work, by N, in the
@@ -65,7 +70,7 @@ func table(f figures) string {
 			fmt.Sprintf("%s / %s", num(f.idleAfterReads, 3, ""), num(f.idleAfterWrites, 3, "")), check(f.idleAfterReads == 0 && f.idleAfterWrites == 0, "0 / 0")},
 		{"writes while idle before the release, per canary per 10 s", "", num(f.idleWrites, 3, ""), check(f.idleWrites == 0, "0")},
 		{"canaries Succeeded", "", fmt.Sprintf("%d of %d", f.succeeded, f.n), check(f.succeeded == f.n, "all")},
-		{"benchmark's image patch: sent → answered, p50 (p99)", "", pair(f.patchP50, f.patchP99, "s"), ""},
+		{"benchmark's image patch: sent → answered, p50 (p99)", "", fmt.Sprintf("%s (%s)", num(f.patchP50, 3, "s"), num(f.patchP99, 3, "s")), ""},
 		{"adoption: controller start → all Ready", "", num(f.adoption, 1, "s"), ""},
 		{"reconcile errors; workqueue retries (AddAfter included); throttling log lines", "",
 			fmt.Sprintf("%s; %s; %s", num(f.reconcileErrors, 0, ""), num(f.retries, 0, ""), num(f.throttle, 0, "")), ""},
@@ -110,4 +115,42 @@ func check(met bool, target string) string {
 		return target + " ✓"
 	}
 	return target + " ✗"
+}
+
+func TestTableMatchesGolden(t *testing.T) {
+	tests := map[string]figures{
+		"a run at N=10 prints Flagger's N=10 figures and marks every target": {
+			n: 10, releaseP50: 56.3, releaseP99: 57.5, firstWeightP50: 3.2, firstWeightP99: 3.6,
+			reactionP50: 0.21, reactionP99: 0.9, stepLagWatchP99: 0.052, stepLagHistP99: 0.23, stepLags: 40, stepLagObs: 40,
+			writes: 18, proxyWrites: 18, vsWrites: 6, vsWritesWatch: 6, weightChanges: 6, events: 9, gets: 0.4, lists: 2,
+			patchP50: 0.012, patchP99: 0.02, writesByKind: map[string]float64{"update Deployment": 11, "update VirtualService": 6, "update DestinationRule": 1},
+			cpu: 0.88, hwmMB: 42.85, sampledMB: 42.5, adoption: 4.2, succeeded: 10, reconcileErrors: 4, retries: 314,
+		},
+		"a run at an N Flagger was not measured at, with figures missing, prints dashes": {
+			n: 7, releaseP50: math.NaN(), releaseP99: math.NaN(), firstWeightP50: math.NaN(), firstWeightP99: math.NaN(),
+			reactionP50: math.NaN(), reactionP99: math.NaN(), stepLagWatchP99: math.NaN(), stepLagHistP99: math.NaN(),
+			patchP50: 0.01, patchP99: 0.01, idleReads: 1.5, succeeded: 3,
+		},
+	}
+	for name, f := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := table(f)
+			path := filepath.Join("testdata", fmt.Sprintf("table-%d.golden.md", f.n))
+			if os.Getenv("UPDATE_GOLDEN") != "" {
+				if err := os.MkdirAll("testdata", 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (UPDATE_GOLDEN=1 writes it)", err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("table (-%s +got):\n%s", path, diff)
+			}
+		})
+	}
 }

@@ -1,0 +1,105 @@
+package controller
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	kubefake "k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/metrics"
+)
+
+func TestOwnWritesBehind(t *testing.T) {
+	withStatus := func(s string) *appsv1.Deployment {
+		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{config.StatusAnnotation: s}}}
+	}
+	cases := map[string]struct {
+		wrote   bool
+		cached  string
+		elapsed time.Duration
+		want    bool
+	}{
+		"without a write of its own the cache is trusted":                 {cached: "old", want: false},
+		"a cache showing the status written is not behind":                {wrote: true, cached: "new", want: false},
+		"a cache still showing the previous status is behind":             {wrote: true, cached: "old", elapsed: time.Second, want: true},
+		"past the wait the cache is trusted even if it shows another one": {wrote: true, cached: "old", elapsed: ownWriteWait + time.Second, want: false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var w ownWrites
+			if tc.wrote {
+				w.wrote("ns/web", "new", t0)
+			}
+			if got := w.behind("ns/web", withStatus(tc.cached), t0.Add(tc.elapsed)); got != tc.want {
+				t.Errorf("behind = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestUpdateUserOnConflict(t *testing.T) {
+	cached := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{
+		Name: "web", Namespace: "ns", UID: "u1", Generation: 3, ResourceVersion: "10",
+		Annotations: map[string]string{config.StatusAnnotation: "old"},
+	}}
+	cases := map[string]struct {
+		live        func(*appsv1.Deployment)
+		wantErr     bool
+		wantUpdates int
+	}{
+		"a conflict with an update of .status alone is retried on the live object": {
+			live:        func(d *appsv1.Deployment) { d.Status.ReadyReplicas = 2 },
+			wantUpdates: 2,
+		},
+		"a conflict with a user's edit of the spec is returned": {
+			live:        func(d *appsv1.Deployment) { d.Generation = 4 },
+			wantErr:     true,
+			wantUpdates: 1,
+		},
+		"a conflict with a user's edit of an annotation is returned": {
+			live:        func(d *appsv1.Deployment) { d.Annotations["team"] = "a" },
+			wantErr:     true,
+			wantUpdates: 1,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			live := cached.DeepCopy()
+			live.ResourceVersion = "11"
+			tc.live(live)
+			kube := kubefake.NewClientset(live)
+			updates := 0
+			kube.PrependReactor("update", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {
+				updates++
+				if updates == 1 {
+					return true, nil, apierrors.NewConflict(schema.GroupResource{Group: "apps", Resource: "deployments"}, "web", nil)
+				}
+				return false, nil, nil
+			})
+			c := &Controller{kube: kube, metrics: metrics.New(prometheus.NewRegistry())}
+			d := cached.DeepCopy()
+			d.Annotations[config.StatusAnnotation] = "new"
+			err := c.updateUser(context.Background(), cached, d)
+			if (err != nil) != tc.wantErr || updates != tc.wantUpdates {
+				t.Fatalf("updateUser: error %v after %d updates, want error %v after %d", err, updates, tc.wantErr, tc.wantUpdates)
+			}
+			got, _ := kube.AppsV1().Deployments("ns").Get(context.Background(), "web", metav1.GetOptions{})
+			want := "new"
+			if tc.wantErr {
+				want = "old"
+			}
+			if s := got.Annotations[config.StatusAnnotation]; s != want {
+				t.Errorf("live status annotation %q, want %q", s, want)
+			}
+		})
+	}
+}
