@@ -29,7 +29,7 @@ const controllerGrace = 10 * time.Second
 // folder. It can be killed and started again on the same metrics address.
 type controllerProcess struct {
 	bin, logPath, metricsAddr string
-	args                      []string
+	args, env                 []string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -37,8 +37,9 @@ type controllerProcess struct {
 }
 
 // newControllerProcess prepares (without starting) the controller for the
-// cluster, with gates reading Prometheus at promURL.
-func newControllerProcess(c *cluster.Cluster, promURL string) (*controllerProcess, error) {
+// cluster, with gates reading Prometheus at promURL and the notification
+// receiver "e2e" posting to notifyURL.
+func newControllerProcess(c *cluster.Cluster, promURL, notifyURL string) (*controllerProcess, error) {
 	root, err := repoRoot()
 	if err != nil {
 		return nil, err
@@ -63,7 +64,9 @@ func newControllerProcess(c *cluster.Cluster, promURL string) (*controllerProces
 			"--prometheus-url", promURL,
 			"--log-format", "console",
 			"--log-level", "debug",
+			"--notify-receiver", notifyReceiverName + "=webhook,url-env=" + notifyURLEnv,
 		},
+		env: []string{notifyURLEnv + "=" + notifyURL},
 	}, nil
 }
 
@@ -78,6 +81,7 @@ func (p *controllerProcess) start() error {
 	fmt.Fprintf(log, "$ %s %s\n", p.bin, strings.Join(p.args, " "))
 	cmd := exec.Command(p.bin, p.args...)
 	cmd.Stdout, cmd.Stderr = log, log
+	cmd.Env = append(os.Environ(), p.env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		_ = log.Close()

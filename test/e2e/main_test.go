@@ -41,6 +41,7 @@ type environment struct {
 	sim        *meshsim.Sim
 	prometheus *promSwitch
 	controller *controllerProcess
+	notify     *notifyReceiver
 	cancel     context.CancelFunc
 	dumpOnce   sync.Once
 }
@@ -101,7 +102,8 @@ func startEnvironment() (_ *environment, err error) {
 	if e.prometheus, err = newPromSwitch(e.cluster.PrometheusURL); err != nil {
 		return e, err
 	}
-	if e.controller, err = newControllerProcess(e.cluster, e.prometheus.URL()); err != nil {
+	e.notify = startNotifyReceiver()
+	if e.controller, err = newControllerProcess(e.cluster, e.prometheus.URL(), e.notify.URL()); err != nil {
 		return e, err
 	}
 	if err = e.controller.start(); err != nil {
@@ -114,6 +116,9 @@ func startEnvironment() (_ *environment, err error) {
 func (e *environment) stop() {
 	if e.controller != nil {
 		e.controller.stop()
+	}
+	if e.notify != nil {
+		e.notify.close()
 	}
 	if e.sim != nil {
 		e.sim.Close()

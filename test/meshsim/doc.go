@@ -44,7 +44,10 @@
 // mirrorPercentage, 100 % when absent, and each of mirrors with its
 // percentage) sends a copy to a pod of the mirror destination: the copy is
 // answered, recorded by that pod's destination proxy and charged to its CPU,
-// and counted in [Counts].Mirrored, but the caller never sees it.
+// and counted in [Counts].Mirrored, but the caller never sees it. The
+// response headers a route's and its drawn destination's header rules set
+// or add (a sticky session's Set-Cookie) are returned in
+// [Decision].ResponseHeaders, so a caller can keep cookies as a browser would.
 //
 // # Pod behaviour
 //

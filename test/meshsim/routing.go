@@ -44,6 +44,10 @@ type Decision struct {
 	// Mirrors are the pods that receive a copy of the request; their
 	// answers are discarded.
 	Mirrors []Upstream
+	// ResponseHeaders are the headers the route adds to the pod's answer
+	// (headers.response set and add of the route, then of the destination
+	// drawn), keys in lower case; nil when none.
+	ResponseHeaders map[string]string
 }
 
 // Route decides where the mesh sends req, drawing weights, percentages and
@@ -87,7 +91,8 @@ func takeRoute(m Mesh, req Request, r *v1alpha3.HTTPRoute, ns string, rnd *rand.
 		d.Delay = delay
 		return d
 	}
-	dest := pickDestination(r.GetRoute(), rnd)
+	rd := pickDestination(r.GetRoute(), rnd)
+	dest := rd.GetDestination()
 	if dest == nil {
 		return localReply(req.Service, 503, strings.Join(append(flags, FlagNoCluster), ","))
 	}
@@ -104,16 +109,35 @@ func takeRoute(m Mesh, req Request, r *v1alpha3.HTTPRoute, ns string, rnd *rand.
 	}
 	d.Delay = delay
 	d.Mirrors = mirrors(m, r, ns, rnd)
+	d.ResponseHeaders = responseHeaders(r.GetHeaders(), rd.GetHeaders())
 	return d
+}
+
+// responseHeaders are the headers the route's and then the destination's
+// header rules set or add on the response, keys in lower case; nil when
+// there are none.
+func responseHeaders(rules ...*v1alpha3.Headers) map[string]string {
+	var out map[string]string
+	for _, h := range rules {
+		for _, kv := range []map[string]string{h.GetResponse().GetSet(), h.GetResponse().GetAdd()} {
+			for k, v := range kv {
+				if out == nil {
+					out = map[string]string{}
+				}
+				out[strings.ToLower(k)] = v
+			}
+		}
+	}
+	return out
 }
 
 // pickDestination draws one destination as Envoy's weighted clusters do:
 // a uniform value below the sum of the weights, then the first destination
 // whose cumulative weight exceeds it. A lone destination gets everything
 // whatever its weight; nil means there is no destination with weight.
-func pickDestination(routes []*v1alpha3.HTTPRouteDestination, rnd *rand.Rand) *v1alpha3.Destination {
+func pickDestination(routes []*v1alpha3.HTTPRouteDestination, rnd *rand.Rand) *v1alpha3.HTTPRouteDestination {
 	if len(routes) == 1 {
-		return routes[0].GetDestination()
+		return routes[0]
 	}
 	var total uint64
 	for _, r := range routes {
@@ -126,7 +150,7 @@ func pickDestination(routes []*v1alpha3.HTTPRouteDestination, rnd *rand.Rand) *v
 	for _, r := range routes {
 		w := uint64(max(r.GetWeight(), 0))
 		if x < w {
-			return r.GetDestination()
+			return r
 		}
 		x -= w
 	}

@@ -29,38 +29,41 @@ type run struct {
 	release       counts   // proxy counts over the release
 	idleAfter     counts   // proxy counts over the idle window after it
 
-	hwm, sampledRSS int64 // bytes
-	throttled       int   // controller log lines about client-side throttling
+	hwm, sampledRSS int64          // bytes
+	peakRate        int            // the controller's most requests in one second of the release
+	holds           map[string]int // hold messages seen during the release, by what waited
 }
 
 // figures are the numbers the table prints; NaN means not measured.
 type figures struct {
-	n                                  int
-	releaseP50, releaseP99             float64
-	firstWeightP50, firstWeightP99     float64
-	reactionP50, reactionP99           float64
-	stepLagWatchP99, stepLagHistP99    float64
-	stepLags, stepLagObs               int
-	writes, proxyWrites, vsWrites      float64            // per canary per release
-	vsWritesWatch                      float64            // per canary per release, seen by the watch
-	weightChanges                      float64            // per canary per release, seen by the watch
-	patchP50, patchP99                 float64            // seconds from sending a patch to its answer
-	writesByKind                       map[string]float64 // per canary per release, "<verb> <kind>"
-	events                             float64            // per canary per release
-	gets, lists                        float64            // per canary per release
-	idleReads, idleWrites              float64            // per canary per 10 s, before the release
-	idleAfterReads, idleAfterWrites    float64            // per canary per 10 s, after it
-	cpu                                float64            // seconds, release phase
-	hwmMB, sampledMB                   float64
-	adoption                           float64 // seconds
-	succeeded                          int
-	reconcileErrors, retries, throttle float64
+	n                               int
+	releaseP50, releaseP99          float64
+	firstWeightP50, firstWeightP99  float64
+	reactionP50, reactionP99        float64
+	stepLagWatchP99, stepLagHistP99 float64
+	stepLags, stepLagObs            int
+	writes, proxyWrites, vsWrites   float64            // per canary per release
+	vsWritesWatch                   float64            // per canary per release, seen by the watch
+	weightChanges                   float64            // per canary per release, seen by the watch
+	patchP50, patchP99              float64            // seconds from sending a patch to its answer
+	writesByKind                    map[string]float64 // per canary per release, "<verb> <kind>"
+	events                          float64            // per canary per release
+	gets, lists                     float64            // per canary per release
+	idleReads, idleWrites           float64            // per canary per 10 s, before the release
+	idleAfterReads, idleAfterWrites float64            // per canary per 10 s, after it
+	cpu                             float64            // seconds, release phase
+	hwmMB, sampledMB                float64
+	adoption                        float64 // seconds
+	succeeded                       int
+	reconcileErrors, retries        float64
+	peakRate                        int
+	holds                           map[string]int
 }
 
 // figuresOf derives the figures from a run.
 func figuresOf(r run) figures {
 	n := float64(r.n)
-	f := figures{n: r.n, succeeded: len(r.succeeded), adoption: r.adoption.Seconds(), throttle: float64(r.throttled)}
+	f := figures{n: r.n, succeeded: len(r.succeeded), adoption: r.adoption.Seconds(), peakRate: r.peakRate, holds: r.holds}
 	f.releaseP50, f.releaseP99 = quantiles(sincePatch(r.patched, r.succeeded))
 	f.reactionP50, f.reactionP99 = quantiles(sincePatch(r.patched, r.progressing))
 	f.patchP50, f.patchP99 = quantiles(sincePatch(r.patched, r.answered))

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
@@ -37,6 +38,13 @@ type weightEvent struct {
 	weight int32
 }
 
+// rolloutEvent is a change of a Deployment's generation or replica counts:
+// "g<generation>/o<observed> s<spec> r<replicas> u<updated> a<available>".
+type rolloutEvent struct {
+	at    time.Time
+	state string
+}
+
 // observer watches, as admin, the canaries' Deployments and the
 // VirtualServices in the namespace and keeps what each did when.
 type observer struct {
@@ -46,6 +54,8 @@ type observer struct {
 	phases    map[string][]phaseEvent
 	weights   map[string][]weightEvent
 	vsWrites  map[string][]time.Time // every resourceVersion a VirtualService took
+	rollout   map[string][]rolloutEvent
+	holds     []hold
 }
 
 // startObserver starts the watches and returns once their caches are synced.
@@ -53,6 +63,7 @@ func startObserver(ctx context.Context, kube kubernetes.Interface, istio istiocl
 	o := &observer{
 		status: map[string]string{}, available: map[string]bool{},
 		phases: map[string][]phaseEvent{}, weights: map[string][]weightEvent{}, vsWrites: map[string][]time.Time{},
+		rollout: map[string][]rolloutEvent{},
 	}
 	deps := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithNamespace(namespace),
 		informers.WithTweakListOptions(func(opts *metav1.ListOptions) {
@@ -91,9 +102,17 @@ func (o *observer) deployment(obj any) {
 	_ = json.Unmarshal([]byte(raw), &s)
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if newHold(o.status[d.Name], s) {
+		o.holds = append(o.holds, hold{at: now, wait: waitOf(s.Message)})
+	}
 	o.status[d.Name] = raw
 	if d.Spec.Replicas != nil && *d.Spec.Replicas > 0 {
 		o.available[d.Name] = d.Status.AvailableReplicas >= *d.Spec.Replicas && d.Status.ObservedGeneration >= d.Generation
+	}
+	state := fmt.Sprintf("g%d/o%d s%d r%d u%d a%d", d.Generation, d.Status.ObservedGeneration, ptr.Deref(d.Spec.Replicas, 1),
+		d.Status.Replicas, d.Status.UpdatedReplicas, d.Status.AvailableReplicas)
+	if r := o.rollout[d.Name]; len(r) == 0 || r[len(r)-1].state != state {
+		o.rollout[d.Name] = append(r, rolloutEvent{at: now, state: state})
 	}
 	seen := o.phases[d.Name]
 	if s.Phase != "" && (len(seen) == 0 || seen[len(seen)-1].phase != s.Phase) {
@@ -216,7 +235,7 @@ func (o *observer) phaseCounts() map[stepper.Phase]int {
 	return out
 }
 
-// timeline writes, per canary, every phase and canary weight seen, in
+// timeline writes, per canary, every phase, canary weight and rollout state seen, in
 // seconds from t0, one canary a line.
 func (o *observer) timeline(w io.Writer, names []string, t0 time.Time) error {
 	o.mu.Lock()
@@ -229,6 +248,10 @@ func (o *observer) timeline(w io.Writer, names []string, t0 time.Time) error {
 		line += " | weights:"
 		for _, e := range o.weights[name] {
 			line += fmt.Sprintf(" %d@%.2f", e.weight, e.at.Sub(t0).Seconds())
+		}
+		line += " | rollout:"
+		for _, e := range o.rollout[name] {
+			line += fmt.Sprintf(" %s@%.2f", e.state, e.at.Sub(t0).Seconds())
 		}
 		if _, err := fmt.Fprintln(w, line); err != nil {
 			return fmt.Errorf("writing the timeline: %w", err)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/client-go/rest"
@@ -120,8 +121,9 @@ type countingProxy struct {
 	url    string
 	server *http.Server
 
-	mu sync.Mutex
-	n  counts
+	mu        sync.Mutex
+	n         counts
+	perSecond map[int64]int // requests other than watches, by Unix second
 }
 
 // startProxy starts a counting proxy in front of the apiserver that admin
@@ -139,7 +141,7 @@ func startProxy(admin *rest.Config) (*countingProxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listening for the proxy: %w", err)
 	}
-	p := &countingProxy{url: "http://" + ln.Addr().String(), n: counts{}}
+	p := &countingProxy{url: "http://" + ln.Addr().String(), n: counts{}, perSecond: map[int64]int{}}
 	forward := &httputil.ReverseProxy{
 		Rewrite:       func(r *httputil.ProxyRequest) { r.SetURL(target) },
 		Transport:     transport,
@@ -149,6 +151,9 @@ func startProxy(admin *rest.Config) (*countingProxy, error) {
 		req := classify(r.Method, r.URL)
 		p.mu.Lock()
 		p.n[req]++
+		if req.verb != "watch" {
+			p.perSecond[time.Now().Unix()]++
+		}
 		p.mu.Unlock()
 		forward.ServeHTTP(w, r)
 	})}
@@ -165,6 +170,18 @@ func (p *countingProxy) snapshot() counts {
 		out[r] = v
 	}
 	return out
+}
+
+// peakRate returns the most requests (watches apart) the proxy forwarded in
+// one wall-clock second of [from, to].
+func (p *countingProxy) peakRate(from, to time.Time) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	peak := 0
+	for s := from.Unix(); s <= to.Unix(); s++ {
+		peak = max(peak, p.perSecond[s])
+	}
+	return peak
 }
 
 // writeKubeconfig writes dir/proxy.kubeconfig pointing at the proxy, without

@@ -128,7 +128,7 @@ func measure(b *testing.B, n int) figures {
 	}
 	r.hwm, r.sampledRSS, err = ctrl.memory()
 	must(b, err)
-	_, r.throttled = ctrl.logLines("throttling", 0)
+	r.peakRate, r.holds = proxy.peakRate(t0, time.Now()), obs.holdsSince(t0)
 
 	f := figuresOf(r)
 	report(b, c.RunDir, f, r)

@@ -72,8 +72,10 @@ func table(f figures) string {
 		{"canaries Succeeded", "", fmt.Sprintf("%d of %d", f.succeeded, f.n), check(f.succeeded == f.n, "all")},
 		{"benchmark's image patch: sent → answered, p50 (p99)", "", fmt.Sprintf("%s (%s)", num(f.patchP50, 3, "s"), num(f.patchP99, 3, "s")), ""},
 		{"adoption: controller start → all Ready", "", num(f.adoption, 1, "s"), ""},
-		{"reconcile errors; workqueue retries (AddAfter included); throttling log lines", "",
-			fmt.Sprintf("%s; %s; %s", num(f.reconcileErrors, 0, ""), num(f.retries, 0, ""), num(f.throttle, 0, "")), ""},
+		{"reconcile errors; workqueue retries (AddAfter included)", "",
+			fmt.Sprintf("%s; %s", num(f.reconcileErrors, 0, ""), num(f.retries, 0, "")), ""},
+		{"controller's peak requests per second in the release (client limit: 50/s, burst 100)", "", fmt.Sprint(f.peakRate), ""},
+		{"holds (a step over its bake time that could not advance), by what it waited for", "", byWait(f.holds), ""},
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "| | Flagger N=%d | meshcanary N=%d | target |\n|---|---|---|---|\n", f.n, f.n)
@@ -90,6 +92,25 @@ func byKind(m map[string]float64) string {
 		parts = append(parts, fmt.Sprintf("%s %s", k, num(m[k], 2, "")))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// byWait lists hold counts as "canary weight 10% not applied ×3; ...",
+// most frequent first.
+func byWait(m map[string]int) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	keys := slices.SortedFunc(maps.Keys(m), func(a, b string) int {
+		if m[a] != m[b] {
+			return m[b] - m[a]
+		}
+		return strings.Compare(a, b)
+	})
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s ×%d", k, m[k]))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // num formats v with the given decimals and unit; NaN is "—".
