@@ -84,6 +84,11 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help: "Writes to the Kubernetes API by object kind and verb.",
 		}, []string{"kind", "verb"}),
 	}
+	// The release-duration series exist from the start, so that the first
+	// release's observation is an increase Prometheus can see.
+	for _, result := range []string{"succeeded", "failed"} {
+		m.ReleaseDuration.WithLabelValues(result)
+	}
 	reg.MustRegister(m.Weight, m.Phase, m.Step, m.Steps, m.FailedChecks, m.Releases,
 		m.ReleaseDuration, m.StepLag, m.ReconcileErrors, m.ReconcileDuration, m.Writes)
 	return m

@@ -39,8 +39,9 @@ type controllerProcess struct {
 	maxRSS int64 // bytes, the largest VmRSS sampled
 }
 
-// startController starts bin with the proxy's kubeconfig at logLevel, waits until it
-// serves /readyz and samples its resident memory every second until it exits.
+// startController starts bin with the proxy's kubeconfig, logging at
+// logLevel, waits until it serves /readyz and samples its resident memory
+// every second until it exits.
 func startController(bin, kubeconfig, runDir, logLevel string) (*controllerProcess, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("the controller binary: %w (run `make build`)", err)

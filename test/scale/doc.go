@@ -1,8 +1,9 @@
 //go:build scale
 
 // Package scale measures meshcanary at scale on a local control plane and
-// prints the figures of docs' anchors (Flagger 1.44.0 on the same work) beside
-// meshcanary's own (build tag scale; `make bench-scale N=10`).
+// prints its figures beside those Flagger 1.44.0 gave on the same work (the
+// team's anchors), with meshcanary's targets (build tag scale;
+// `make bench-scale N=10`).
 //
 // # The work
 //
@@ -20,20 +21,29 @@
 //     annotation's phase) and the VirtualServices (the canary subset's weight).
 //     A time is when the benchmark received the event, against when it sent
 //     the canary's image patch.
+//
 //   - The controller's step lag histogram (meshcanary_step_lag_seconds) is
 //     read as a delta over the release, its p99 interpolated as Prometheus'
 //     histogram_quantile does.
+//
 //   - Writes come from meshcanary_api_writes_total (Events excluded) and are
 //     cross-checked against a counting proxy: the controller reaches the
 //     apiserver only through a plain-HTTP reverse proxy on loopback that
 //     forwards with the cluster admin's client certificate and counts every
 //     request by verb (get, list, watch, create, update, patch, delete) and
 //     resource. Reads (GET and LIST, watches apart) are counted there.
+//
 //   - CPU is the delta of process_cpu_seconds_total over the release phase.
 //     Memory is read from /proc/<pid>/status (VmHWM, the kernel's peak, and
 //     VmRSS sampled every second), so measuring costs the controller nothing;
 //     /metrics is scraped only at the edges of each phase.
 //
-// Every process log, the controller's included, is kept in the run folder
-// under <repo>/.e2e/.
+//   - Holds are the statuses that entered Holding during the release, counted
+//     by what the step waited for (the status message).
+//
+// The run folder under <repo>/.e2e/ keeps every process log (the
+// controller's in meshcanary.log, at -log-level), the table
+// (figures-<N>.md) and timeline-<N>.txt: per canary, every phase, canary
+// weight and rollout state (generation, observed generation, replicas) the
+// watches saw, in seconds from the first image patch.
 package scale

@@ -29,9 +29,10 @@ type run struct {
 	release       counts   // proxy counts over the release
 	idleAfter     counts   // proxy counts over the idle window after it
 
-	hwm, sampledRSS int64          // bytes
-	peakRate        int            // the controller's most requests in one second of the release
-	holds           map[string]int // hold messages seen during the release, by what waited
+	hwm, sampledRSS int64           // bytes
+	peakRate        int             // the controller's most requests in one second of the release
+	holds           map[string]int  // hold messages seen during the release, by what waited
+	observedLags    []time.Duration // generation → observedGeneration of the canaries' Deployments
 }
 
 // figures are the numbers the table prints; NaN means not measured.
@@ -58,6 +59,7 @@ type figures struct {
 	reconcileErrors, retries        float64
 	peakRate                        int
 	holds                           map[string]int
+	observedP50, observedP99        float64 // seconds
 }
 
 // figuresOf derives the figures from a run.
@@ -67,6 +69,7 @@ func figuresOf(r run) figures {
 	f.releaseP50, f.releaseP99 = quantiles(sincePatch(r.patched, r.succeeded))
 	f.reactionP50, f.reactionP99 = quantiles(sincePatch(r.patched, r.progressing))
 	f.patchP50, f.patchP99 = quantiles(sincePatch(r.patched, r.answered))
+	f.observedP50, f.observedP99 = quantiles(r.observedLags)
 	first, lags := weightTimes(r.patched, r.weights)
 	f.firstWeightP50, f.firstWeightP99 = quantiles(first)
 	_, f.stepLagWatchP99 = quantiles(lags)

@@ -38,13 +38,6 @@ type weightEvent struct {
 	weight int32
 }
 
-// rolloutEvent is a change of a Deployment's generation or replica counts:
-// "g<generation>/o<observed> s<spec> r<replicas> u<updated> a<available>".
-type rolloutEvent struct {
-	at    time.Time
-	state string
-}
-
 // observer watches, as admin, the canaries' Deployments and the
 // VirtualServices in the namespace and keeps what each did when.
 type observer struct {
@@ -109,10 +102,10 @@ func (o *observer) deployment(obj any) {
 	if d.Spec.Replicas != nil && *d.Spec.Replicas > 0 {
 		o.available[d.Name] = d.Status.AvailableReplicas >= *d.Spec.Replicas && d.Status.ObservedGeneration >= d.Generation
 	}
-	state := fmt.Sprintf("g%d/o%d s%d r%d u%d a%d", d.Generation, d.Status.ObservedGeneration, ptr.Deref(d.Spec.Replicas, 1),
-		d.Status.Replicas, d.Status.UpdatedReplicas, d.Status.AvailableReplicas)
-	if r := o.rollout[d.Name]; len(r) == 0 || r[len(r)-1].state != state {
-		o.rollout[d.Name] = append(r, rolloutEvent{at: now, state: state})
+	e := rolloutEvent{at: now, generation: d.Generation, observed: d.Status.ObservedGeneration, spec: ptr.Deref(d.Spec.Replicas, 1),
+		replicas: d.Status.Replicas, updated: d.Status.UpdatedReplicas, available: d.Status.AvailableReplicas}
+	if r := o.rollout[d.Name]; len(r) == 0 || r[len(r)-1].String() != e.String() {
+		o.rollout[d.Name] = append(r, e)
 	}
 	seen := o.phases[d.Name]
 	if s.Phase != "" && (len(seen) == 0 || seen[len(seen)-1].phase != s.Phase) {
@@ -251,7 +244,7 @@ func (o *observer) timeline(w io.Writer, names []string, t0 time.Time) error {
 		}
 		line += " | rollout:"
 		for _, e := range o.rollout[name] {
-			line += fmt.Sprintf(" %s@%.2f", e.state, e.at.Sub(t0).Seconds())
+			line += fmt.Sprintf(" %s@%.2f", e, e.at.Sub(t0).Seconds())
 		}
 		if _, err := fmt.Fprintln(w, line); err != nil {
 			return fmt.Errorf("writing the timeline: %w", err)

@@ -129,6 +129,7 @@ func measure(b *testing.B, n int) figures {
 	r.hwm, r.sampledRSS, err = ctrl.memory()
 	must(b, err)
 	r.peakRate, r.holds = proxy.peakRate(t0, time.Now()), obs.holdsSince(t0)
+	r.observedLags = obs.observedLags(names, t0)
 
 	f := figuresOf(r)
 	report(b, c.RunDir, f, r)

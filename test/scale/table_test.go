@@ -71,6 +71,7 @@ func table(f figures) string {
 		{"writes while idle before the release, per canary per 10 s", "", num(f.idleWrites, 3, ""), check(f.idleWrites == 0, "0")},
 		{"canaries Succeeded", "", fmt.Sprintf("%d of %d", f.succeeded, f.n), check(f.succeeded == f.n, "all")},
 		{"benchmark's image patch: sent → answered, p50 (p99)", "", fmt.Sprintf("%s (%s)", num(f.patchP50, 3, "s"), num(f.patchP99, 3, "s")), ""},
+		{"Deployment controller: a canary's new generation → observed, p50 (p99)", "", pair(f.observedP50, f.observedP99, "s"), ""},
 		{"adoption: controller start → all Ready", "", num(f.adoption, 1, "s"), ""},
 		{"reconcile errors; workqueue retries (AddAfter included)", "",
 			fmt.Sprintf("%s; %s", num(f.reconcileErrors, 0, ""), num(f.retries, 0, "")), ""},
@@ -145,12 +146,12 @@ func TestTableMatchesGolden(t *testing.T) {
 			reactionP50: 0.21, reactionP99: 0.9, stepLagWatchP99: 0.052, stepLagHistP99: 0.23, stepLags: 40, stepLagObs: 40,
 			writes: 18, proxyWrites: 18, vsWrites: 6, vsWritesWatch: 6, weightChanges: 6, events: 9, gets: 0.4, lists: 2,
 			patchP50: 0.012, patchP99: 0.02, writesByKind: map[string]float64{"update Deployment": 11, "update VirtualService": 6, "update DestinationRule": 1},
-			cpu: 0.88, hwmMB: 42.85, sampledMB: 42.5, adoption: 4.2, succeeded: 10, reconcileErrors: 4, retries: 314,
+			observedP50: 0.01, observedP99: 0.05, cpu: 0.88, hwmMB: 42.85, sampledMB: 42.5, adoption: 4.2, succeeded: 10, reconcileErrors: 4, retries: 314,
 		},
 		"a run at an N Flagger was not measured at, with figures missing, prints dashes": {
 			n: 7, releaseP50: math.NaN(), releaseP99: math.NaN(), firstWeightP50: math.NaN(), firstWeightP99: math.NaN(),
 			reactionP50: math.NaN(), reactionP99: math.NaN(), stepLagWatchP99: math.NaN(), stepLagHistP99: math.NaN(),
-			patchP50: 0.01, patchP99: 0.01, idleReads: 1.5, succeeded: 3,
+			patchP50: 0.01, patchP99: 0.01, observedP50: math.NaN(), observedP99: math.NaN(), idleReads: 1.5, succeeded: 3,
 		},
 	}
 	for name, f := range tests {
