@@ -43,18 +43,18 @@ func run(ctx context.Context) error {
 	}
 	defer sim.Close()
 
-	ctrl, err := startController(ctx, c)
+	ctrl, err := c.StartMeshcanary(cluster.MeshcanaryOptions{Args: []string{"--prometheus-url", c.PrometheusURL}})
 	if err != nil {
 		return err
 	}
-	defer ctrl.stop()
+	defer ctrl.Stop()
 	if err := c.Scrape("meshsim", sim.Addr()); err != nil {
 		return err
 	}
-	if err := c.Scrape("meshcanary", ctrl.metricsAddr); err != nil {
+	if err := c.Scrape("meshcanary", ctrl.MetricsAddr); err != nil {
 		return err
 	}
-	say("mesh simulator on %s, meshcanary metrics on %s, Prometheus at %s", sim.Addr(), ctrl.metricsAddr, c.PrometheusURL)
+	say("mesh simulator on %s, meshcanary metrics on %s, Prometheus at %s", sim.Addr(), ctrl.MetricsAddr, c.PrometheusURL)
 
 	a, err := newApp(ctx, c.AdminConfig(), sim)
 	if err != nil {

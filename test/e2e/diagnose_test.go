@@ -41,7 +41,7 @@ func (a *app) checkNoRoutingErrors() {
 func (a *app) diagnose() {
 	a.t.Logf("status history of %s/%s:\n%s", a.ns, appName, formatStatuses(a.rec.statusHistory()))
 	a.t.Logf("VirtualService history:\n%s", a.formatVirtualServices())
-	a.t.Logf("controller log for %s (last 80 lines):\n%s", a.ns, env.controller.logLines(80, a.ns))
+	a.t.Logf("controller log for %s (last 80 lines):\n%s", a.ns, env.controller.LogLines(80, a.ns))
 	env.dumpClusterLogs(a.t)
 }
 

@@ -4,11 +4,9 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -40,7 +38,7 @@ type environment struct {
 	istio      istioclient.Interface
 	sim        *meshsim.Sim
 	prometheus *promSwitch
-	controller *controllerProcess
+	controller *cluster.Meshcanary
 	notify     *notifyReceiver
 	cancel     context.CancelFunc
 	dumpOnce   sync.Once
@@ -103,19 +101,24 @@ func startEnvironment() (_ *environment, err error) {
 		return e, err
 	}
 	e.notify = startNotifyReceiver()
-	if e.controller, err = newControllerProcess(e.cluster, e.prometheus.URL(), e.notify.URL()); err != nil {
+	e.controller, err = e.cluster.StartMeshcanary(cluster.MeshcanaryOptions{
+		Args: []string{
+			"--prometheus-url", e.prometheus.URL(),
+			"--log-level", "debug",
+			"--notify-receiver", notifyReceiverName + "=webhook,url-env=" + notifyURLEnv,
+		},
+		Env: []string{notifyURLEnv + "=" + e.notify.URL()},
+	})
+	if err != nil {
 		return e, err
 	}
-	if err = e.controller.start(); err != nil {
-		return e, err
-	}
-	return e, e.cluster.Scrape("meshcanary", e.controller.metricsAddr)
+	return e, e.cluster.Scrape("meshcanary", e.controller.MetricsAddr)
 }
 
 // stop stops everything startEnvironment started, the controller first.
 func (e *environment) stop() {
 	if e.controller != nil {
-		e.controller.stop()
+		e.controller.Stop()
 	}
 	if e.notify != nil {
 		e.notify.close()
@@ -136,18 +139,6 @@ func (e *environment) stop() {
 // run however many tests fail.
 func (e *environment) dumpClusterLogs(t *testing.T) {
 	e.dumpOnce.Do(func() { e.cluster.DumpLogs(t) })
-}
-
-// repoRoot is the repository root: the suite runs in test/e2e.
-func repoRoot() (string, error) {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		return "", fmt.Errorf("repository root: %w", err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		return "", errors.New("the e2e suite must run in test/e2e of the repository (go test ./test/e2e)")
-	}
-	return root, nil
 }
 
 // flagSet reports whether the named flag was given on the command line.

@@ -21,8 +21,8 @@ const downtime = 5 * time.Second
 // the release finishes. It runs alone: the controller is shared.
 func TestControllerKilledMidStepResumes(t *testing.T) {
 	t.Cleanup(func() {
-		if !env.controller.running() {
-			must(t, "restarting the controller after the test", env.controller.start())
+		if !env.controller.Running() {
+			must(t, "restarting the controller after the test", env.controller.Start())
 		}
 	})
 	const stepInterval = 20 * time.Second
@@ -30,14 +30,14 @@ func TestControllerKilledMidStepResumes(t *testing.T) {
 	rev := a.SetImage("example.com/web:v2")
 	atKill := a.waitStep(rev, 2)
 	time.Sleep(time.Until(atKill.StepStart.Add(stepInterval / 2))) // an action: kill in the middle of the step
-	must(t, "killing the controller", env.controller.kill())
+	must(t, "killing the controller", env.controller.Kill())
 	killed, _ := a.rec.latest()
 
 	time.Sleep(downtime) // an action of the scenario, not a check: the controller is down for a while
 	if now, _ := a.rec.latest(); now.Raw != killed.Raw {
 		t.Errorf("the status changed while the controller was dead:\nbefore %s\nafter  %s", killed.Raw, now.Raw)
 	}
-	must(t, "restarting the controller", env.controller.start())
+	must(t, "restarting the controller", env.controller.Start())
 	a.waitPhase(rev, stepper.PhaseSucceeded)
 
 	var step3Start time.Time

@@ -1,13 +1,9 @@
-//go:build e2e
-
-package e2e
+package cluster
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,30 +12,43 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/meshcanary/meshcanary/test/cluster"
 )
 
-// controllerGrace is how long the controller may take to stop after SIGTERM
+// meshcanaryGrace is how long the controller may take to stop after SIGTERM
 // before it is killed.
-const controllerGrace = 10 * time.Second
+const meshcanaryGrace = 10 * time.Second
 
-// controllerProcess runs bin/meshcanary's controller command as a
+// Meshcanary runs bin/meshcanary's controller command as a
 // subprocess, appending its output to meshcanary.log in the cluster's run
 // folder. It can be killed and started again on the same metrics address.
-type controllerProcess struct {
-	bin, logPath, metricsAddr string
-	args, env                 []string
+type Meshcanary struct {
+	// MetricsAddr serves /metrics, /healthz and /readyz.
+	MetricsAddr string
+	// LogPath is the controller's log, restarts included.
+	LogPath string
+
+	bin       string
+	args, env []string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has exited
 }
 
-// newControllerProcess prepares (without starting) the controller for the
-// cluster, with gates reading Prometheus at promURL and the notification
-// receiver "e2e" posting to notifyURL.
-func newControllerProcess(c *cluster.Cluster, promURL, notifyURL string) (*controllerProcess, error) {
+// MeshcanaryOptions configures [Cluster.StartMeshcanary].
+type MeshcanaryOptions struct {
+	// Args are added to `meshcanary controller --kubeconfig K
+	// --leader-elect=false --metrics-bind-address ADDR --log-format console`.
+	Args []string
+	// Env is added to the process's environment ("NAME=value").
+	Env []string
+}
+
+// StartMeshcanary starts <repo>/bin/meshcanary's controller command against
+// the cluster as a separate process (as it runs in a real cluster), with
+// its output appended to meshcanary.log in RunDir, and waits until it
+// serves /readyz. Stop it with [Meshcanary.Stop]; [Cluster.Stop] does not.
+func (c *Cluster) StartMeshcanary(opts MeshcanaryOptions) (*Meshcanary, error) {
 	root, err := repoRoot()
 	if err != nil {
 		return nil, err
@@ -53,28 +62,27 @@ func newControllerProcess(c *cluster.Cluster, promURL, notifyURL string) (*contr
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	return &controllerProcess{
+	p := &Meshcanary{
 		bin:         bin,
-		logPath:     filepath.Join(c.RunDir, "meshcanary.log"),
-		metricsAddr: addr,
-		args: []string{"controller",
+		LogPath:     filepath.Join(c.RunDir, "meshcanary.log"),
+		MetricsAddr: addr,
+		args: append([]string{"controller",
 			"--kubeconfig", c.Kubeconfig,
 			"--leader-elect=false",
 			"--metrics-bind-address", addr,
-			"--prometheus-url", promURL,
 			"--log-format", "console",
-			"--log-level", "debug",
-			"--notify-receiver", notifyReceiverName + "=webhook,url-env=" + notifyURLEnv,
-		},
-		env: []string{notifyURLEnv + "=" + notifyURL},
-	}, nil
+		}, opts.Args...),
+		env: opts.Env,
+	}
+	return p, p.Start()
 }
 
-// start starts the controller and waits until it serves /readyz.
-func (p *controllerProcess) start() error {
+// Start starts the controller (again, after Kill or Stop) on the same
+// metrics address and waits until it serves /readyz.
+func (p *Meshcanary) Start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	log, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	log, err := os.OpenFile(p.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("controller log: %w", err)
 	}
@@ -98,15 +106,15 @@ func (p *controllerProcess) start() error {
 }
 
 // waitReady polls /readyz until it answers 200, failing if the process exits.
-func (p *controllerProcess) waitReady(done chan struct{}) error {
+func (p *Meshcanary) waitReady(done chan struct{}) error {
 	deadline := time.Now().Add(time.Minute)
 	for {
 		select {
 		case <-done:
-			return fmt.Errorf("the controller exited at start, see %s", p.logPath)
+			return fmt.Errorf("the controller exited at start, see %s", p.LogPath)
 		default:
 		}
-		resp, err := http.Get("http://" + p.metricsAddr + "/readyz")
+		resp, err := http.Get("http://" + p.MetricsAddr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -120,9 +128,9 @@ func (p *controllerProcess) waitReady(done chan struct{}) error {
 	}
 }
 
-// kill sends SIGKILL, as a node failure or an OOM kill would, and waits for
+// Kill sends SIGKILL, as a node failure or an OOM kill would, and waits for
 // the process to be gone.
-func (p *controllerProcess) kill() error {
+func (p *Meshcanary) Kill() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cmd == nil {
@@ -137,8 +145,8 @@ func (p *controllerProcess) kill() error {
 	return nil
 }
 
-// stop sends SIGTERM, then SIGKILL after controllerGrace.
-func (p *controllerProcess) stop() {
+// Stop sends SIGTERM, then SIGKILL after meshcanaryGrace.
+func (p *Meshcanary) Stop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cmd == nil {
@@ -148,15 +156,15 @@ func (p *controllerProcess) stop() {
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
 	select {
 	case <-p.done:
-	case <-time.After(controllerGrace):
+	case <-time.After(meshcanaryGrace):
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 		<-p.done
 	}
 	p.cmd = nil
 }
 
-// running reports whether the controller process is alive.
-func (p *controllerProcess) running() bool {
+// Running reports whether the controller process is alive.
+func (p *Meshcanary) Running() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cmd == nil {
@@ -170,20 +178,20 @@ func (p *controllerProcess) running() bool {
 	}
 }
 
-func (p *controllerProcess) appendLog(line string) {
-	if f, err := os.OpenFile(p.logPath, os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+func (p *Meshcanary) appendLog(line string) {
+	if f, err := os.OpenFile(p.LogPath, os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
 		fmt.Fprintln(f, line)
 		_ = f.Close()
 	}
 }
 
-// logLines returns the last n lines of the controller's log that contain
+// LogLines returns the last n lines of the controller's log that contain
 // every one of the given strings (all lines when none is given), restarts
 // included.
-func (p *controllerProcess) logLines(n int, contains ...string) string {
-	f, err := os.Open(p.logPath)
+func (p *Meshcanary) LogLines(n int, contains ...string) string {
+	f, err := os.Open(p.LogPath)
 	if err != nil {
-		return fmt.Sprintf("(cannot read %s: %v)", p.logPath, err)
+		return fmt.Sprintf("(cannot read %s: %v)", p.LogPath, err)
 	}
 	defer f.Close()
 	var lines []string
@@ -211,15 +219,4 @@ func containsAll(s string, parts []string) bool {
 		}
 	}
 	return true
-}
-
-// freePort returns a loopback TCP port that nothing listened on a moment ago.
-func freePort() (int, error) {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
