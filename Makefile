@@ -46,3 +46,8 @@ demo: tools build ## Start a local control plane and watch a good and a bad cana
 .PHONY: clean
 clean: ## Remove built binaries and e2e logs (keeps the cached tools)
 	rm -rf bin/meshcanary bin/kubectl-meshcanary .e2e
+
+N ?= 10
+.PHONY: bench-scale
+bench-scale: tools build ## Scale benchmark against Flagger's figures: N canaries released at once (default 10)
+	$(GO) test -tags scale -run '^$$' -bench Scale -benchtime 1x -timeout 3h ./test/scale -args -canaries $(N)
