@@ -1,13 +1,12 @@
 package cli
 
 import (
+	"github.com/meshcanary/meshcanary/internal/golden"
+
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -20,24 +19,10 @@ var now = time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
 
 func clock() time.Time { return now }
 
-// checkGolden compares got with testdata/<name>.golden, rewriting the file
-// instead when UPDATE_GOLDEN=1.
+// checkGolden compares got with testdata/<name>.golden.
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatalf("write golden: %v", err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run with UPDATE_GOLDEN=1 to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got, UPDATE_GOLDEN=1 rewrites it):\n%s", path, diff)
-	}
+	golden.Check(t, name+".golden", got)
 }
 
 // deployment is an opted-in Deployment created age before now, with status s

@@ -1,10 +1,10 @@
 package config
 
 import (
+	"github.com/meshcanary/meshcanary/internal/golden"
+
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -116,7 +116,7 @@ func TestParseProblemsGolden(t *testing.T) {
 		}
 		b.WriteString("\n")
 	}
-	golden(t, "problems.golden", b.String())
+	golden.Check(t, "problems.golden", b.String())
 }
 
 func TestParseProblemText(t *testing.T) {
@@ -180,25 +180,5 @@ func TestProblemsError(t *testing.T) {
 		`annotation meshcanary.io/max-failed-checks="0": an integer from 1 to 100`
 	if got := ps.Error(); got != want {
 		t.Errorf("Problems.Error() = %q, want %q", got, want)
-	}
-}
-
-// golden compares got with testdata/name, or rewrites the file when
-// UPDATE_GOLDEN=1.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
 	}
 }

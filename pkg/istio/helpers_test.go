@@ -1,12 +1,13 @@
 package istio
 
 import (
+	"github.com/meshcanary/meshcanary/internal/golden"
+
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -55,8 +56,7 @@ func loadDR(t testing.TB, file string) *networkingv1.DestinationRule {
 	return load[networkingv1.DestinationRule](t, file)
 }
 
-// checkGolden compares objs, as YAML documents, with testdata/<name>.golden.yaml,
-// rewriting the file instead when UPDATE_GOLDEN=1.
+// checkGolden compares objs, as YAML documents, with testdata/<name>.golden.yaml.
 func checkGolden(t *testing.T, name string, objs ...any) {
 	t.Helper()
 	docs := make([]string, len(objs))
@@ -68,18 +68,5 @@ func checkGolden(t *testing.T, name string, objs ...any) {
 		docs[i] = string(data)
 	}
 	got := strings.Join(docs, "---\n")
-	path := filepath.Join("testdata", name+".golden.yaml")
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatalf("write golden: %v", err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run with UPDATE_GOLDEN=1 to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs from the golden file (-want +got):\n%s", path, diff)
-	}
+	golden.Check(t, name+".golden.yaml", got)
 }

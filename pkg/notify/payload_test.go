@@ -1,13 +1,11 @@
 package notify
 
 import (
+	"github.com/meshcanary/meshcanary/internal/golden"
+
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/meshcanary/meshcanary/pkg/gates"
 )
@@ -44,20 +42,7 @@ func TestPayloadsMatchGoldenFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			pretty.WriteString("\n")
-			path := filepath.Join("testdata", tc.golden+".golden.json")
-			if os.Getenv("UPDATE_GOLDEN") == "1" {
-				if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("read golden (run with UPDATE_GOLDEN=1 to create it): %v", err)
-			}
-			if diff := cmp.Diff(string(want), pretty.String()); diff != "" {
-				t.Errorf("%s differs from the golden file (-want +got):\n%s", path, diff)
-			}
+			golden.Check(t, tc.golden+".golden.json", pretty.String())
 		})
 	}
 }

@@ -1,10 +1,10 @@
 package stepper_test
 
 import (
+	"github.com/meshcanary/meshcanary/internal/golden"
+
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -196,23 +196,10 @@ func command(at time.Duration, c string) scripted {
 	return scripted{at, func(w *world, _ time.Time) { w.command = c }}
 }
 
-// checkGolden compares the transcript with testdata/name.golden, rewriting
-// it when UPDATE_GOLDEN is set.
+// checkGolden compares the transcript with testdata/name.golden.
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if os.Getenv("UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("transcript differs from %s (-want +got):\n%s", path, d)
-	}
+	golden.Check(t, name+".golden", got)
 }
 
 // expect compares what a simulation did with what a test wants.

@@ -1,31 +1,11 @@
 package promql
 
 import (
-	"os"
-	"path/filepath"
+	"github.com/meshcanary/meshcanary/internal/golden"
+
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 )
-
-// golden compares got with testdata/name, rewriting it when UPDATE_GOLDEN=1.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
-}
 
 func TestBatchQueriesMatchTheirGoldenFiles(t *testing.T) {
 	for name, q := range map[string]string{
@@ -35,7 +15,7 @@ func TestBatchQueriesMatchTheirGoldenFiles(t *testing.T) {
 		"memory.promql":    Memory("shop"),
 	} {
 		t.Run(name, func(t *testing.T) {
-			golden(t, name, q+"\n")
+			golden.Check(t, name, q+"\n")
 			if err := Validate(q); err != nil {
 				t.Errorf("the batch query does not parse: %v", err)
 			}
@@ -51,7 +31,7 @@ func TestTemplateExpansionMatchesItsGoldenFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := tmpl.Expand(Values{Namespace: "shop", Canary: "web", Primary: "web-primary", Service: "web", Window: 95 * time.Second})
-	golden(t, "custom.promql", got+"\n")
+	golden.Check(t, "custom.promql", got+"\n")
 	if err := Validate(got); err != nil {
 		t.Errorf("the expansion does not parse: %v", err)
 	}
