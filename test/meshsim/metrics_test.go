@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -132,8 +133,18 @@ func TestContainerSeriesFollowPods(t *testing.T) {
 	want := header +
 		`container_memory_working_set_bytes{container="podinfo",namespace="shop",pod="podinfo-c4n4ry-a"} 5e+07` + "\n" +
 		`container_memory_working_set_bytes{container="podinfo",namespace="shop",pod="podinfo-primary-pr1m-a"} 3.3554432e+07` + "\n"
-	if err := testutil.GatherAndCompare(s.metrics.registry, strings.NewReader(want), "container_memory_working_set_bytes"); err != nil {
-		t.Error(err)
+	// The pod event handlers run after the caches report synced, so the
+	// series may appear a moment after startSim returns.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := testutil.GatherAndCompare(s.metrics.registry, strings.NewReader(want), "container_memory_working_set_bytes")
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	c := s.Counts(ns, app)
 	canaryCPU := testutil.ToFloat64(s.metrics.cpu.WithLabelValues(ns, "podinfo-c4n4ry-a", app))
