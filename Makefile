@@ -50,4 +50,4 @@ clean: ## Remove built binaries and e2e logs (keeps the cached tools)
 N ?= 10
 .PHONY: bench-scale
 bench-scale: tools build ## Scale benchmark against Flagger's figures: N canaries released at once (default 10)
-	$(GO) test -tags scale -run '^$$' -bench Scale -benchtime 1x -timeout 3h ./test/scale -args -canaries $(N)
+	$(GO) test -tags scale -run '^$$' -bench Scale -benchtime 1x -count=1 -timeout 3h ./test/scale -args -canaries $(N)

@@ -249,6 +249,16 @@ func (f families) buckets(name string) map[float64]float64 {
 	return out
 }
 
+// histogram returns the observation count and sum of the histogram name,
+// summed over its series.
+func (f families) histogram(name string) (count, sum float64) {
+	for _, m := range f[name].GetMetric() {
+		count += float64(m.GetHistogram().GetSampleCount())
+		sum += m.GetHistogram().GetSampleSum()
+	}
+	return count, sum
+}
+
 func hasLabels(m *dto.Metric, match map[string]string) bool {
 	found := 0
 	for _, l := range m.GetLabel() {

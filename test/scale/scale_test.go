@@ -156,6 +156,12 @@ func report(b *testing.B, runDir string, f figures, r run) {
 	fmt.Printf("controller requests during the release: %s\n", r.release)
 	fmt.Printf("controller requests while idle before it (%s): %s\n", r.idle, r.idleBefore)
 	fmt.Printf("controller requests while idle after it (%s): %s\n", r.idle, r.idleAfter)
+	n0, s0 := r.before.histogram("meshcanary_reconcile_duration_seconds")
+	n1, s1 := r.after.histogram("meshcanary_reconcile_duration_seconds")
+	if n1 > n0 {
+		fmt.Printf("reconciles during the release: %.0f (%.1f per canary), %.2f ms each on average, %.1f s in all\n",
+			n1-n0, (n1-n0)/float64(f.n), 1000*(s1-s0)/(n1-n0), s1-s0)
+	}
 	fmt.Printf("meshcanary_step_lag_seconds during the release, observations by upper bound: %s\n\n",
 		bucketDelta(r.before.buckets("meshcanary_step_lag_seconds"), r.after.buckets("meshcanary_step_lag_seconds")))
 	if err := os.WriteFile(filepath.Join(runDir, fmt.Sprintf("figures-%d.md", f.n)), []byte(t), 0o644); err != nil {
