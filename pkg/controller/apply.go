@@ -24,11 +24,22 @@ var (
 	updateOpts = metav1.UpdateOptions{FieldManager: config.FieldManager}
 )
 
-// apply makes the decision true, writing only objects whose desired state
-// differs from the live one. Updates carry the cached resourceVersion, so a
-// concurrent edit makes the write fail with a conflict and the reconcile is
-// retried on fresh state: nobody's edit is lost or overwritten.
-func (c *Controller) apply(ctx context.Context, s *snapshot, next stepper.Status, act stepper.Actions, log *zap.Logger) error {
+// persist writes the decided status, the release's intent, before anything
+// it implies: the user's Deployment with its status annotation and, when
+// they change, its replicas, in one update. A crash, a lost lease or a
+// conflict at any later write leaves a status that is ahead of the cluster,
+// never behind it, so the next reconcile carries the same decision forward
+// instead of undoing it (see docs/design.md, "Crash safety").
+func (c *Controller) persist(ctx context.Context, s *snapshot, next stepper.Status, act stepper.Actions) error {
+	return c.writeUser(ctx, s.user, c.canaryReplicas(s, act), next)
+}
+
+// converge makes the persisted decision true, writing only objects whose
+// desired state differs from the live one: the primary and the HPA twin,
+// the subsets, then the routes. Updates carry the cached resourceVersion, so
+// a concurrent edit makes the write fail with a conflict and the reconcile
+// is retried on fresh state: nobody's edit is lost or overwritten.
+func (c *Controller) converge(ctx context.Context, s *snapshot, next stepper.Status, act stepper.Actions, log *zap.Logger) error {
 	if err := c.applyPrimary(ctx, s, act); err != nil {
 		return err
 	}
@@ -38,12 +49,10 @@ func (c *Controller) apply(ctx context.Context, s *snapshot, next stepper.Status
 	if err := c.applyDestinationRule(ctx, s, next); err != nil {
 		return err
 	}
-	if act.Route {
-		if err := c.applyVirtualService(ctx, s, next, log); err != nil {
-			return err
-		}
+	if !act.Route {
+		return nil
 	}
-	return c.writeUser(ctx, s.user, c.canaryReplicas(s, act), next)
+	return c.applyVirtualService(ctx, s, next, log)
 }
 
 func (c *Controller) applyPrimary(ctx context.Context, s *snapshot, act stepper.Actions) error {

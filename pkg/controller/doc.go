@@ -14,11 +14,18 @@
 //  2. gathers [stepper.Observations] from the caches (and asks the gates
 //     when [stepper.NeedsEvaluation] says a check is due);
 //  3. calls [stepper.Next];
-//  4. writes, in this order, the primary Deployment and its HPA twin, the
-//     DestinationRule, the VirtualService, and finally the user's Deployment
-//     (replicas and status annotation together, in one update);
-//  5. records Events and metrics and schedules the next look with
-//     AddAfter.
+//  4. persists the decided status first (the user's Deployment: status
+//     annotation and replicas together, in one update), so the release's
+//     intent is never behind the traffic it implies;
+//  5. records Events, notifications and metrics, once the decision is
+//     persisted;
+//  6. writes, in this order, the primary Deployment and its HPA twin, the
+//     DestinationRule and the VirtualService, and schedules the next look
+//     with AddAfter.
+//
+// A restart or a failed write at any point leaves a status that is ahead of
+// the cluster; the next reconcile decides on it again and carries the
+// writes forward, so weights never move backwards within a release.
 //
 // A DestinationRule subset is written before any VirtualService names it
 // and changed only when no live route gives it weight, so no request is

@@ -65,6 +65,14 @@ func newFixture(t *testing.T, kubeObjs []runtime.Object, istioObjs ...runtime.Ob
 	f.kube.PrependReactor("*", "*", record)
 	f.istio.PrependReactor("*", "*", record)
 	f.cs = &caches{}
+	f.restart()
+	f.refresh()
+	return f
+}
+
+// restart replaces the controller with a new one on the same clients and
+// caches, as a restarted process: everything it kept in memory is gone.
+func (f *fixture) restart() {
 	f.c = &Controller{
 		kube:     f.kube,
 		istio:    f.istio,
@@ -75,8 +83,6 @@ func newFixture(t *testing.T, kubeObjs []runtime.Object, istioObjs ...runtime.Ob
 		scopes:   map[string]*caches{"": f.cs},
 		lastEval: map[string]time.Time{},
 	}
-	f.refresh()
-	return f
 }
 
 // refresh rebuilds the listers from the fake clientsets' current objects.

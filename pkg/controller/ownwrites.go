@@ -13,16 +13,15 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/config"
 )
 
-// The status annotation is written last in a reconcile, after the routes.
-// Deciding on a status older than the routes already written would undo
-// them: a reconcile that reads the previous step's status while the
-// VirtualService already has the next step's weight finds that weight "not
-// applied" and writes the previous one back, moving traffic backwards for a
-// moment. Two things prevent it: a reconcile waits until the cache shows the
-// controller's own last status write (ownWrites), and a status write that
-// conflicts only because the Deployment controller updated the object's
-// .status is retried on the fresh object instead of being dropped
-// (updateUser).
+// The status annotation is written first in a reconcile, before the
+// routes it implies. Deciding on a status older than the one last written
+// would undo it: a reconcile that reads the previous step's status after
+// the next step's was written writes the previous step's weight back,
+// moving traffic backwards. Two things prevent it: a reconcile waits until
+// the cache shows the controller's own last status write (ownWrites), and a
+// status write that conflicts only because the Deployment controller
+// updated the object's .status is retried on the fresh object instead of
+// being dropped (updateUser).
 
 // ownWriteWait bounds how long reconciles wait for the cache to show the
 // controller's own status write; past it the cache is trusted again, so a
@@ -86,9 +85,10 @@ func (w *ownWrites) forget(key string) {
 // updateUser writes d, the cached user's Deployment with new replicas or
 // status. A conflict is retried on the live object when the live object
 // differs from the cached one only in what nobody but the Deployment
-// controller and meshcanary write (.status, resourceVersion): the routes
-// already follow this status. Any other change (a user's edit) returns the
-// conflict, so the next reconcile decides again on fresh state.
+// controller and meshcanary write (.status, resourceVersion): the decision
+// was taken on the same spec and annotations, so it still holds. Any other
+// change (a user's edit) returns the conflict before anything else is
+// written, so the next reconcile decides again on fresh state.
 func (c *Controller) updateUser(ctx context.Context, cached, d *appsv1.Deployment) error {
 	deployments := c.kube.AppsV1().Deployments(d.Namespace)
 	for attempt := 1; ; attempt++ {

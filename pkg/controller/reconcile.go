@@ -56,10 +56,13 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 	}
 	next.ConfigError = ""
 
-	if err := c.apply(ctx, snap, next, act, log); err != nil {
+	if err := c.persist(ctx, snap, next, act); err != nil {
 		return 0, err
 	}
 	c.record(snap, next, act, now, log)
+	if err := c.converge(ctx, snap, next, act, log); err != nil {
+		return 0, err
+	}
 	return act.Requeue, nil
 }
 
@@ -121,11 +124,19 @@ func (c *Controller) setLastEval(key string, t time.Time) {
 	c.lastEval[key] = t
 }
 
+// forget drops everything kept in memory about a canary that is gone.
 func (c *Controller) forget(namespace, name string) {
+	c.forgetRelease(namespace, name)
+	c.own.forget(namespace + "/" + name)
+}
+
+// forgetRelease drops the in-memory state of a release that ended. The
+// record of the status write that ended it stays: the next reconcile must
+// still wait for the cache to show it.
+func (c *Controller) forgetRelease(namespace, name string) {
 	c.mu.Lock()
 	delete(c.lastEval, namespace+"/"+name)
 	c.mu.Unlock()
-	c.own.forget(namespace + "/" + name)
 	if c.gates != nil {
 		c.gates.Forget(namespace, name)
 	}

@@ -25,7 +25,7 @@ func TestAdoptionRoutesToThePrimaryOnlyOnceItIsAvailableThenIdlesTheUserDeployme
 	f := newFixture(t, []runtime.Object{webService(), webDeployment(nil)})
 
 	f.reconcile()
-	if diff := cmp.Diff([]string{"create deployments", "create destinationrules", "update deployments"}, f.writes()); diff != "" {
+	if diff := cmp.Diff([]string{"update deployments", "create deployments", "create destinationrules"}, f.writes()); diff != "" {
 		t.Fatalf("first reconcile writes (-want +got):\n%s", diff)
 	}
 	primary := f.deployment("web-primary")

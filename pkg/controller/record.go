@@ -75,5 +75,5 @@ func (c *Controller) releaseEnded(ns, name, result string, prev stepper.Status, 
 	if prev.ReleaseStart != nil {
 		c.metrics.ReleaseDuration.WithLabelValues(result).Observe(now.Sub(*prev.ReleaseStart).Seconds())
 	}
-	c.forget(ns, name)
+	c.forgetRelease(ns, name)
 }
