@@ -87,6 +87,7 @@ func (c *Controller) evaluate(ctx context.Context, s *snapshot, now time.Time) [
 	}
 	if st.StepStart != nil {
 		r.StepStart = *st.StepStart
+		r.LastCall = !r.MoreSteps && !now.Before(r.StepStart.Add(2*s.cfg.StepInterval))
 	}
 	return c.gates.Evaluate(ctx, s.specs, r)
 }

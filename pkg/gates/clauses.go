@@ -11,18 +11,28 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/gates/seqtest"
 )
 
-// Defaults of the relative error-rate test.
+// Defaults of the sequential tests.
 const (
-	// DefaultDetectFactor: unless told, the test must catch a canary
-	// DefaultDetectFactor times worse than the tolerance.
+	// DefaultDetectFactor: unless told, the relative test must catch a
+	// canary DefaultDetectFactor times worse than the tolerance.
 	DefaultDetectFactor = 3
-	// DefaultPower is the probability of catching such a canary.
+	// DefaultPower is the probability of catching a canary at the
+	// detection point of a test.
 	DefaultPower = 0.9
+	// DefaultFloor is the relative test's absolute floor: a canary whose
+	// error rate is at most this is never failed for its ratio to the
+	// primary's (3x of 0.01% is not a regression worth a rollback).
+	DefaultFloor = 0.001
+	// floorDetectFactor: the floor test must catch a canary at this many
+	// times the floor (1% for the default floor).
+	floorDetectFactor = 10
 )
 
-const errorRateValid = `comma-separated clauses: "max=<percent>" (absolute limit, for example max=1%), ` +
-	`"relative" or "relative=<ratio>x" (sequential comparison with the primary, tolerance default 1x), ` +
-	`"detect=<ratio>x" and "power=<probability>" (regression that must be caught and how surely, default 3x the tolerance and 0.9)`
+const errorRateValid = `comma-separated clauses: "max=<percent>" (limit on the canary's error rate, for example max=1%) ` +
+	`with "margin=<percent>" (how far above the limit a canary must be caught, default the limit itself); ` +
+	`"relative" or "relative=<ratio>x" (sequential comparison with the primary, tolerance default 1x) ` +
+	`with "detect=<ratio>x" (regression that must be caught, default 3x the tolerance) and "floor=<percent>" ` +
+	`(error rate never judged a regression, default 0.1%); "power=<probability>" (how surely, default 0.9)`
 
 // parseErrorRate reads "max=1%", "relative=1.2x, detect=3x, power=0.9".
 func parseErrorRate(value string, set settings) (Specs, string) {
@@ -30,20 +40,30 @@ func parseErrorRate(value string, set settings) (Specs, string) {
 	if err != nil {
 		return nil, errorRateValid + ": " + err.Error()
 	}
-	var specs Specs
-	if v, ok := clauses["max"]; ok {
-		limit, err := percent(v)
-		if err != nil {
-			return nil, errorRateValid + ": max: " + err.Error()
-		}
-		specs = append(specs, Spec{Name: KeyErrorRate + " max=" + v, Kind: KindErrorRate, Limit: limit, MinRequests: set.minRequests})
-	}
-	spec, err := relativeSpec(clauses, set)
-	if err != nil {
+	if err := checkClauses(clauses); err != nil {
 		return nil, errorRateValid + ": " + err.Error()
 	}
-	if spec != nil {
-		specs = append(specs, *spec)
+	if v, ok := clauses["power"]; ok {
+		p, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(p > 0.5 && p < 1) {
+			return nil, errorRateValid + fmt.Sprintf(": power %q: a probability in (0.5, 1)", v)
+		}
+		set.beta = 1 - p
+	}
+	var specs Specs
+	if v, ok := clauses["max"]; ok {
+		spec, err := maxSpec(v, clauses, set)
+		if err != nil {
+			return nil, errorRateValid + ": " + err.Error()
+		}
+		specs = append(specs, spec)
+	}
+	if _, ok := clauses["relative"]; ok {
+		spec, err := relativeSpec(clauses, set)
+		if err != nil {
+			return nil, errorRateValid + ": " + err.Error()
+		}
+		specs = append(specs, spec)
 	}
 	if len(specs) == 0 {
 		return nil, errorRateValid + ": give max, relative or both"
@@ -51,49 +71,75 @@ func parseErrorRate(value string, set settings) (Specs, string) {
 	return specs, ""
 }
 
-// relativeSpec builds the sequential test from the relative, detect and
-// power clauses; nil when relative is absent.
-func relativeSpec(clauses map[string]string, set settings) (*Spec, error) {
+// checkClauses rejects unknown clauses and clauses without the check they
+// tune.
+func checkClauses(clauses map[string]string) error {
+	needs := map[string]string{"max": "", "relative": "", "power": "", "margin": "max", "detect": "relative", "floor": "relative"}
 	for k := range clauses {
-		if k != "max" && k != "relative" && k != "detect" && k != "power" {
-			return nil, fmt.Errorf("unknown clause %q", k)
+		need, known := needs[k]
+		if !known {
+			return fmt.Errorf("unknown clause %q", k)
+		}
+		if _, ok := clauses[need]; need != "" && !ok {
+			return fmt.Errorf("%s needs %s", k, need)
 		}
 	}
-	tol, ok := clauses["relative"]
-	if !ok {
-		if _, d := clauses["detect"]; d {
-			return nil, fmt.Errorf("detect needs relative")
-		}
-		if _, p := clauses["power"]; p {
-			return nil, fmt.Errorf("power needs relative")
-		}
-		return nil, nil
+	return nil
+}
+
+// maxSpec builds the one-sample test of "max=<percent>[, margin=<percent>]".
+func maxSpec(v string, clauses map[string]string, set settings) (Spec, error) {
+	limit, err := percent(v)
+	if err != nil {
+		return Spec{}, fmt.Errorf("max: %w", err)
 	}
-	d := seqtest.Design{Tolerance: 1, Alpha: set.alpha, Beta: 1 - DefaultPower}
+	d := seqtest.Rate{Limit: limit, Detect: defaultDetect(limit), Alpha: set.alpha, Beta: set.beta}
+	if m, ok := clauses["margin"]; ok {
+		margin, err := percent(m)
+		if err != nil || margin == 0 {
+			return Spec{}, fmt.Errorf("margin %q: a percentage above 0%%, for example 2%%", m)
+		}
+		d.Detect = limit + margin
+	}
+	if err := d.Validate(); err != nil {
+		return Spec{}, fmt.Errorf("max=%s: %w", v, err)
+	}
+	return Spec{Name: KeyErrorRate + " max=" + v, Kind: KindErrorRate, Limit: limit, Rate: d, MinRequests: set.minRequests}, nil
+}
+
+// relativeSpec builds the sequential ratio test and its floor test from
+// the relative, detect, floor and power clauses. Each test gets half the
+// risk of passing a regression, so that the gate, which passes when
+// either test does, keeps the stated power.
+func relativeSpec(clauses map[string]string, set settings) (Spec, error) {
+	d := seqtest.Design{Tolerance: 1, Alpha: set.alpha, Beta: set.beta / 2}
 	var err error
-	if tol != "" {
+	if tol := clauses["relative"]; tol != "" {
 		if d.Tolerance, err = ratio(tol); err != nil {
-			return nil, fmt.Errorf("relative: %w", err)
+			return Spec{}, fmt.Errorf("relative: %w", err)
 		}
 	}
 	d.Detect = DefaultDetectFactor * d.Tolerance
 	if v, ok := clauses["detect"]; ok {
 		if d.Detect, err = ratio(v); err != nil {
-			return nil, fmt.Errorf("detect: %w", err)
+			return Spec{}, fmt.Errorf("detect: %w", err)
 		}
-	}
-	if v, ok := clauses["power"]; ok {
-		p, err := strconv.ParseFloat(v, 64)
-		if err != nil || !(p > 0.5 && p < 1) {
-			return nil, fmt.Errorf("power %q: a probability in (0.5, 1)", v)
-		}
-		d.Beta = 1 - p
 	}
 	if err := d.Validate(); err != nil {
-		return nil, err
+		return Spec{}, err
+	}
+	floor := DefaultFloor
+	if v, ok := clauses["floor"]; ok {
+		if floor, err = percent(v); err != nil || floor >= 0.5 {
+			return Spec{}, fmt.Errorf("floor %q: a percentage below 50%%, for example 0.1%%", v)
+		}
+	}
+	f := seqtest.Rate{Limit: floor, Detect: math.Min(floorDetectFactor*floor, (1+floor)/2), Alpha: set.alpha, Beta: set.beta / 2}
+	if floor == 0 {
+		f.Detect = defaultDetect(0)
 	}
 	name := fmt.Sprintf("%s relative=%sx", KeyErrorRate, fmtNum(d.Tolerance))
-	return &Spec{Name: name, Kind: KindErrorRatio, Limit: d.Tolerance, Test: d, MinRequests: set.minRequests}, nil
+	return Spec{Name: name, Kind: KindErrorRatio, Limit: d.Tolerance, Test: d, Floor: f, MinRequests: set.minRequests}, nil
 }
 
 // keyValues splits "a=1, b, c=2" into a map; a bare word maps to "".
@@ -149,7 +195,8 @@ func parseLatency(value string, set settings) (Specs, string) {
 		if err != nil || !(q > 0 && q < 100) {
 			return nil, latencyValid + ": the percentile must be in (0, 100)"
 		}
-		s := Spec{Name: KeyLatency + " p" + m[1] + "<" + m[2], Kind: KindLatency, Quantile: q / 100, MinRequests: set.minRequests}
+		s := Spec{Name: KeyLatency + " p" + m[1] + "<" + m[2], Kind: KindLatency, Quantile: q / 100, MinRequests: set.minRequests,
+			Rate: seqtest.Rate{Limit: 1 - q/100, Detect: defaultDetect(1 - q/100), Alpha: set.alpha, Beta: set.beta}}
 		if strings.HasSuffix(m[2], "x") {
 			s.Ratio = true
 			if s.Limit, err = ratio(m[2]); err != nil {

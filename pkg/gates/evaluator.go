@@ -36,7 +36,8 @@ type Options struct {
 	// QueryTimeout bounds one Prometheus query; a slower one is a Hold.
 	QueryTimeout time.Duration
 	// CacheTTL is how long one query answer serves every canary that asks
-	// for it: the length of an evaluation round.
+	// for it (and a webhook's answer the evaluations of its step), counted
+	// from the answer: the length of an evaluation round.
 	CacheTTL time.Duration
 	// ResourceWindow is the rate window of the CPU gate.
 	ResourceWindow time.Duration
@@ -74,7 +75,7 @@ func NewEvaluator(o Options) (*Evaluator, error) {
 	if err != nil {
 		return nil, err
 	}
-	hooks, err := newWebhooks(o.WebhookAllow, o.WebhookTimeout)
+	hooks, err := newWebhooks(o.WebhookAllow, o.WebhookTimeout, o.CacheTTL, o.Clock)
 	if err != nil {
 		return nil, err
 	}
@@ -130,11 +131,17 @@ func (e *Evaluator) Check(specs Specs) config.Problems {
 // Prometheus or a webhook that fails, is slow or answers nonsense makes
 // the gate Hold with the reason, never Pass. With no specs the answer is
 // an empty slice.
+//
+// The webhooks are called at once, concurrently. ctx bounds only the
+// wait: a gate whose query or call has not answered when ctx ends holds,
+// and the query or call goes on in the background; its answer serves the
+// next Evaluate that asks for it.
 func (e *Evaluator) Evaluate(ctx context.Context, specs Specs, r Release) []Verdict {
 	out := make([]Verdict, 0, len(specs))
 	if len(specs) == 0 {
 		return out
 	}
+	e.webhooks.start(specs, r)
 	st := e.releases.get(r)
 	st.mu.Lock()
 	defer st.mu.Unlock()

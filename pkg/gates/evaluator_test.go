@@ -73,7 +73,7 @@ func TestEvaluateWithoutSpecsIsAnEmptySlice(t *testing.T) {
 	}
 }
 
-func TestEvaluateCountsRequestsSinceTheStepStarted(t *testing.T) {
+func TestEvaluateCountsRequestsOverTheRelease(t *testing.T) {
 	te := newTestEvaluator(t)
 	q := promql.Requests("shop")
 	canary := map[string]float64{"200": 1000, "503": 10} // at the step's start
@@ -88,7 +88,7 @@ func TestEvaluateCountsRequestsSinceTheStepStarted(t *testing.T) {
 
 	canary["200"], canary["503"] = 1040, 11
 	v := te.Evaluate(ctx, s, release("web", t0.Add(30*time.Second)))
-	if want := "41 of 100 requests so far this step"; v[0].Result != Hold || v[0].Reason != want {
+	if want := "canary error rate 2.44% (1 of 41 requests this release): not enough evidence either way yet"; v[0].Result != Hold || !strings.HasPrefix(v[0].Reason, want) {
 		t.Errorf("first evaluation %+v, want Hold %q", v[0], want)
 	}
 	if diff := cmp.Diff([]string{q + " @ " + itoa(t0.Unix()), q}, te.prom.queries()); diff != "" {
@@ -96,9 +96,10 @@ func TestEvaluateCountsRequestsSinceTheStepStarted(t *testing.T) {
 	}
 
 	te.round()
-	canary["200"], canary["503"] = 1150, 14
+	canary["200"], canary["503"] = 1150, 20
 	v = te.Evaluate(ctx, s, release("web", t0.Add(40*time.Second)))
-	if want := "canary error rate 2.6% (4 of 154 requests this step) is above the limit 1%"; v[0].Result != Fail || v[0].Reason != want {
+	want := "canary error rate 6.25% (10 of 160 requests this release) is above the limit 1% with 99% confidence (evidence 5.41; fails at 4.61, promotes at -2.30)"
+	if v[0].Result != Fail || v[0].Reason != want {
 		t.Errorf("second evaluation %+v, want Fail %q", v[0], want)
 	}
 	te.prom.queries()
@@ -107,8 +108,8 @@ func TestEvaluateCountsRequestsSinceTheStepStarted(t *testing.T) {
 	next := release("web", t0.Add(70*time.Second))
 	next.Step, next.StepStart = 2, t0.Add(60*time.Second)
 	v = te.Evaluate(ctx, s, next)
-	if want := "0 of 100 requests so far this step"; v[0].Result != Hold || v[0].Reason != want {
-		t.Errorf("a new step starts a new window: %+v, want Hold %q", v[0], want)
+	if v[0].Result != Fail || v[0].Reason != want {
+		t.Errorf("a new step keeps the release's evidence: %+v, want Fail %q", v[0], want)
 	}
 	if diff := cmp.Diff([]string{q}, te.prom.queries()); diff != "" {
 		t.Errorf("a new step needs no new baseline query (-want +got):\n%s", diff)
@@ -126,16 +127,16 @@ func TestEvaluateDropsABatchWhenACounterGoesDown(t *testing.T) {
 		ok, errors float64
 		reason     string
 	}{
-		{1000, 0, "0 of 1 requests so far this step"},                                             // baseline
-		{1100, 1, "canary error rate 0.99% (1 of 101 requests this step) is within the limit 1%"}, // +101
-		{50, 3, "canary error rate 0.99% (1 of 101 requests this step) is within the limit 1%"},   // reset: dropped
-		{150, 3, "canary error rate 0.5% (1 of 201 requests this step) is within the limit 1%"},   // +100 after the reset
+		{1000, 0, "canary error rate n/a (no canary requests yet this release)"}, // baseline
+		{1100, 1, "canary error rate 0.99% (1 of 101 requests this release)"},    // +101
+		{50, 3, "canary error rate 0.99% (1 of 101 requests this release)"},      // reset: dropped
+		{150, 3, "canary error rate 0.5% (1 of 201 requests this release)"},      // +100 after the reset
 	} {
 		now = []sample{reqSeries("web", "200", c.ok), reqSeries("web", "500", c.errors), reqSeries("web-primary", "200", 1)}
 		r.StepStart = r.Now // the baseline is "now"
 		v := te.Evaluate(context.Background(), s, r)
-		if v[0].Reason != c.reason {
-			t.Errorf("evaluation %d: %q, want %q", i, v[0].Reason, c.reason)
+		if !strings.HasPrefix(v[0].Reason, c.reason) {
+			t.Errorf("evaluation %d: %q, want it to start with %q", i, v[0].Reason, c.reason)
 		}
 		te.round()
 	}
@@ -165,7 +166,7 @@ func TestEvaluateKeepsTheSequentialTestAcrossSteps(t *testing.T) {
 			t.Errorf("after one step: %+v, want Hold", v[0])
 		}
 	}
-	want := "canary error rate 4.5% (9/200) vs primary 1.1% (20/1820) this release"
+	want := "canary error rate 4.5% (9 of 200 requests) vs primary 1.1% (20 of 1820) this release"
 	if v[0].Result != Fail || !strings.HasPrefix(v[0].Reason, want) {
 		t.Errorf("after two steps: %+v, want Fail starting %q", v[0], want)
 	}
@@ -199,7 +200,7 @@ func TestEvaluateLatencyResourceAndQueryGates(t *testing.T) {
 	buckets := func(scale float64) []sample {
 		var out []sample
 		for _, w := range []string{"web", "web-primary"} {
-			out = append(out, bucketSeries(w, "100", 90*scale), bucketSeries(w, "500", 99*scale), bucketSeries(w, "+Inf", 100*scale))
+			out = append(out, bucketSeries(w, "50", 40*scale), bucketSeries(w, "100", 90*scale), bucketSeries(w, "500", 99*scale), bucketSeries(w, "+Inf", 100*scale))
 		}
 		return out
 	}
@@ -226,11 +227,13 @@ func TestEvaluateLatencyResourceAndQueryGates(t *testing.T) {
 		got[x.Gate] = string(x.Result) + ": " + x.Reason
 	}
 	want := map[string]string{
-		"latency p99<400ms": "Fail: canary p99 latency 500ms, not below the limit 400ms",
-		"latency p50<1.2x":  "Pass: canary p50 latency 55.6ms is 1.00x the primary's 55.6ms, below the limit 1.2x",
-		"cpu <2x":           "Fail: canary cpu per pod 300m is 3.00x the primary's 100m (1 and 2 pods), not below the limit 2x",
-		"memory <1.5x":      "Pass: canary memory per pod 100MiB is 1.00x the primary's 100MiB (1 and 1 pods), below the limit 1.5x",
-		"errors":            "Pass: 0 < 1 holds",
+		"latency p99<400ms": "Fail: share of canary requests slower than 100ms 10% (20 of 200 requests this release) is above 1% " +
+			"(p99 < 400ms, judged at the bucket boundary 100ms, the nearest below) with 99% confidence (evidence 12.04; fails at 4.61, promotes at -2.30)",
+		"latency p50<1.2x": "Pass: share of canary requests slower than 50ms 60% (120 of 200 requests this release) is below 75% " +
+			"(p50 < 72ms (1.2x the primary's p50 of 60ms), judged at the bucket boundary 50ms, the nearest below) with 90% confidence (evidence -6.80; fails at 4.61, promotes at -2.30)",
+		"cpu <2x":      "Fail: canary cpu per pod 300m is 3.00x the primary's 100m (1 and 2 pods), not below the limit 2x",
+		"memory <1.5x": "Pass: canary memory per pod 100MiB is 1.00x the primary's 100MiB (1 and 1 pods), below the limit 1.5x",
+		"errors":       "Pass: 0 < 1 holds",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("verdicts (-want +got):\n%s", diff)

@@ -10,96 +10,108 @@ import (
 // The judge functions turn measurements into verdicts. They are pure: the
 // evaluator gathers the numbers, the simulation test feeds its own.
 
-// judgeErrorRate applies an absolute error-rate limit to the step's counts.
-func judgeErrorRate(s Spec, step seqtest.Counts) Verdict {
-	if v, short := tooFew(s, step.CanaryRequests); short {
-		return v
-	}
-	rate := step.CanaryErrors / step.CanaryRequests
-	v := Verdict{Gate: s.Name, Value: num(rate), Threshold: num(s.Limit)}
-	desc := fmt.Sprintf("canary error rate %s (%s of %s requests this step)", pct(rate), count(step.CanaryErrors), count(step.CanaryRequests))
-	if rate > s.Limit {
-		v.Result, v.Reason = Fail, desc+" is above the limit "+pct(s.Limit)
-	} else {
-		v.Result, v.Reason = Pass, desc+" is within the limit "+pct(s.Limit)
-	}
-	return v
+// judgeErrorRate reads the one-sample test of an error-rate limit on the
+// canary's requests of the release so far.
+func judgeErrorRate(s Spec, x rateSample, st stage) Verdict {
+	return judgeRate(s, s.Rate, x, st, rateText{
+		what:   "canary error rate",
+		limit:  "the limit " + pct(s.Rate.Limit),
+		detect: fmt.Sprintf("%s (the limit %s plus a margin of %s)", pct(s.Rate.Detect), pct(s.Rate.Limit), pct(s.Rate.Detect-s.Rate.Limit)),
+	})
 }
 
-// judgeErrorRatio reads the sequential test: ev covers the release so
-// far, step the current step. Before promotion (moreSteps false) a Pass
-// needs conclusive evidence that the canary is not Detect times worse.
-// Before a further step it needs only that the evidence has not gone half
-// the way to a rollback (log-likelihood ratio below half the Fail bound):
-// the test goes on watching at the higher weight, where evidence comes
-// faster, and holding a low-traffic step for conclusive evidence would
-// take longer than any sensible maximum hold.
+// judgeErrorRatio reads the relative error-rate gate: the sequential test
+// of the ratio canary/primary error rate (ev, over the release so far)
+// together with the one-sample test of the canary's rate against the
+// absolute floor (s.Floor, on the same requests). The ratio test learns
+// only from errors; the floor test learns from every request, so a clean
+// canary of a clean service is promoted on the requests it served.
 //
-// Below the minimum number of requests in the step the test may fail but
-// not pass: its Fail bound already guarantees that it never fails for lack
-// of data (a failure needs evidence that a false rollback has a chance
-// below 1 - confidence), while a Pass on a step that has barely started
-// would let the weight move on too early.
-func judgeErrorRatio(s Spec, ev seqtest.Evidence, step seqtest.Counts, moreSteps bool) Verdict {
-	decision := s.Test.Decide(ev)
-	if decision == seqtest.Undecided && moreSteps && ev.LogLR < s.Test.FailBound()/2 {
-		decision = seqtest.Pass
-	}
-	if decision != seqtest.Fail {
-		if v, short := tooFew(s, step.CanaryRequests); short {
-			return v
-		}
-	}
+// The gate fails only when both tests fail: the canary is worse than the
+// tolerance times the primary's rate AND above the floor, each with the
+// configured confidence, so a canary within either bound is failed with
+// probability at most alpha. It passes for promotion when either test
+// passes: not Detect times worse than the primary, or below the floor's
+// detect rate; each test passes a canary beyond its bound with
+// probability at most beta/2 (the spec splits beta), so a canary beyond
+// both passes with probability at most beta.
+func judgeErrorRatio(s Spec, ev seqtest.Evidence, st stage) Verdict {
+	st.minRequests = s.MinRequests
 	t := ev.Total
+	ratio := sequentialResult(ev.LogLR, s.Test.FailBound(), s.Test.PassBound(), st)
+	floor := sequentialResult(s.Floor.LogLR(t.CanaryRequests, t.CanaryErrors), s.Floor.FailBound(), s.Floor.PassBound(), st)
 	v := Verdict{Gate: s.Name, Value: num(t.Ratio()), Threshold: num(s.Test.Tolerance)}
-	desc := fmt.Sprintf("canary error rate %s (%s/%s) vs primary %s (%s/%s) this release",
-		pct(t.CanaryErrors/t.CanaryRequests), count(t.CanaryErrors), count(t.CanaryRequests),
-		pct(t.PrimaryErrors/t.PrimaryRequests), count(t.PrimaryErrors), count(t.PrimaryRequests))
-	evidence := fmt.Sprintf("evidence %.2f, fail at %.2f, pass at %.2f", ev.LogLR, s.Test.FailBound(), s.Test.PassBound())
-	switch decision {
-	case seqtest.Fail:
+	switch {
+	case ratio == Fail && floor == Fail:
 		v.Result = Fail
-		v.Reason = fmt.Sprintf("%s: worse than %sx the primary's with %s confidence (%s)",
-			desc, fmtNum(s.Test.Tolerance), pct(1-s.Test.Alpha), evidence)
-	case seqtest.Pass:
+	case ratio == Pass || floor == Pass:
 		v.Result = Pass
-		v.Reason = fmt.Sprintf("%s: not %sx worse than the primary, with %s confidence (%s)",
-			desc, fmtNum(s.Test.Detect), pct(1-s.Test.Beta), evidence)
-		if ev.LogLR > s.Test.PassBound() {
-			v.Reason = fmt.Sprintf("%s: not enough sign of a regression to hold the next step (below %.2f); promotion needs more evidence (%s)",
-				desc, s.Test.FailBound()/2, evidence)
-		}
 	default:
 		v.Result = Hold
-		v.Reason = fmt.Sprintf("%s: not enough evidence yet (%s)", desc, evidence)
+	}
+	desc := fmt.Sprintf("canary error rate %s (%s of %s requests) vs primary %s (%s of %s) this release",
+		pct(t.CanaryErrors/t.CanaryRequests), count(t.CanaryErrors), count(t.CanaryRequests),
+		pct(t.PrimaryErrors/t.PrimaryRequests), count(t.PrimaryErrors), count(t.PrimaryRequests))
+	floorLLR := s.Floor.LogLR(t.CanaryRequests, t.CanaryErrors)
+	evidence := fmt.Sprintf("ratio evidence %.2f, floor evidence %.2f; fails at %.2f and %.2f, promotes at %.2f or %.2f",
+		ev.LogLR, floorLLR, s.Test.FailBound(), s.Floor.FailBound(), s.Test.PassBound(), s.Floor.PassBound())
+	switch {
+	case v.Result == Fail:
+		v.Reason = fmt.Sprintf("%s: worse than %sx the primary's and above the floor %s, with %s confidence (%s)",
+			desc, fmtNum(s.Test.Tolerance), pct(s.Floor.Limit), pct(1-s.Test.Alpha), evidence)
+	case v.Result == Pass && st.moreSteps:
+		v.Reason = fmt.Sprintf("%s: no sign of a regression (%s; the next step needs either below half its fail bound)", desc, evidence)
+	case v.Result == Pass && ev.LogLR > s.Test.PassBound() && floorLLR > s.Floor.PassBound():
+		v.Reason = fmt.Sprintf("%s: still no conclusive evidence one bake time past the last step (%s), but no sign of a regression either%s",
+			desc, evidence, needed(s.Floor, rateSample{requests: t.CanaryRequests, events: t.CanaryErrors}))
+	case v.Result == Pass && ev.LogLR <= s.Test.PassBound():
+		v.Reason = fmt.Sprintf("%s: not %sx worse than the primary, with %s confidence (%s)", desc, fmtNum(s.Test.Detect), pct(1-s.Test.Beta), evidence)
+	case v.Result == Pass:
+		v.Reason = fmt.Sprintf("%s: below %s, with %s confidence (%s)", desc, pct(s.Floor.Detect), pct(1-s.Floor.Beta), evidence)
+	case st.stepRequests < st.minRequests:
+		v.Reason = fmt.Sprintf("%s: %s of %s requests this step before the weight moves on", desc, count(st.stepRequests), count(st.minRequests))
+	default:
+		more := "; the ratio test learns only from errors: more errors of either workload are needed"
+		if _, toward, ok := s.Floor.RequestsToDecide(t.CanaryRequests, t.CanaryErrors); ok && toward == seqtest.Pass {
+			more = needed(s.Floor, rateSample{requests: t.CanaryRequests, events: t.CanaryErrors})
+		}
+		v.Reason = fmt.Sprintf("%s: not enough evidence either way yet (%s)%s", desc, evidence, more)
 	}
 	return v
 }
 
-// judgeLatency applies a latency limit to the step's duration histograms.
-func judgeLatency(s Spec, canary, primary histogram) Verdict {
-	if v, short := tooFew(s, canary.count()); short {
-		return v
-	}
+// judgeLatency reads the one-sample test on the share of the canary's
+// requests of the release slower than the bucket boundary that stands for
+// the limit: "p99 < 500ms" is "fewer than 1% of requests are slower than
+// 500ms". A relative limit ("p50 < 1.2x") takes the boundary from the
+// primary's quantile times the ratio. A limit that is not a bucket
+// boundary is judged at the largest boundary below it (stricter, never
+// looser), and the reason says so.
+func judgeLatency(s Spec, canary, primary histogram, st stage) Verdict {
 	name := "p" + fmtNum(s.Quantile*100)
-	q := canary.quantile(s.Quantile)
-	if math.IsNaN(q) {
-		return Verdict{Gate: s.Name, Result: Hold, Reason: "the canary's duration histogram has no usable buckets"}
-	}
-	desc := fmt.Sprintf("canary %s latency %s", name, ms(q))
-	value := q
+	limit, desc := s.Limit, ""
 	if s.Ratio {
-		if primary.count() < s.MinRequests {
-			return Verdict{Gate: s.Name, Result: Hold, Reason: fmt.Sprintf("%s of %s primary requests so far this step", count(primary.count()), count(s.MinRequests))}
-		}
 		p := primary.quantile(s.Quantile)
 		if !(p > 0) {
-			return Verdict{Gate: s.Name, Result: Hold, Reason: fmt.Sprintf("the primary's %s latency is %s; no ratio", name, ms(p))}
+			return Verdict{Gate: s.Name, Result: Hold, Reason: fmt.Sprintf("the primary's %s latency this release is %s; no limit yet", name, ms(p))}
 		}
-		value = q / p
-		desc = fmt.Sprintf("%s is %sx the primary's %s", desc, ratioText(value), ms(p))
+		limit = p * s.Limit
+		desc = fmt.Sprintf(" (%sx the primary's %s of %s)", fmtNum(s.Limit), name, ms(p))
 	}
-	return limitVerdict(s, value, desc)
+	bound, ok := canary.boundaryAtOrBelow(limit)
+	if !ok {
+		return Verdict{Gate: s.Name, Result: Hold, Reason: fmt.Sprintf("the canary's duration histogram has no bucket boundary at or below %s", ms(limit))}
+	}
+	if bound != limit {
+		desc += fmt.Sprintf(", judged at the bucket boundary %s, the nearest below", ms(bound))
+	}
+	x := rateSample{requests: canary.count(), events: canary.above(bound)}
+	ctx := fmt.Sprintf(" (%s < %s%s)", name, ms(limit), desc)
+	return judgeRate(s, s.Rate, x, st, rateText{
+		what:   fmt.Sprintf("share of canary requests slower than %s", ms(bound)),
+		limit:  pct(s.Rate.Limit) + ctx,
+		detect: pct(s.Rate.Detect) + ctx,
+	})
 }
 
 // judgeResource compares the canary's mean use per pod with the primary's.
@@ -147,14 +159,4 @@ func judgeQuery(s Spec, value float64) Verdict {
 		v.Result, v.Reason = Fail, cond+" does not hold"
 	}
 	return v
-}
-
-// tooFew holds a gate while the step has served fewer canary requests
-// than the spec's minimum: a gate never fails for lack of data.
-func tooFew(s Spec, requests float64) (Verdict, bool) {
-	if requests >= s.MinRequests && requests > 0 {
-		return Verdict{}, false
-	}
-	return Verdict{Gate: s.Name, Result: Hold, Value: num(requests), Threshold: num(s.MinRequests),
-		Reason: fmt.Sprintf("%s of %s requests so far this step", count(requests), count(max(s.MinRequests, 1)))}, true
 }

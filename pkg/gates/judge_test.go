@@ -2,6 +2,7 @@ package gates
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -11,31 +12,67 @@ import (
 
 func ptr(f float64) *float64 { return &f }
 
-func TestJudgeErrorRate(t *testing.T) {
-	s := Spec{Name: "error-rate max=1%", Kind: KindErrorRate, Limit: 0.01, MinRequests: 100}
+func TestSequentialResult(t *testing.T) {
+	const fail, pass = 4.6, -2.3
 	for name, c := range map[string]struct {
-		step seqtest.Counts
+		llr  float64
+		st   stage
+		want Result
+	}{
+		"the fail bound fails below the minimum":       {4.6, stage{stepRequests: 0, minRequests: 10}, Fail},
+		"below the minimum holds":                      {-5, stage{stepRequests: 9, minRequests: 10}, Hold},
+		"conclusive evidence promotes":                 {-2.3, stage{stepRequests: 10, minRequests: 10}, Pass},
+		"undecided evidence holds before promotion":    {0, stage{stepRequests: 10}, Hold},
+		"undecided evidence passes a further step":     {2.29, stage{moreSteps: true, stepRequests: 10}, Pass},
+		"half the way to a rollback holds a step":      {2.3, stage{moreSteps: true, stepRequests: 10}, Hold},
+		"the last call promotes undecided evidence":    {2.29, stage{lastCall: true}, Pass},
+		"the last call holds evidence leaning to Fail": {2.3, stage{lastCall: true}, Hold},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := sequentialResult(c.llr, fail, pass, c.st); got != c.want {
+				t.Errorf("sequentialResult(%v, %+v) = %s, want %s", c.llr, c.st, got, c.want)
+			}
+		})
+	}
+}
+
+func TestJudgeErrorRate(t *testing.T) {
+	s := Spec{Name: "error-rate max=1%", Kind: KindErrorRate, Limit: 0.01, MinRequests: 10,
+		Rate: seqtest.Rate{Limit: 0.01, Detect: 0.02, Alpha: 0.01, Beta: 0.1}}
+	for name, c := range map[string]struct {
+		x    rateSample
+		st   stage
 		want Verdict
 	}{
-		"too few requests hold with the count so far": {
-			seqtest.Counts{CanaryRequests: 42, CanaryErrors: 42},
-			Verdict{Gate: s.Name, Result: Hold, Value: ptr(42), Threshold: ptr(100), Reason: "42 of 100 requests so far this step"},
+		"no requests hold, never fail": {
+			rateSample{}, stage{},
+			Verdict{Gate: s.Name, Result: Hold, Threshold: ptr(0.01),
+				Reason: "canary error rate n/a (no canary requests yet this release): 0 of 10 requests this step before the weight moves on"},
 		},
-		"no requests at all hold, never fail": {
-			seqtest.Counts{},
-			Verdict{Gate: s.Name, Result: Hold, Value: ptr(0), Threshold: ptr(100), Reason: "0 of 100 requests so far this step"},
+		"a burst of errors in a small sample holds": {
+			rateSample{requests: 31, events: 2}, stage{moreSteps: false, stepRequests: 31},
+			Verdict{Gate: s.Name, Result: Hold, Value: ptr(2.0 / 31), Threshold: ptr(0.01),
+				Reason: "canary error rate 6.45% (2 of 31 requests this release): not enough evidence either way yet " +
+					"(evidence 1.09; fails at 4.61, promotes at -2.30); ≈100 more requests needed to fail at the rate seen so far"},
 		},
-		"a rate at the limit passes": {
-			seqtest.Counts{CanaryRequests: 200, CanaryErrors: 2},
-			Verdict{Gate: s.Name, Result: Pass, Value: ptr(0.01), Threshold: ptr(0.01), Reason: "canary error rate 1% (2 of 200 requests this step) is within the limit 1%"},
+		"many errors fail below the minimum": {
+			rateSample{requests: 50, events: 8}, stage{stepRequests: 5},
+			Verdict{Gate: s.Name, Result: Fail, Value: ptr(0.16), Threshold: ptr(0.01),
+				Reason: "canary error rate 16% (8 of 50 requests this release) is above the limit 1% with 99% confidence (evidence 5.12; fails at 4.61, promotes at -2.30)"},
 		},
-		"a rate above the limit fails": {
-			seqtest.Counts{CanaryRequests: 200, CanaryErrors: 3},
-			Verdict{Gate: s.Name, Result: Fail, Value: ptr(0.015), Threshold: ptr(0.01), Reason: "canary error rate 1.5% (3 of 200 requests this step) is above the limit 1%"},
+		"a clean sample promotes": {
+			rateSample{requests: 300, events: 0}, stage{stepRequests: 100},
+			Verdict{Gate: s.Name, Result: Pass, Value: ptr(0), Threshold: ptr(0.01),
+				Reason: "canary error rate 0% (0 of 300 requests this release) is below 2% (the limit 1% plus a margin of 1%) with 90% confidence (evidence -3.05; fails at 4.61, promotes at -2.30)"},
+		},
+		"a step passes while the evidence does not lean to a rollback": {
+			rateSample{requests: 100, events: 1}, stage{moreSteps: true, stepRequests: 100},
+			Verdict{Gate: s.Name, Result: Pass, Value: ptr(0.01), Threshold: ptr(0.01),
+				Reason: "canary error rate 1% (1 of 100 requests this release) shows no sign of exceeding the limit 1% (evidence -0.31; fails at 4.61, promotes at -2.30; the next step needs below 2.30)"},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(c.want, judgeErrorRate(s, c.step)); diff != "" {
+			if diff := cmp.Diff(c.want, judgeErrorRate(s, c.x, c.st)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -43,51 +80,61 @@ func TestJudgeErrorRate(t *testing.T) {
 }
 
 func TestJudgeErrorRatio(t *testing.T) {
-	s := Spec{Name: "error-rate relative=1x", Kind: KindErrorRatio, Limit: 1, MinRequests: 100,
-		Test: seqtest.Design{Tolerance: 1, Detect: 3, Alpha: 0.01, Beta: 0.1}}
-	enough := seqtest.Counts{CanaryRequests: 100}
+	s := Spec{Name: "error-rate relative=1x", Kind: KindErrorRatio, Limit: 1, MinRequests: 10,
+		Test:  seqtest.Design{Tolerance: 1, Detect: 3, Alpha: 0.01, Beta: 0.05},
+		Floor: seqtest.Rate{Limit: 0.001, Detect: 0.01, Alpha: 0.01, Beta: 0.05}}
+	enough := stage{stepRequests: 100}
 	worse := seqtest.Counts{CanaryRequests: 500, CanaryErrors: 50, PrimaryRequests: 500, PrimaryErrors: 5}
 	for name, c := range map[string]struct {
-		total     seqtest.Counts
-		step      seqtest.Counts
-		moreSteps bool
-		want      Result
+		total seqtest.Counts
+		st    stage
+		want  Result
 	}{
-		"strong evidence fails even below the minimum": {worse, seqtest.Counts{CanaryRequests: 10}, false, Fail},
-		"many more canary errors fail":                 {worse, enough, false, Fail},
+		"strong evidence fails even below the minimum": {worse, stage{stepRequests: 1}, Fail},
 		"as many errors as the primary pass": {
-			seqtest.Counts{CanaryRequests: 1000, CanaryErrors: 10, PrimaryRequests: 1000, PrimaryErrors: 10}, enough, false, Pass,
+			seqtest.Counts{CanaryRequests: 2000, CanaryErrors: 20, PrimaryRequests: 2000, PrimaryErrors: 20}, enough, Pass,
 		},
 		"conclusive evidence still holds below the minimum": {
-			seqtest.Counts{CanaryRequests: 1000, CanaryErrors: 10, PrimaryRequests: 1000, PrimaryErrors: 10}, seqtest.Counts{CanaryRequests: 99}, false, Hold,
+			seqtest.Counts{CanaryRequests: 1000, CanaryErrors: 10, PrimaryRequests: 1000, PrimaryErrors: 10}, stage{stepRequests: 9}, Hold,
 		},
 		"a few errors hold before promotion": {
-			seqtest.Counts{CanaryRequests: 100, CanaryErrors: 1, PrimaryRequests: 100, PrimaryErrors: 1}, enough, false, Hold,
+			seqtest.Counts{CanaryRequests: 100, CanaryErrors: 1, PrimaryRequests: 100, PrimaryErrors: 1}, enough, Hold,
 		},
 		"a few errors pass before a further step": {
-			seqtest.Counts{CanaryRequests: 100, CanaryErrors: 1, PrimaryRequests: 100, PrimaryErrors: 1}, enough, true, Pass,
+			seqtest.Counts{CanaryRequests: 100, CanaryErrors: 1, PrimaryRequests: 100, PrimaryErrors: 1}, stage{moreSteps: true, stepRequests: 100}, Pass,
 		},
-		"evidence halfway to a rollback holds before a further step": { // 6·log(1.5) = 2.43 > 4.61/2
-			seqtest.Counts{CanaryRequests: 100, CanaryErrors: 6, PrimaryRequests: 100}, enough, true, Hold,
+		"evidence halfway to a rollback on both tests holds a step": { // 6·log(1.5) = 2.43 > 4.61/2
+			seqtest.Counts{CanaryRequests: 100, CanaryErrors: 6, PrimaryRequests: 100}, stage{moreSteps: true, stepRequests: 100}, Hold,
+		},
+		"a clean canary of a clean service promotes on its requests": {
+			seqtest.Counts{CanaryRequests: 400, PrimaryRequests: 4000}, enough, Pass,
+		},
+		"a canary worse than the primary but below the floor never fails": {
+			seqtest.Counts{CanaryRequests: 10000, CanaryErrors: 5, PrimaryRequests: 100000}, enough, Pass,
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ev := s.Test.Add(seqtest.Evidence{}, c.total)
-			got := judgeErrorRatio(s, ev, c.step, c.moreSteps)
+			got := judgeErrorRatio(s, ev, c.st)
 			if got.Result != c.want || got.Gate != s.Name {
 				t.Errorf("verdict %+v, want %s", got, c.want)
 			}
 		})
 	}
-	ev := s.Test.Add(seqtest.Evidence{}, seqtest.Counts{CanaryRequests: 500, CanaryErrors: 50, PrimaryRequests: 500, PrimaryErrors: 5})
+	ev := s.Test.Add(seqtest.Evidence{}, worse)
 	want := Verdict{Gate: s.Name, Result: Fail, Value: ptr(10), Threshold: ptr(1),
-		Reason: "canary error rate 10% (50/500) vs primary 1% (5/500) this release: worse than 1x the primary's with 99% confidence (evidence 16.81, fail at 4.61, pass at -2.30)"}
-	if diff := cmp.Diff(want, judgeErrorRatio(s, ev, enough, false)); diff != "" {
+		Reason: "canary error rate 10% (50 of 500 requests) vs primary 1% (5 of 500) this release: worse than 1x the primary's and above the floor 0.1%, " +
+			"with 99% confidence (ratio evidence 16.81, floor evidence 111.06; fails at 4.61 and 4.61, promotes at -3.00 or -3.00)"}
+	if diff := cmp.Diff(want, judgeErrorRatio(s, ev, enough)); diff != "" {
 		t.Errorf("a failing verdict says why (-want +got):\n%s", diff)
 	}
 	noPrimaryErrors := s.Test.Add(seqtest.Evidence{}, seqtest.Counts{CanaryRequests: 500, CanaryErrors: 5, PrimaryRequests: 500})
-	if v := judgeErrorRatio(s, noPrimaryErrors, enough, false); v.Value != nil {
+	if v := judgeErrorRatio(s, noPrimaryErrors, enough); v.Value != nil {
 		t.Errorf("an infinite ratio must have no value (JSON has no infinity), got %v", *v.Value)
+	}
+	undecided := s.Test.Add(seqtest.Evidence{}, seqtest.Counts{CanaryRequests: 100, CanaryErrors: 1, PrimaryRequests: 100, PrimaryErrors: 1})
+	if v := judgeErrorRatio(s, undecided, stage{lastCall: true, stepRequests: 100}); v.Result != Pass || !strings.Contains(v.Reason, "still no conclusive evidence") {
+		t.Errorf("the last call promotes undecided evidence and says so: %+v", v)
 	}
 }
 
@@ -106,27 +153,33 @@ func hist(pairs ...float64) histogram {
 
 func TestJudgeLatency(t *testing.T) {
 	inf := math.Inf(1)
-	fast := hist(100, 180, 250, 198, 500, 200, inf, 200) // p99 = 250ms (198 = 99% of 200)
-	slow := hist(100, 10, 250, 100, 500, 150, inf, 200)  // p99 in +Inf: 500ms
-	primary := hist(100, 180, 250, 200, 500, 200, inf, 200)
-	abs := Spec{Name: "latency p99<300ms", Kind: KindLatency, Quantile: 0.99, Limit: 300, MinRequests: 100}
-	rel := Spec{Name: "latency p99<1.2x", Kind: KindLatency, Quantile: 0.99, Limit: 1.2, Ratio: true, MinRequests: 100}
+	fast := hist(100, 900, 250, 998, 500, 1000, inf, 1000) // 0.2% above 250ms
+	slow := hist(100, 100, 250, 900, 500, 950, inf, 1000)  // 10% above 250ms
+	primary := hist(100, 900, 250, 1000, 500, 1000, inf, 1000)
+	abs := Spec{Name: "latency p99<300ms", Kind: KindLatency, Quantile: 0.99, Limit: 300, MinRequests: 10,
+		Rate: seqtest.Rate{Limit: 0.01, Detect: 0.02, Alpha: 0.01, Beta: 0.1}}
+	rel := abs
+	rel.Name, rel.Ratio, rel.Limit, rel.Quantile = "latency p50<3x", true, 3, 0.5
+	rel.Rate = seqtest.Rate{Limit: 0.5, Detect: 0.75, Alpha: 0.01, Beta: 0.1}
 	for name, c := range map[string]struct {
 		s               Spec
 		canary, primary histogram
 		want            Result
 		reason          string
 	}{
-		"too few canary requests hold":                         {abs, hist(100, 10, inf, 10), primary, Hold, "10 of 100 requests so far this step"},
-		"a fast canary passes":                                 {abs, fast, primary, Pass, "canary p99 latency 250ms, below the limit 300ms"},
-		"a slow canary fails":                                  {abs, slow, primary, Fail, "canary p99 latency 500ms, not below the limit 300ms"},
-		"a canary like the primary passes the ratio":           {rel, fast, primary, Pass, "canary p99 latency 250ms is 1.06x the primary's 235ms, below the limit 1.2x"},
-		"a slower canary fails the ratio":                      {rel, slow, primary, Fail, "canary p99 latency 500ms is 2.13x the primary's 235ms, not below the limit 1.2x"},
-		"a ratio holds while the primary has too few requests": {rel, fast, hist(100, 5, inf, 5), Hold, "5 of 100 primary requests so far this step"},
-		"a histogram without +Inf holds":                       {abs, histogram{"+Inf": 200, "x": 3}, primary, Hold, "the canary's duration histogram has no usable buckets"},
+		"a fast canary passes": {abs, fast, primary, Pass, "share of canary requests slower than 250ms 0.2% (2 of 1000 requests this release) is below 2% " +
+			"(p99 < 300ms, judged at the bucket boundary 250ms, the nearest below) with 90% confidence (evidence -8.75; fails at 4.61, promotes at -2.30)"},
+		"a slow canary fails": {abs, slow, primary, Fail, "share of canary requests slower than 250ms 10% (100 of 1000 requests this release) is above 1% " +
+			"(p99 < 300ms, judged at the bucket boundary 250ms, the nearest below) with 99% confidence (evidence 60.18; fails at 4.61, promotes at -2.30)"},
+		"a canary like the primary passes the ratio": {rel, fast, primary, Pass, "share of canary requests slower than 100ms 10% (100 of 1000 requests this release) is below 75% " +
+			"(p50 < 166.7ms (3x the primary's p50 of 55.6ms), judged at the bucket boundary 100ms, the nearest below) with 90% confidence (evidence -583.29; fails at 4.61, promotes at -2.30)"},
+		"a slower canary fails the ratio": {rel, slow, primary, Fail, "share of canary requests slower than 100ms 90% (900 of 1000 requests this release) is above 50% " +
+			"(p50 < 166.7ms (3x the primary's p50 of 55.6ms), judged at the bucket boundary 100ms, the nearest below) with 99% confidence (evidence 295.60; fails at 4.61, promotes at -2.30)"},
+		"a ratio holds while the primary has no requests": {rel, fast, hist(100, 0, inf, 0), Hold, "the primary's p50 latency this release is NaNms; no limit yet"},
+		"no boundary below the limit holds":               {abs, hist(500, 10, inf, 10), primary, Hold, "the canary's duration histogram has no bucket boundary at or below 300ms"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			got := judgeLatency(c.s, c.canary, c.primary)
+			got := judgeLatency(c.s, c.canary, c.primary, stage{stepRequests: 100})
 			if got.Result != c.want || got.Reason != c.reason {
 				t.Errorf("verdict %s %q, want %s %q", got.Result, got.Reason, c.want, c.reason)
 			}

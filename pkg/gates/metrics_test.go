@@ -15,14 +15,19 @@ import (
 
 func TestEvaluateRecordsMetricsAndForgetDropsThem(t *testing.T) {
 	te := newTestEvaluator(t)
-	te.prom.answer(promql.Requests("shop"), reqSeries("web", "200", 1000))
+	te.prom.answerAt(promql.Requests("shop"), func(at time.Time) []sample {
+		if at.IsZero() { // now; the baseline is at the step's start
+			return []sample{reqSeries("web", "200", 1010)}
+		}
+		return []sample{reqSeries("web", "200", 1000)}
+	})
 	s := specs(t, map[string]string{GatePrefix + KeyErrorRate: "max=1%"})
 	r := release("web", t0.Add(time.Minute))
 	te.Evaluate(context.Background(), s, r)
 	te.Evaluate(context.Background(), s, r)
 	want := map[string]float64{
 		`meshcanary_gate_evaluations_total{gate="error-rate max=1%",result="Hold"}`:         2,
-		`meshcanary_gate_value{deployment="web",gate="error-rate max=1%",namespace="shop"}`: 0,
+		`meshcanary_gate_value{deployment="web",gate="error-rate max=1%",namespace="shop"}`: 0, // 0 errors in 10 requests
 		`meshcanary_gate_query_duration_seconds{query="baseline"}`:                          1,
 		`meshcanary_gate_query_duration_seconds{query="requests"}`:                          1,
 	}

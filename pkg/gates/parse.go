@@ -29,7 +29,7 @@ const (
 
 // Defaults of the gate settings.
 const (
-	DefaultMinRequests = 100
+	DefaultMinRequests = 10
 	DefaultConfidence  = 0.99
 )
 
@@ -41,6 +41,7 @@ var gateName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 type settings struct {
 	minRequests float64
 	alpha       float64
+	beta        float64
 }
 
 // Parse reads the meshcanary.io/gate.* annotations into gate specs, sorted
@@ -80,7 +81,7 @@ func sortedGateKeys(annotations map[string]string) []string {
 }
 
 func parseSettings(annotations map[string]string, probs *config.Problems) settings {
-	set := settings{minRequests: DefaultMinRequests, alpha: 1 - DefaultConfidence}
+	set := settings{minRequests: DefaultMinRequests, alpha: 1 - DefaultConfidence, beta: 1 - DefaultPower}
 	if v, ok := annotations[GatePrefix+KeyMinRequests]; ok {
 		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 31)
 		if err != nil {

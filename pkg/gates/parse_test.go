@@ -1,6 +1,7 @@
 package gates
 
 import (
+	"math"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -28,7 +29,11 @@ func mustCondition(t *testing.T, src string) promql.Condition {
 }
 
 func TestParseReadsEveryGateKey(t *testing.T) {
-	def := seqtest.Design{Tolerance: 1, Detect: 3, Alpha: 0.01, Beta: 0.1}
+	def := seqtest.Design{Tolerance: 1, Detect: 3, Alpha: 0.01, Beta: 0.05}
+	floor := seqtest.Rate{Limit: 0.001, Detect: 0.01, Alpha: 0.01, Beta: 0.05}
+	latency := func(q float64) seqtest.Rate {
+		return seqtest.Rate{Limit: 1 - q, Detect: math.Min(2*(1-q), 1-q/2), Alpha: 0.01, Beta: 0.1}
+	}
 	query := `sum(rate(errors{app={{canary}}}[{{window}}])) < 1`
 	for name, c := range map[string]struct {
 		annotations map[string]string
@@ -39,30 +44,43 @@ func TestParseReadsEveryGateKey(t *testing.T) {
 		},
 		"an absolute error-rate limit": {
 			map[string]string{GatePrefix + "error-rate": "max=1.5%"},
-			Specs{{Name: "error-rate max=1.5%", Key: GatePrefix + "error-rate", Value: "max=1.5%", Kind: KindErrorRate, Limit: 0.015, MinRequests: 100}},
+			Specs{{Name: "error-rate max=1.5%", Key: GatePrefix + "error-rate", Value: "max=1.5%", Kind: KindErrorRate, Limit: 0.015,
+				Rate: seqtest.Rate{Limit: 0.015, Detect: 0.03, Alpha: 0.01, Beta: 0.1}, MinRequests: 10}},
+		},
+		"a limit of zero: any error fails, a clean canary is caught at 1%": {
+			map[string]string{GatePrefix + "error-rate": "max=0%"},
+			Specs{{Name: "error-rate max=0%", Key: GatePrefix + "error-rate", Value: "max=0%", Kind: KindErrorRate,
+				Rate: seqtest.Rate{Limit: 0, Detect: 0.01, Alpha: 0.01, Beta: 0.1}, MinRequests: 10}},
+		},
+		"an error-rate limit with a margin": {
+			map[string]string{GatePrefix + "error-rate": "max=2%, margin=0.5%"},
+			Specs{{Name: "error-rate max=2%", Key: GatePrefix + "error-rate", Value: "max=2%, margin=0.5%", Kind: KindErrorRate, Limit: 0.02,
+				Rate: seqtest.Rate{Limit: 0.02, Detect: 0.025, Alpha: 0.01, Beta: 0.1}, MinRequests: 10}},
 		},
 		"a relative error rate with the defaults": {
 			map[string]string{GatePrefix + "error-rate": "relative"},
-			Specs{{Name: "error-rate relative=1x", Key: GatePrefix + "error-rate", Value: "relative", Kind: KindErrorRatio, Limit: 1, Test: def, MinRequests: 100}},
+			Specs{{Name: "error-rate relative=1x", Key: GatePrefix + "error-rate", Value: "relative", Kind: KindErrorRatio, Limit: 1, Test: def, Floor: floor, MinRequests: 10}},
 		},
 		"both error-rate checks with tuned settings": {
 			map[string]string{
-				GatePrefix + "error-rate":   " max=5% , relative=1.2x, detect=2x, power=0.95 ",
+				GatePrefix + "error-rate":   " max=5% , relative=1.2x, detect=2x, power=0.95, floor=0.05% ",
 				GatePrefix + "confidence":   "0.999",
 				GatePrefix + "min-requests": "50",
 			},
 			Specs{
-				{Name: "error-rate max=5%", Key: GatePrefix + "error-rate", Value: " max=5% , relative=1.2x, detect=2x, power=0.95 ", Kind: KindErrorRate, Limit: 0.05, MinRequests: 50},
-				{Name: "error-rate relative=1.2x", Key: GatePrefix + "error-rate", Value: " max=5% , relative=1.2x, detect=2x, power=0.95 ", Kind: KindErrorRatio, Limit: 1.2,
-					Test: seqtest.Design{Tolerance: 1.2, Detect: 2, Alpha: 0.001, Beta: 0.05}, MinRequests: 50},
+				{Name: "error-rate max=5%", Key: GatePrefix + "error-rate", Value: " max=5% , relative=1.2x, detect=2x, power=0.95, floor=0.05% ", Kind: KindErrorRate, Limit: 0.05,
+					Rate: seqtest.Rate{Limit: 0.05, Detect: 0.1, Alpha: 0.001, Beta: 0.05}, MinRequests: 50},
+				{Name: "error-rate relative=1.2x", Key: GatePrefix + "error-rate", Value: " max=5% , relative=1.2x, detect=2x, power=0.95, floor=0.05% ", Kind: KindErrorRatio, Limit: 1.2,
+					Test:  seqtest.Design{Tolerance: 1.2, Detect: 2, Alpha: 0.001, Beta: 0.025},
+					Floor: seqtest.Rate{Limit: 0.0005, Detect: 0.005, Alpha: 0.001, Beta: 0.025}, MinRequests: 50},
 			},
 		},
 		"latency limits absolute and relative": {
 			map[string]string{GatePrefix + "latency": "p99<500ms, p50 < 1.2x, p99.9<2s"},
 			Specs{
-				{Name: "latency p50<1.2x", Key: GatePrefix + "latency", Value: "p99<500ms, p50 < 1.2x, p99.9<2s", Kind: KindLatency, Quantile: 0.5, Limit: 1.2, Ratio: true, MinRequests: 100},
-				{Name: "latency p99.9<2s", Key: GatePrefix + "latency", Value: "p99<500ms, p50 < 1.2x, p99.9<2s", Kind: KindLatency, Quantile: 0.999, Limit: 2000, MinRequests: 100},
-				{Name: "latency p99<500ms", Key: GatePrefix + "latency", Value: "p99<500ms, p50 < 1.2x, p99.9<2s", Kind: KindLatency, Quantile: 0.99, Limit: 500, MinRequests: 100},
+				{Name: "latency p50<1.2x", Key: GatePrefix + "latency", Value: "p99<500ms, p50 < 1.2x, p99.9<2s", Kind: KindLatency, Quantile: 0.5, Limit: 1.2, Ratio: true, Rate: latency(0.5), MinRequests: 10},
+				{Name: "latency p99.9<2s", Key: GatePrefix + "latency", Value: "p99<500ms, p50 < 1.2x, p99.9<2s", Kind: KindLatency, Quantile: 0.999, Limit: 2000, Rate: latency(0.999), MinRequests: 10},
+				{Name: "latency p99<500ms", Key: GatePrefix + "latency", Value: "p99<500ms, p50 < 1.2x, p99.9<2s", Kind: KindLatency, Quantile: 0.99, Limit: 500, Rate: latency(0.99), MinRequests: 10},
 			},
 		},
 		"cpu and memory ratios": {
@@ -102,6 +120,11 @@ func TestParseReportsEveryInvalidKey(t *testing.T) {
 		"an error rate above 100%":            {"error-rate", "max=101%", "comma-separated clauses"},
 		"an unknown error-rate clause":        {"error-rate", "relative, strict", "comma-separated clauses"},
 		"detect without relative":             {"error-rate", "max=1%, detect=3x", "comma-separated clauses"},
+		"margin without max":                  {"error-rate", "relative, margin=1%", "comma-separated clauses"},
+		"floor without relative":              {"error-rate", "max=1%, floor=1%", "comma-separated clauses"},
+		"a margin of zero":                    {"error-rate", "max=1%, margin=0%", "comma-separated clauses"},
+		"a limit plus margin of 100%":         {"error-rate", "max=60%, margin=40%", "comma-separated clauses"},
+		"a floor of one half":                 {"error-rate", "relative, floor=50%", "comma-separated clauses"},
 		"detect not above the tolerance":      {"error-rate", "relative=2x, detect=1.5x", "comma-separated clauses"},
 		"a power of one":                      {"error-rate", "relative, power=1", "comma-separated clauses"},
 		"an empty error-rate":                 {"error-rate", "", "comma-separated clauses"},

@@ -22,19 +22,9 @@ type bucket struct{ upper, count float64 }
 // and the upper bound of the highest finite bucket when the rank falls in
 // the +Inf bucket. NaN when there is no +Inf bucket or no observation.
 func (h histogram) quantile(q float64) float64 {
-	var bs []bucket
-	for le, c := range h {
-		u, err := strconv.ParseFloat(le, 64)
-		if err == nil {
-			bs = append(bs, bucket{u, c})
-		}
-	}
-	slices.SortFunc(bs, func(a, b bucket) int { return cmpFloat(a.upper, b.upper) })
+	bs := h.buckets()
 	if len(bs) < 2 || !math.IsInf(bs[len(bs)-1].upper, 1) {
 		return math.NaN()
-	}
-	for i := 1; i < len(bs); i++ { // counts must not decrease with le
-		bs[i].count = math.Max(bs[i].count, bs[i-1].count)
 	}
 	total := bs[len(bs)-1].count
 	if total == 0 {
@@ -65,4 +55,45 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
+}
+
+// buckets returns the histogram's buckets sorted by upper bound, the counts
+// made non-decreasing (a scrape may see a lower bucket before a higher one).
+func (h histogram) buckets() []bucket {
+	var bs []bucket
+	for le, c := range h {
+		u, err := strconv.ParseFloat(le, 64)
+		if err == nil {
+			bs = append(bs, bucket{u, c})
+		}
+	}
+	slices.SortFunc(bs, func(a, b bucket) int { return cmpFloat(a.upper, b.upper) })
+	for i := 1; i < len(bs); i++ {
+		bs[i].count = math.Max(bs[i].count, bs[i-1].count)
+	}
+	return bs
+}
+
+// boundaryAtOrBelow returns the largest finite bucket boundary at or below
+// limit (a boundary within a millionth of the limit counts as the limit);
+// ok is false when there is none.
+func (h histogram) boundaryAtOrBelow(limit float64) (b float64, ok bool) {
+	for _, x := range h.buckets() {
+		if !math.IsInf(x.upper, 1) && x.upper <= limit*(1+1e-6) {
+			b, ok = x.upper, true
+		}
+	}
+	return b, ok
+}
+
+// above is the number of observations above the bucket boundary b.
+func (h histogram) above(b float64) float64 {
+	var at, total float64
+	for _, x := range h.buckets() {
+		if x.upper <= b {
+			at = x.count
+		}
+		total = x.count
+	}
+	return math.Max(0, total-at)
 }

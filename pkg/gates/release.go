@@ -26,6 +26,11 @@ type Release struct {
 	// False (the zero value) is the safe choice: conclusive evidence at
 	// every step.
 	MoreSteps bool
+	// LastCall is true at the last step once it has run one step interval
+	// past its bake time: the sequential gates then promote evidence that
+	// is still inconclusive but does not lean towards a regression, rather
+	// than hold it into max-hold (see sequentialResult).
+	LastCall bool
 	// StepStart is when the current step began; gates measure from it.
 	StepStart time.Time
 	// Now is the evaluation time (from the controller's injected clock).

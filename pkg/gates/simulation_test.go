@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,237 +15,302 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/gates/seqtest"
 )
 
-// The simulation follows issue 4: Poisson traffic of 20 requests/s in
-// total, a primary error rate of 1 %, steps of 5 %, 25 % and 50 % of one
-// minute each; healthy canaries have the primary's error rate, regressed
-// ones 3x and 10x. It runs meshcanary's relative error-rate gate (the
-// judge function the evaluator uses) with the default gate settings and
-// the controller's default check interval, max failed checks and max hold,
-// and a fixed-threshold rule like Flagger's, side by side.
-const (
-	simRuns        = 5000
-	simRate        = 20.0 // requests per second
-	simBaseErrors  = 0.01
-	simFlaggerTick = time.Minute // Flagger's analysis interval
+// The simulation of issue 9: every built-in gate, at primary error rates
+// of 0, 0.1 %, 1 % and 5 % and total traffic of 2, 20 and 200 requests/s,
+// against healthy canaries and four regressions, with steps of 5, 25 and
+// 50 % of one minute, a check every 30 s, 2 failed checks to roll back and
+// a maximum hold of 10 minutes: the defaults of pkg/config. Each cell runs
+// simRuns releases of meshcanary's gates (the judge functions the
+// evaluator uses) and of a fixed-threshold rule like Flagger's on the same
+// traffic model.
+const simRuns = 2000
+
+var (
+	simBases   = []float64{0, 0.001, 0.01, 0.05}
+	simRates   = []float64{2, 20, 200}
+	simCanarys = []string{"healthy", "3x", "10x", "+2pp", "latency 2x"}
 )
 
-// simConfig is the release configuration of the simulation: the steps of
-// the issue and every other setting at its default.
-func simConfig(t *testing.T) config.Config {
-	cfg, probs := config.Parse("web", map[string]string{config.Prefix + config.KeySteps: "5,25,50"})
-	if len(probs) > 0 || cfg.StepInterval != time.Minute || cfg.CheckInterval <= 0 {
-		t.Fatalf("config %+v, problems %v", cfg, probs)
-	}
-	return cfg
+// The latency model: durations are log-normal with a median of 100 ms and
+// σ = 0.625, so 0.5 % of requests take longer than 500 ms (p99 ≈ 430 ms);
+// a canary 2x slower has a median of 200 ms and 7.1 % above 500 ms.
+const (
+	simSlowShare      = 0.005
+	simSlowShareTwice = 0.0712
+)
+
+// simGate is one gate configuration of the grid.
+type simGate struct {
+	name        string
+	annotations map[string]string
+	latency     bool    // events are slow requests, not errors
+	flagger     float64 // the Flagger-like rule's limit on the event rate
 }
 
-// simOutcome is one simulated release.
-type simOutcome struct {
-	rolledBack bool
-	before50   bool          // rolled back before the canary reached 50 %
-	requests   float64       // canary requests when the rule gave its final answer
-	duration   time.Duration // until promotion or rollback
+var simGates = []simGate{
+	{name: "max=5%", annotations: map[string]string{GatePrefix + KeyErrorRate: "max=5%"}, flagger: 0.05},
+	{name: "relative", annotations: map[string]string{GatePrefix + KeyErrorRate: "relative"}, flagger: 0.01},
+	{name: "max=5%, relative, min-requests 20", annotations: map[string]string{
+		GatePrefix + KeyErrorRate: "max=5%, relative", GatePrefix + KeyMinRequests: "20"}, flagger: 0.05},
+	{name: "p99<500ms", annotations: map[string]string{GatePrefix + KeyLatency: "p99<500ms"}, latency: true, flagger: 0.01},
 }
 
-// traffic draws one interval of requests and errors of both workloads.
-type traffic struct {
-	rng   *rand.Rand
-	ratio float64 // canary error rate / primary's
+// simCell is one cell of the grid and its outcome.
+type simCell struct {
+	gate                      simGate
+	base, rate                float64
+	canary                    string
+	primaryEvents, canaryEvts float64
+	class                     regression
+	fixedN, available         float64
+	mesh, flagger             simSummary
 }
 
-func (tr traffic) draw(weight float64, d time.Duration) seqtest.Counts {
-	weight /= 100
-	n := simRate * d.Seconds()
-	// Thinning a Poisson process: errors and successes are independent
-	// Poisson counts.
-	ce := poisson(tr.rng, n*weight*simBaseErrors*tr.ratio)
-	cs := poisson(tr.rng, n*weight*(1-simBaseErrors*tr.ratio))
-	pe := poisson(tr.rng, n*(1-weight)*simBaseErrors)
-	ps := poisson(tr.rng, n*(1-weight)*(1-simBaseErrors))
-	return seqtest.Counts{CanaryRequests: ce + cs, CanaryErrors: ce, PrimaryRequests: pe + ps, PrimaryErrors: pe}
+// regression classifies a canary for a gate: acceptable (the gate fails
+// it with probability at most alpha), beyond the detection point (the
+// gate's power applies), or in between.
+type regression int
+
+const (
+	acceptable regression = iota
+	inBetween
+	detectable
+)
+
+func (r regression) String() string {
+	return [...]string{"acceptable", "between", "regression"}[r]
 }
 
-// poisson draws a Poisson variate exactly: Knuth's method for small means,
-// the sum of two halves for large ones.
-func poisson(r *rand.Rand, mean float64) float64 {
-	if mean > 30 {
-		return poisson(r, mean/2) + poisson(r, mean/2)
-	}
-	limit, k, p := math.Exp(-mean), 0.0, r.Float64()
-	for p > limit {
-		k++
-		p *= r.Float64()
-	}
-	return k
+// simSummary is the share of releases rolled back, rolled back before the
+// last step, promoted on time, and the median canary requests when the
+// answer was in.
+type simSummary struct {
+	rolledBack, before50, onTime, medianRequests float64
 }
 
-// simMeshcanary runs a release with the relative error-rate gate as the
-// stepper does: a check every CheckInterval; MaxFailedChecks failed checks
-// roll back; a step advances at its end only on Pass and otherwise holds,
-// at most MaxHold past its end, then rolls back.
-func simMeshcanary(tr traffic, s Spec, cfg config.Config) simOutcome {
-	var ev seqtest.Evidence
-	var step, total seqtest.Counts
-	var decided float64 // canary requests when the test first passed conclusively
-	failed, stepStart, now := 0, time.Duration(0), time.Duration(0)
-	half := int32(len(cfg.Steps) - 1) // index of the 50 % step
-	for i := int32(0); ; {
-		weight := float64(cfg.Steps[i]) * 100 / float64(cfg.Total)
-		now += cfg.CheckInterval
-		batch := tr.draw(weight, cfg.CheckInterval)
-		ev = s.Test.Add(ev, batch)
-		step, total = step.Plus(batch), total.Plus(batch)
-		v := judgeErrorRatio(s, ev, step, int(i) < len(cfg.Steps)-1)
-		rollback := simOutcome{rolledBack: true, before50: i < half, requests: total.CanaryRequests, duration: now}
-		switch {
-		case v.Result == Fail:
-			if failed++; failed >= cfg.MaxFailedChecks {
-				return rollback
-			}
-			continue
-		case decided == 0 && s.Test.Decide(ev) == seqtest.Pass:
-			decided = total.CanaryRequests
-		}
-		if now-stepStart < cfg.StepInterval {
-			continue
-		}
-		if v.Result != Pass {
-			if now-stepStart-cfg.StepInterval >= cfg.MaxHold {
-				return rollback
-			}
-			continue
-		}
-		if i++; int(i) == len(cfg.Steps) {
-			return simOutcome{requests: decided, duration: now}
-		}
-		stepStart, step = now, seqtest.Counts{}
-	}
-}
-
-// flaggerRule is a fixed-threshold rule like Flagger's: every interval the
-// canary's error rate over that interval is checked against a limit; a
-// check above it, or without any request ("no values found"), is a failed
-// check, and threshold failed checks roll back. A passed check advances
-// the weight.
-type flaggerRule struct {
-	limit     float64
-	threshold int
-}
-
-func (f flaggerRule) String() string {
-	return fmt.Sprintf("Flagger-like (>%s fails, %d failed checks)", pct(f.limit), f.threshold)
-}
-
-func (f flaggerRule) run(tr traffic, weights []float64) simOutcome {
-	var total float64
-	failed, now := 0, time.Duration(0)
-	for i := 0; i < len(weights); {
-		now += simFlaggerTick
-		c := tr.draw(weights[i], simFlaggerTick)
-		total += c.CanaryRequests
-		if c.CanaryRequests > 0 && c.CanaryErrors/c.CanaryRequests <= f.limit {
-			i++
-			continue
-		}
-		if failed++; failed >= f.threshold {
-			return simOutcome{rolledBack: true, before50: i < len(weights)-1, requests: total, duration: now}
-		}
-	}
-	return simOutcome{requests: total, duration: now}
-}
-
-// simRow summarises the runs of one rule on one kind of canary.
-type simRow struct {
-	rule, canary           string
-	rolledBack, before50   float64
-	medianRequests, fixedN float64
-	medianMinutes          float64
-}
-
-func summarise(rule, canary string, fixedN int, outs []simOutcome) simRow {
-	row := simRow{rule: rule, canary: canary, fixedN: float64(fixedN)}
-	var reqs, mins []float64
+func summarise(outs []simOutcome) simSummary {
+	var s simSummary
+	reqs := make([]float64, 0, len(outs))
 	for _, o := range outs {
-		if o.rolledBack {
-			row.rolledBack++
-		}
-		if o.before50 {
-			row.before50++
-		}
+		s.rolledBack += b2f(o.rolledBack)
+		s.before50 += b2f(o.before50)
+		s.onTime += b2f(o.onTime)
 		reqs = append(reqs, o.requests)
-		mins = append(mins, o.duration.Minutes())
 	}
-	row.rolledBack /= float64(len(outs))
-	row.before50 /= float64(len(outs))
-	row.medianRequests, row.medianMinutes = median(reqs), median(mins)
-	return row
+	n := float64(len(outs))
+	slices.Sort(reqs)
+	s.rolledBack, s.before50, s.onTime, s.medianRequests = s.rolledBack/n, s.before50/n, s.onTime/n, reqs[len(reqs)/2]
+	return s
 }
 
-func median(xs []float64) float64 {
-	slices.Sort(xs)
-	return xs[len(xs)/2]
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
-func simTable(rows []simRow) string {
+// simJudge builds the judge of one release for the gate's specs: it keeps
+// the ratio tests' evidence across checks, as the evaluator does.
+func simJudge(specs Specs) func(simState) Result {
+	evidence := make([]seqtest.Evidence, len(specs))
+	return func(st simState) Result {
+		stg := stage{moreSteps: st.moreSteps, lastCall: st.lastCall, stepRequests: st.step.CanaryRequests}
+		vs := make([]Verdict, len(specs))
+		for i, s := range specs {
+			switch s.Kind {
+			case KindErrorRate:
+				vs[i] = judgeErrorRate(s, rateSample{requests: st.total.CanaryRequests, events: st.total.CanaryErrors}, stg)
+			case KindErrorRatio:
+				evidence[i] = s.Test.Add(evidence[i], st.batch)
+				evidence[i].Total = st.total
+				vs[i] = judgeErrorRatio(s, evidence[i], stg)
+			case KindLatency:
+				canary := histogram{"500": st.total.CanaryRequests - st.total.CanaryErrors, "+Inf": st.total.CanaryRequests}
+				primary := histogram{"500": st.total.PrimaryRequests - st.total.PrimaryErrors, "+Inf": st.total.PrimaryRequests}
+				vs[i] = judgeLatency(s, canary, primary, stg)
+			}
+		}
+		return Combine(vs)
+	}
+}
+
+// classify places a canary's event rate against a gate's specs, and gives
+// the fixed-sample n: the canary requests with which the most powerful
+// fixed-sample test, told the primary's rate exactly, tells the canary
+// from the gate's acceptable rate at the gate's confidence with 99 %
+// power (0 when the canary is acceptable).
+func classify(specs Specs, primary, canary float64) (regression, float64) {
+	class, n := acceptable, 0.0
+	for _, s := range specs {
+		var limit, detect float64
+		var alpha float64
+		switch s.Kind {
+		case KindErrorRate, KindLatency:
+			limit, detect, alpha = s.Rate.Limit, s.Rate.Detect, s.Rate.Alpha
+		case KindErrorRatio:
+			limit = math.Max(s.Test.Tolerance*primary, s.Floor.Limit)
+			detect = math.Max(s.Test.Detect*primary, s.Floor.Detect)
+			alpha = s.Test.Alpha
+		}
+		if canary <= limit {
+			continue
+		}
+		c := inBetween
+		if canary >= detect {
+			c = detectable
+		}
+		m := float64(seqtest.FixedSampleSize(1, limit, canary, alpha, 0.99))
+		if c > class || (c == class && m < n) {
+			class, n = c, m
+		}
+	}
+	return class, n
+}
+
+func runCell(c *simCell, cfg config.Config, seed uint64) {
+	specs, probs := Parse(c.gate.annotations)
+	if len(probs) > 0 {
+		panic(fmt.Sprint(probs))
+	}
+	c.class, c.fixedN = classify(specs, c.primaryEvents, c.canaryEvts)
+	c.available = c.rate * cfg.StepInterval.Seconds() * float64(cfg.Steps[0]+cfg.Steps[1]) / float64(cfg.Total)
+	tr := simTraffic{rng: rand.New(rand.NewPCG(seed, 9)), rate: c.rate, primary: c.primaryEvents, canary: c.canaryEvts}
+	looks := 1
+	if c.inReach() {
+		looks = int(cfg.CheckInterval / time.Second) // a look every second
+	}
+	outs := make([]simOutcome, simRuns)
+	for i := range outs {
+		outs[i] = simRelease(tr, cfg, looks, simJudge(specs))
+	}
+	c.mesh = summarise(outs)
+	f := flaggerRule{limit: c.gate.flagger, threshold: 5}
+	weights := make([]float64, len(cfg.Steps))
+	for i, w := range cfg.Steps {
+		weights[i] = float64(w) * 100 / float64(cfg.Total)
+	}
+	for i := range outs {
+		outs[i] = f.run(tr, weights)
+	}
+	c.flagger = summarise(outs)
+}
+
+// simGrid builds the cells: the latency gate does not depend on the error
+// rate, so it runs once per traffic and canary.
+func simGrid() []*simCell {
+	var cells []*simCell
+	for _, g := range simGates {
+		bases := simBases
+		if g.latency {
+			bases = []float64{math.NaN()}
+		}
+		for _, base := range bases {
+			for _, rate := range simRates {
+				for _, canary := range simCanarys {
+					c := &simCell{gate: g, base: base, rate: rate, canary: canary}
+					c.primaryEvents, c.canaryEvts = simEventRates(g.latency, base, canary)
+					cells = append(cells, c)
+				}
+			}
+		}
+	}
+	return cells
+}
+
+// simEventRates are the primary's and the canary's event rates of a cell.
+func simEventRates(latency bool, base float64, canary string) (primary, can float64) {
+	if latency {
+		if canary == "latency 2x" {
+			return simSlowShare, simSlowShareTwice
+		}
+		return simSlowShare, simSlowShare
+	}
+	switch canary {
+	case "3x":
+		return base, 3 * base
+	case "10x":
+		return base, 10 * base
+	case "+2pp":
+		return base, base + 0.02
+	}
+	return base, base
+}
+
+// reach says whether a cell's regression can be caught before the 50 %
+// step: the fixed-sample n fits in the canary requests of the first two
+// steps.
+func (c *simCell) inReach() bool {
+	return c.class == detectable && c.fixedN > 0 && c.fixedN <= c.available
+}
+
+func (c *simCell) note() string {
+	switch {
+	case c.class == acceptable:
+		return "acceptable"
+	case c.class == inBetween:
+		return "between limit and detect"
+	case !c.inReach():
+		return fmt.Sprintf("out of reach: n %s > %s", count(c.fixedN), count(c.available))
+	}
+	return "in reach"
+}
+
+func simTable(cells []*simCell) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n%-42s %-8s %12s %11s %16s %14s %9s\n", "rule", "canary", "rolled back", "before 50%", "median requests", "fixed-sample n", "median min")
-	for _, r := range rows {
-		fmt.Fprintf(&b, "%-42s %-8s %11.1f%% %10.1f%% %16.0f %14.0f %9.1f\n",
-			r.rule, r.canary, 100*r.rolledBack, 100*r.before50, r.medianRequests, r.fixedN, r.medianMinutes)
+	fmt.Fprintf(&b, "| gate | primary | req/s | canary | class | rolled back | before 50%% | on time | median req | fixed n / before 50%% | Flagger-like rolled back | Flagger-like on time |\n")
+	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, c := range cells {
+		base := pct(c.base)
+		if math.IsNaN(c.base) {
+			base = "any"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %.1f%% | %.1f%% | %.1f%% | %s | %s | %.1f%% | %.1f%% |\n",
+			c.gate.name, base, fmtNum(c.rate), c.canary, c.note(),
+			100*c.mesh.rolledBack, 100*c.mesh.before50, 100*c.mesh.onTime, count(c.mesh.medianRequests),
+			count(c.fixedN)+" / "+count(c.available), 100*c.flagger.rolledBack, 100*c.flagger.onTime)
 	}
 	return b.String()
 }
 
 func TestSimulationMeetsTheTargetsOfTheIssue(t *testing.T) {
-	specs, probs := Parse(map[string]string{GatePrefix + KeyErrorRate: "relative"})
-	if len(probs) > 0 || len(specs) != 1 {
-		t.Fatalf("Parse: %v %v", specs, probs)
+	cfg, probs := config.Parse("web", map[string]string{config.Prefix + config.KeySteps: "5,25,50"})
+	if len(probs) > 0 || cfg.StepInterval != time.Minute || cfg.CheckInterval != 30*time.Second ||
+		cfg.MaxFailedChecks != 2 || cfg.MaxHold != 10*time.Minute {
+		t.Fatalf("the defaults changed: %+v, problems %v", cfg, probs)
 	}
-	s, cfg := specs[0], simConfig(t)
-	d := s.Test
-	rule := fmt.Sprintf("meshcanary (relative, %s conf., %sx @ %s)", pct(1-d.Alpha), fmtNum(d.Detect), pct(1-d.Beta))
-	t.Logf("meshcanary: check every %v, %d failed checks roll back, max hold %v", cfg.CheckInterval, cfg.MaxFailedChecks, cfg.MaxHold)
-	weights := []float64{5, 25, 50}
-	flaggers := []flaggerRule{{limit: 0.01, threshold: 5}, {limit: 0.02, threshold: 1}}
-	cases := []struct {
-		name  string
-		ratio float64
-		alt   float64 // the ratio the fixed-sample test must detect
-	}{{"healthy", 1, d.Detect}, {"3x", 3, 3}, {"10x", 10, 10}}
-
-	var rows []simRow
-	mesh := map[string]simRow{}
-	for ci, c := range cases {
-		fixedN := seqtest.FixedSampleSize(simBaseErrors, d.Tolerance, c.alt, d.Alpha, 1-d.Beta)
-		tr := traffic{rng: rand.New(rand.NewPCG(4, uint64(ci))), ratio: c.ratio}
-		outs := make([]simOutcome, simRuns)
-		for i := range outs {
-			outs[i] = simMeshcanary(tr, s, cfg)
-		}
-		mesh[c.name] = summarise(rule, c.name, fixedN, outs)
-		rows = append(rows, mesh[c.name])
-		for _, f := range flaggers {
-			for i := range outs {
-				outs[i] = f.run(tr, weights)
+	cells := simGrid()
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := range work {
+				runCell(cells[i], cfg, uint64(i))
 			}
-			rows = append(rows, summarise(f.String(), c.name, fixedN, outs))
-		}
+		})
 	}
-	slices.SortStableFunc(rows, func(a, b simRow) int { return strings.Compare(a.rule, b.rule) })
-	t.Log(simTable(rows))
+	for i := range cells {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	t.Log("\n" + simTable(cells))
 
-	if got := mesh["healthy"].rolledBack; got > d.Alpha {
-		t.Errorf("false rollbacks of healthy canaries %.2f%%, want at most %s", 100*got, pct(d.Alpha))
-	}
-	if got := mesh["10x"].before50; got < 0.99 {
-		t.Errorf("10x regressions caught before 50%% in %.2f%% of runs, want at least 99%%", 100*got)
-	}
-	if got := mesh["3x"].rolledBack; got < 0.90 {
-		t.Errorf("3x regressions caught before promotion in %.2f%% of runs, want at least 90%%", 100*got)
-	}
-	for name, r := range mesh {
-		if r.medianRequests > 2*r.fixedN {
-			t.Errorf("%s: median %v requests to decide, more than twice the fixed-sample %v", name, r.medianRequests, r.fixedN)
+	for _, c := range cells {
+		name := fmt.Sprintf("%s, primary %s, %s req/s, %s canary", c.gate.name, pct(c.base), fmtNum(c.rate), c.canary)
+		if c.class == acceptable {
+			if c.mesh.rolledBack > 0.01 {
+				t.Errorf("%s: %.2f%% rolled back, want at most 1%%", name, 100*c.mesh.rolledBack)
+			}
+			if c.rate >= 20 && c.mesh.onTime < 0.95 {
+				t.Errorf("%s: %.2f%% promoted on time, want at least 95%%", name, 100*c.mesh.onTime)
+			}
+		}
+		if (c.canary == "10x" || c.canary == "+2pp") && c.inReach() && c.mesh.before50 < 0.99 {
+			t.Errorf("%s: caught before 50%% in %.2f%%, want at least 99%%", name, 100*c.mesh.before50)
+		}
+		if c.inReach() && c.mesh.medianRequests > 2*c.fixedN {
+			t.Errorf("%s: median %s requests to decide, more than twice the fixed-sample %s", name, count(c.mesh.medianRequests), count(c.fixedN))
 		}
 	}
 }

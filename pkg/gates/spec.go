@@ -10,13 +10,15 @@ type Kind string
 
 // The kinds of gates.
 const (
-	// KindErrorRate limits the canary's error rate over the step.
+	// KindErrorRate limits the canary's error rate by a one-sample
+	// sequential test over the release.
 	KindErrorRate Kind = "error-rate"
 	// KindErrorRatio compares the canary's error rate with the primary's by
 	// a sequential test over the whole release.
 	KindErrorRatio Kind = "error-rate-relative"
-	// KindLatency limits a latency quantile over the step, in milliseconds
-	// or as a ratio to the primary's.
+	// KindLatency limits a latency quantile, in milliseconds or as a
+	// ratio to the primary's, by a one-sample sequential test on the share
+	// of the release's requests slower than the limit.
 	KindLatency Kind = "latency"
 	// KindCPU and KindMemory limit the canary's use per pod as a ratio to
 	// the primary's.
@@ -44,14 +46,21 @@ type Spec struct {
 	Ratio bool
 	// Quantile of the latency gate, in (0, 1).
 	Quantile float64
-	// Test is the sequential test of KindErrorRatio.
-	Test seqtest.Design
+	// Rate is the one-sample sequential test of KindErrorRate (on the
+	// error rate) and KindLatency (on the share of requests slower than
+	// the limit).
+	Rate seqtest.Rate
+	// Test is the sequential ratio test of KindErrorRatio, and Floor its
+	// one-sample test against the absolute floor.
+	Test  seqtest.Design
+	Floor seqtest.Rate
 	// Condition is the query of KindQuery.
 	Condition promql.Condition
 	// URL is the webhook of KindWebhook.
 	URL string
 	// MinRequests is how many canary requests the step must have served
-	// before an error-rate or latency gate judges it.
+	// before an error-rate or latency gate passes it; a Fail never waits
+	// for it.
 	MinRequests float64
 }
 

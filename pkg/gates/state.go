@@ -78,11 +78,14 @@ func (st *releaseState) test(d seqtest.Design, batch seqtest.Counts, ok bool) se
 
 // track follows one batch query for one release: the canary's and the
 // primary's counters at the last evaluation, and their increase since the
-// step began. Index 0 is the canary, 1 the primary.
+// step began and since the release began (or, after a restart of the
+// controller, since the step it restarted in began). Index 0 is the
+// canary, 1 the primary.
 type track struct {
 	started bool
 	prev    [2]counters
 	step    [2]counters
+	release [2]counters
 }
 
 // start sets the baseline.
@@ -102,5 +105,6 @@ func (t *track) advance(cur [2]counters) (batch [2]counters, ok bool) {
 	}
 	batch = [2]counters{d0, d1}
 	t.step = [2]counters{t.step[0].plus(d0), t.step[1].plus(d1)}
+	t.release = [2]counters{t.release[0].plus(d0), t.release[1].plus(d1)}
 	return batch, true
 }

@@ -48,16 +48,19 @@ func (j *judging) verdict(s Spec) Verdict {
 		if err := j.read(&j.requests, &j.st.requests, queryRequests, promql.Requests(j.r.Namespace), labelCode, labelGRPCStatus); err != nil {
 			return hold(s, err)
 		}
-		step := comparison(j.st.requests.step[0], j.st.requests.step[1])
+		step, _ := j.st.requests.step[0].requests()
+		st := stage{moreSteps: j.r.MoreSteps, lastCall: j.r.LastCall, stepRequests: step}
 		if s.Kind == KindErrorRate {
-			return judgeErrorRate(s, step)
+			requests, errors := j.st.requests.release[0].requests()
+			return judgeErrorRate(s, rateSample{requests: requests, events: errors}, st)
 		}
-		return judgeErrorRatio(s, j.st.test(s.Test, j.batch, j.batchOK), step, j.r.MoreSteps)
+		return judgeErrorRatio(s, j.st.test(s.Test, j.batch, j.batchOK), st)
 	case KindLatency:
 		if err := j.read(&j.durations, &j.st.durations, queryDurations, promql.Durations(j.r.Namespace), labelLE); err != nil {
 			return hold(s, err)
 		}
-		return judgeLatency(s, histogram(j.st.durations.step[0]), histogram(j.st.durations.step[1]))
+		st := stage{moreSteps: j.r.MoreSteps, lastCall: j.r.LastCall, stepRequests: histogram(j.st.durations.step[0]).count()}
+		return judgeLatency(s, histogram(j.st.durations.release[0]), histogram(j.st.durations.release[1]), st)
 	case KindCPU:
 		return j.resource(s, queryCPU, promql.CPU(j.r.Namespace, j.e.opts.ResourceWindow), cores)
 	case KindMemory:

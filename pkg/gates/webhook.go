@@ -7,8 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"k8s.io/utils/clock"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 )
@@ -32,7 +36,7 @@ type WebhookRequest struct {
 }
 
 // WebhookResponse is the answer a webhook gate expects: result "pass",
-// "hold" or "fail" and a reason.
+// "hold" or "fail" and a reason, kept up to 512 bytes.
 type WebhookResponse struct {
 	Result string `json:"result"`
 	Reason string `json:"reason"`
@@ -41,18 +45,34 @@ type WebhookResponse struct {
 // maxWebhookResponse bounds the answer read from a webhook.
 const maxWebhookResponse = 64 << 10
 
+// maxReason bounds the reason of a webhook's verdict, which ends up in the
+// status annotation; reasonCut marks a reason that was cut.
+const (
+	maxReason = 512
+	reasonCut = "…"
+)
+
 // webhooks calls webhook gates, only at allowed URLs, without following
-// redirects (a redirect could leave the allowed prefixes).
+// redirects (a redirect could leave the allowed prefixes). Calls run in
+// the background, detached from the evaluation that asked: an answer that
+// comes after the evaluation stopped waiting serves the next evaluation of
+// the same step.
 type webhooks struct {
-	allow  []allowedPrefix
-	client *http.Client
+	allow   []allowedPrefix
+	client  *http.Client
+	answers *cache
 }
 
-func newWebhooks(allow []string, timeout time.Duration) (*webhooks, error) {
-	w := &webhooks{client: &http.Client{
-		Timeout:       timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+// newWebhooks builds the webhook caller: timeout bounds one call, and an
+// answer serves the evaluations of the same step for ttl after it came.
+func newWebhooks(allow []string, timeout, ttl time.Duration, clk clock.PassiveClock) (*webhooks, error) {
+	w := &webhooks{
+		client: &http.Client{
+			Timeout:       timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		answers: newCache(ttl, clk),
+	}
 	for _, a := range allow {
 		p, err := parseAllowedPrefix(a)
 		if err != nil {
@@ -63,16 +83,46 @@ func newWebhooks(allow []string, timeout time.Duration) (*webhooks, error) {
 	return w, nil
 }
 
-// call asks the webhook of s for a verdict on r.
+// start calls the allowed webhooks among specs about r at once, in the
+// background, so that call finds their answers on the way.
+func (w *webhooks) start(specs Specs, r Release) {
+	for _, s := range specs {
+		if s.Kind == KindWebhook && w.allowed(s.URL) {
+			w.answers.start(webhookKey(s, r), func() (any, error) { return w.do(s, r), nil })
+		}
+	}
+}
+
+// call returns the verdict of the webhook of s on r: the answer of the
+// call on its way or of one that ended less than the cache's TTL ago, or
+// else of a new call. ctx bounds only the wait: a webhook that has not
+// answered by then holds, and its call goes on.
 func (w *webhooks) call(ctx context.Context, s Spec, r Release) Verdict {
 	if !w.allowed(s.URL) {
 		return Verdict{Gate: s.Name, Result: Hold, Reason: "webhook URL not allowed: " + w.valid()}
 	}
+	v, err := w.answers.get(ctx, webhookKey(s, r), func() (any, error) { return w.do(s, r), nil })
+	if err != nil {
+		return hold(s, fmt.Errorf("webhook has not answered yet (its answer serves the next check): %w", err))
+	}
+	return v.(Verdict)
+}
+
+// webhookKey identifies the calls of one webhook gate about one step of a
+// release.
+func webhookKey(s Spec, r Release) string {
+	return strings.Join([]string{r.Namespace, r.Deployment, r.Revision, strconv.Itoa(r.Step),
+		strconv.FormatInt(r.StepStart.UnixNano(), 10), s.Name, s.URL}, "\x00")
+}
+
+// do asks the webhook of s for a verdict on r, within the client's
+// timeout.
+func (w *webhooks) do(s Spec, r Release) Verdict {
 	body, err := json.Marshal(webhookRequest(s, r))
 	if err != nil {
 		return hold(s, fmt.Errorf("webhook request: %w", err))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, s.URL, bytes.NewReader(body))
 	if err != nil {
 		return hold(s, fmt.Errorf("webhook request: %w", err))
 	}
@@ -93,7 +143,7 @@ func (w *webhooks) call(ctx context.Context, s Spec, r Release) Verdict {
 }
 
 // webhookVerdict reads a webhook's answer; anything but a known result is
-// a Hold.
+// a Hold. The reason is cut to maxReason bytes.
 func webhookVerdict(s Spec, raw []byte) Verdict {
 	var ans WebhookResponse
 	if err := json.Unmarshal(raw, &ans); err != nil {
@@ -110,6 +160,7 @@ func webhookVerdict(s Spec, raw []byte) Verdict {
 	default:
 		v.Result, v.Reason = Hold, fmt.Sprintf("webhook answered result %q; expected pass, hold or fail", ans.Result)
 	}
+	v.Reason = truncateReason(v.Reason)
 	return v
 }
 
@@ -128,4 +179,17 @@ func webhookRequest(s Spec, r Release) WebhookRequest {
 		}
 	}
 	return req
+}
+
+// truncateReason shortens reason to at most maxReason bytes, cutting at a
+// UTF-8 character boundary and ending with reasonCut when it cut.
+func truncateReason(reason string) string {
+	if len(reason) <= maxReason {
+		return reason
+	}
+	cut := maxReason - len(reasonCut)
+	for cut > 0 && !utf8.RuneStart(reason[cut]) {
+		cut--
+	}
+	return reason[:cut] + reasonCut
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
 func TestWebhookAnswersBecomeVerdicts(t *testing.T) {
@@ -40,7 +41,7 @@ func TestWebhookAnswersBecomeVerdicts(t *testing.T) {
 				_, _ = io.WriteString(w, c.body)
 			}))
 			defer srv.Close()
-			hooks, err := newWebhooks([]string{srv.URL}, 100*time.Millisecond)
+			hooks, err := newWebhooks([]string{srv.URL}, 100*time.Millisecond, time.Second, clocktesting.NewFakeClock(t0))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,7 +82,7 @@ func TestWebhookReceivesTheRelease(t *testing.T) {
 }
 
 func TestOnlyAllowedWebhooksAreCalled(t *testing.T) {
-	hooks, err := newWebhooks([]string{"https://hooks.example.com/meshcanary", "http://approvals.internal:8080"}, time.Second)
+	hooks, err := newWebhooks([]string{"https://hooks.example.com/meshcanary", "http://approvals.internal:8080"}, time.Second, time.Second, clocktesting.NewFakeClock(t0))
 	if err != nil {
 		t.Fatal(err)
 	}

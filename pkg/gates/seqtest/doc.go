@@ -1,9 +1,20 @@
-// Package seqtest is the statistics behind meshcanary's relative error-rate
-// gate: a sequential probability ratio test (Wald's SPRT) on the ratio of the
-// canary's error rate to the primary's, which stays valid however often it is
-// looked at.
+// Package seqtest is the statistics behind meshcanary's gates: sequential
+// probability ratio tests (Wald's SPRT), which stay valid however often they
+// are looked at. [Rate] is the one-sample test of the error-rate limit and
+// of the latency limits (on the share of requests slower than a bound) and
+// the absolute floor of the relative error-rate gate; [Design] is the test
+// of the ratio of the canary's error rate to the primary's.
 //
-// # Model
+// # The one-sample test
+//
+// Each request is an event (an error, a slow request) with probability p.
+// The evidence is the log-likelihood ratio of p = Detect against p = Limit
+// over the requests so far. It is a supermartingale whenever p ≤ Limit, so
+// by Ville's inequality it ever reaches log(1/Alpha) with probability at
+// most Alpha; symmetrically it falls to log(Beta) with probability at most
+// Beta when p ≥ Detect. It depends only on the totals, so it needs no state.
+//
+// # The ratio test
 //
 // Errors of each workload arrive as a Poisson process whose rate is the
 // workload's request count times its error rate. Given how many errors the
