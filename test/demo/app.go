@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"time"
 
 	istioclient "istio.io/client-go/pkg/clientset/versioned"
@@ -17,23 +18,15 @@ import (
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
+	"github.com/meshcanary/meshcanary/test/demo/scenario"
 	"github.com/meshcanary/meshcanary/test/meshsim"
 )
 
-const (
-	namespace    = "demo"
-	appName      = "web"
-	steps        = "5,25,50"
-	stepInterval = "15s"
-	gateSummary  = "error rate ≤ 5 % and relative to the primary, p99 < 500ms"
-	rate         = 40 // requests per second
-	// goodErrorRate is the share of failed requests of a healthy version:
-	// 1 %, as in the gates' simulation (see docs/gates-method.md). The
-	// relative error-rate test needs errors to compare; with far rarer
-	// errors it needs far more requests to promote with confidence.
-	goodErrorRate = "0.01"
-	badErrorRate  = "0.2"
-)
+// namespace is where the demo deploys the sample service.
+const namespace = "demo"
+
+// appName is the sample service's name.
+const appName = scenario.App
 
 // app is the sample service of the demo.
 type app struct {
@@ -67,25 +60,15 @@ func newApp(ctx context.Context, cfg *rest.Config, sim *meshsim.Sim) (*app, erro
 	d := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: appName, Namespace: namespace,
-			Labels: map[string]string{config.EnabledLabel: config.EnabledValue},
-			Annotations: map[string]string{
-				config.Prefix + config.KeySteps:         steps,
-				config.Prefix + config.KeyStepInterval:  stepInterval,
-				config.Prefix + config.KeyCheckInterval: "5s",
-				"meshcanary.io/gate.error-rate":         "max=5%, relative",
-				"meshcanary.io/gate.latency":            "p99<500ms",
-				"meshcanary.io/gate.min-requests":       "20",
-			},
+			Labels:      map[string]string{config.EnabledLabel: config.EnabledValue},
+			Annotations: annotations(),
 		},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: ptr.To[int32](2),
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: map[string]string{
-					meshsim.ErrorRateAnnotation: goodErrorRate,
-					meshsim.LatencyAnnotation:   "20",
-				}},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: appName, Image: "web:v1"}}},
+				ObjectMeta: metav1.ObjectMeta{Labels: maps.Clone(labels), Annotations: scenario.Pod()},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: appName, Image: "web:v1"}}},
 			},
 		},
 	}
@@ -95,15 +78,23 @@ func newApp(ctx context.Context, cfg *rest.Config, sim *meshsim.Sim) (*app, erro
 	return a, nil
 }
 
-// sendTraffic starts the simulated callers of the service.
-func (a *app) sendTraffic() {
-	a.sim.SetTarget(meshsim.Target{Service: meshsim.ServiceRef{Namespace: namespace, Name: appName}, Rate: rate})
+// annotations are the scenario's meshcanary.io annotations, prefixed.
+func annotations() map[string]string {
+	out := map[string]string{}
+	for k, v := range scenario.Config() {
+		out[config.Prefix+k] = v
+	}
+	return out
 }
 
-// release changes the pod template the way `kubectl set image` would, with
-// the simulator's error rate for the new pods. It returns the revision of
-// the last release, from the status.
-func (a *app) release(ctx context.Context, image, errorRate string) (string, error) {
+// sendTraffic starts the simulated callers of the service.
+func (a *app) sendTraffic() {
+	a.sim.SetTarget(meshsim.Target{Service: meshsim.ServiceRef{Namespace: namespace, Name: appName}, Rate: scenario.Rate})
+}
+
+// release changes the pod template as r says, the way `kubectl set image`
+// would. It returns the revision of the last release, from the status.
+func (a *app) release(ctx context.Context, r scenario.Release) (string, error) {
 	var before string
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		d, err := a.kube.AppsV1().Deployments(namespace).Get(ctx, appName, metav1.GetOptions{})
@@ -115,8 +106,7 @@ func (a *app) release(ctx context.Context, image, errorRate string) (string, err
 			return fmt.Errorf("reading the status: %w", err)
 		}
 		before = st.Revision
-		d.Spec.Template.Spec.Containers[0].Image = image
-		d.Spec.Template.Annotations[meshsim.ErrorRateAnnotation] = errorRate
+		r.Apply(&d.Spec.Template)
 		_, err = a.kube.AppsV1().Deployments(namespace).Update(ctx, d, metav1.UpdateOptions{})
 		return err
 	})

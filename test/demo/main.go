@@ -1,7 +1,10 @@
 // Command demo is `make demo`: it starts a local control plane, Prometheus,
 // the mesh simulator and meshcanary, deploys a sample service, releases a
-// good version to Succeeded and a bad one to rollback, and prints the
-// progress live. Ctrl-C (or the end) stops every process.
+// good version and a bad one (package scenario holds the configuration and
+// the traffic model), and prints the progress live. At the end it prints
+// the outcome of each release as the controller's status reports it, and
+// exits with status 1 when the good version was not promoted or the bad
+// one not rolled back. Ctrl-C (or the end) stops every process.
 package main
 
 import (
@@ -13,6 +16,7 @@ import (
 	"time"
 
 	"github.com/meshcanary/meshcanary/test/cluster"
+	"github.com/meshcanary/meshcanary/test/demo/scenario"
 	"github.com/meshcanary/meshcanary/test/meshsim"
 )
 
@@ -60,37 +64,30 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	say("deployed %s/%s (steps %s, %s per step, gates: %s); waiting for adoption …", namespace, appName, steps, stepInterval, gateSummary)
-	if err := a.watch(ctx, "adoption", isPhase("Ready")); err != nil {
+	say("deployed %s/%s (%s); waiting for adoption …", namespace, appName, describeConfig())
+	if _, err := a.watch(ctx, "adoption", isPhase("Ready")); err != nil {
 		return err
 	}
-	say("adopted: the primary serves 100 %%; sending %d requests/s through the simulated mesh", rate)
+	say("adopted: the primary serves 100 %%; sending %d requests/s through the simulated mesh", scenario.Rate)
 	a.sendTraffic()
 
-	say("")
-	say("release 1: a good version (image web:v2, the same 1 %% error rate)")
-	before, err := a.release(ctx, "web:v2", goodErrorRate)
-	if err != nil {
-		return err
-	}
-	if err := a.watch(ctx, "good release", ended(before)); err != nil {
-		return err
-	}
-
-	say("")
-	say("release 2: a bad version (image web:v3, 20 %% of requests fail)")
-	before, err = a.release(ctx, "web:v3", badErrorRate)
-	if err != nil {
-		return err
-	}
-	if err := a.watch(ctx, "bad release", ended(before)); err != nil {
-		return err
+	var outcomes []outcome
+	for i, r := range scenario.Releases() {
+		say("")
+		say("release %d: %s", i+1, r)
+		o, err := a.run(ctx, r)
+		if err != nil {
+			return fmt.Errorf("release %d: %w", i+1, err)
+		}
+		outcomes = append(outcomes, o)
 	}
 	say("")
-	say("done: the good version was promoted, the bad one rolled back. `make demo` again to replay; logs stay in %s", c.RunDir)
-	return nil
+	err = report(outcomes)
+	say("`make demo` again to replay; logs stay in %s", c.RunDir)
+	return err
 }
 
+// say prints a line with the time of day.
 func say(format string, args ...any) {
 	fmt.Printf("%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 }

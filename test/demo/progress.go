@@ -12,6 +12,7 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/istio"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
+	"github.com/meshcanary/meshcanary/test/demo/scenario"
 	"github.com/meshcanary/meshcanary/test/meshsim"
 )
 
@@ -20,7 +21,7 @@ func isPhase(phases ...stepper.Phase) func(stepper.Status) bool {
 }
 
 // ended holds once a release of a revision other than the one released
-// before ends.
+// before ends, promoted, rolled back or reverted.
 func ended(before string) func(stepper.Status) bool {
 	return func(s stepper.Status) bool {
 		return s.Revision != before && (s.Phase == stepper.PhaseSucceeded || s.Phase == stepper.PhaseFailed)
@@ -29,21 +30,29 @@ func ended(before string) func(stepper.Status) bool {
 
 // watch prints a line whenever the phase, step, weight or message changes,
 // and every 5 s the traffic the simulator saw since the last line, until
-// done holds.
-func (a *app) watch(ctx context.Context, what string, done func(stepper.Status) bool) error {
-	var last string
+// done holds, and returns the last status it read. It waits as long as the
+// controller may take to decide (see decisionTimeout).
+func (a *app) watch(ctx context.Context, what string, done func(stepper.Status) bool) (stepper.Status, error) {
+	var (
+		last string
+		st   stepper.Status
+	)
 	prev := a.sim.Counts(namespace, appName)
 	lastPrint := time.Now()
 	target := istio.Target{Namespace: namespace, Service: appName, Deployment: appName}
-	err := wait(ctx, 10*time.Minute, func() (bool, error) {
+	timeout, err := decisionTimeout()
+	if err != nil {
+		return st, err
+	}
+	err = wait(ctx, timeout, func() (bool, error) {
 		d, err := a.kube.AppsV1().Deployments(namespace).Get(ctx, appName, metav1.GetOptions{})
 		if err != nil {
 			return false, err
 		}
-		var st stepper.Status
+		st = stepper.Status{}
 		if raw := d.Annotations[config.StatusAnnotation]; raw != "" {
 			if err := json.Unmarshal([]byte(raw), &st); err != nil {
-				return false, err
+				return false, fmt.Errorf("reading the status: %w", err)
 			}
 		}
 		weight := "-"
@@ -61,9 +70,22 @@ func (a *app) watch(ctx context.Context, what string, done func(stepper.Status) 
 		return done(st), nil
 	})
 	if err != nil {
-		return fmt.Errorf("waiting for the %s: %w", what, err)
+		return st, fmt.Errorf("waiting for the %s (last status: %s): %w", what, scenario.Outcome(st), err)
 	}
-	return nil
+	return st, nil
+}
+
+// decisionTimeout is the longest the controller may take to end a release
+// of the scenario's configuration: every step held for the maximum hold
+// past its bake time, and the progress deadline twice (the canary's
+// start, the primary's rollout), plus a minute.
+func decisionTimeout() (time.Duration, error) {
+	cfg, err := scenarioConfig()
+	if err != nil {
+		return 0, err
+	}
+	steps := time.Duration(len(cfg.Steps))
+	return steps*(cfg.StepInterval+cfg.MaxHold) + 2*cfg.ProgressDeadline + time.Minute, nil
 }
 
 // traffic summarises the requests between two snapshots: the share each
