@@ -11,6 +11,33 @@ func (m *machine) promote(message string) {
 	m.transition(false, ReasonPromoting, message)
 }
 
+// resumeInterruptedPromotion recognises a promotion the status does not
+// show: the primary already runs the release's revision, which is not the
+// stable one (a controller that copied the template before it saved
+// Promoting, or one that lost the status). The copy cannot be undone — the
+// stable template is nowhere to be copied back from — so rolling back or
+// failing would leave the revision serving everything while the status
+// says otherwise. Whatever the phase says, the release goes on as Promoting,
+// with a Warning: the weight stays until the primary has rolled it out.
+func (m *machine) resumeInterruptedPromotion() {
+	s := &m.s
+	if !m.o.PrimaryExists || m.o.PrimaryRevision == "" || m.o.PrimaryRevision != s.Revision || s.Revision == s.StableRevision {
+		return
+	}
+	switch effectivePhase(*s) {
+	case PhaseProgressing, PhaseRollingBack, PhaseFailed:
+	default:
+		return
+	}
+	from := s.Phase
+	m.clearPause()
+	s.Phase = PhasePromoting
+	s.StepStart, s.HoldSince, s.Mirroring = m.stamp(), nil, false
+	m.transition(true, ReasonPromotionResumed, fmt.Sprintf(
+		"primary %s already runs revision %s although the release is %s (an interrupted promotion): the copy cannot be undone, so the promotion is completed",
+		m.cfg.PrimaryName, s.Revision, from))
+}
+
 // promoting waits for the primary to roll out the released revision, then
 // routes all traffic to it, then records success once the route holds.
 // Past the progress deadline it warns once and keeps waiting: the primary

@@ -167,3 +167,62 @@ func TestNextNewRevisionDuringRelease(t *testing.T) {
 		},
 	})
 }
+
+func TestNextResumesAnInterruptedPromotion(t *testing.T) {
+	primaryRuns := func(s stepper.Status, available bool) stepper.Observations {
+		return with(observed(s), func(o *stepper.Observations) { o.PrimaryRevision, o.PrimaryAvailable = "r1", available })
+	}
+	resumed := func(s *stepper.Status, now time.Time) {
+		s.Phase, s.StepStart, s.HoldSince = stepper.PhasePromoting, &now, nil
+		s.PausedFrom, s.PausedAt = "", nil
+		moved(s, stepper.ReasonPromotionResumed, now)
+	}
+	waiting := stepper.Actions{Route: true, PrimaryRevision: "r1", Canary: stepper.ScaleUp, Requeue: time.Minute,
+		Events: []stepper.Event{warning(stepper.ReasonPromotionResumed)}}
+	completed := func(s *stepper.Status, now time.Time) {
+		resumed(s, now)
+		s.Phase, s.StableRevision, s.Weight = stepper.PhaseSucceeded, "r1", 0
+		moved(s, stepper.ReasonPromoted, now)
+	}
+	completedActions := stepper.Actions{Route: true, Canary: stepper.ScaleDown, Events: []stepper.Event{
+		warning(stepper.ReasonPromotionResumed), normal(stepper.ReasonPrimaryUpdated), normal(stepper.ReasonPromoted)}}
+	runNext(t, map[string]nextCase{
+		"a step whose primary already runs the released revision is promoting, weight kept": {
+			status:  stepping(2, -time.Minute),
+			obs:     primaryRuns(stepping(2, -time.Minute), false),
+			want:    resumed,
+			actions: waiting,
+		},
+		"a paused step whose primary already runs the released revision is promoting, unpaused": {
+			status:  paused(2, -3*time.Minute, -time.Minute),
+			obs:     primaryRuns(paused(2, -3*time.Minute, -time.Minute), false),
+			want:    resumed,
+			actions: waiting,
+		},
+		"a rollback whose primary already runs the rejected revision ends promoted, not Failed": {
+			status:  rollingBack(),
+			obs:     primaryRuns(rollingBack(), true),
+			want:    completed,
+			actions: completedActions,
+		},
+		"a failed release whose primary runs its revision ends promoted": {
+			status:  failed(),
+			obs:     primaryRuns(failed(), true),
+			want:    completed,
+			actions: completedActions,
+		},
+		"an abort while the primary already runs the revision is ignored: the copy cannot be undone": {
+			status: stepping(2, -time.Minute),
+			obs: with(primaryRuns(stepping(2, -time.Minute), false), func(o *stepper.Observations) {
+				o.Command = "abort/1"
+			}),
+			want: func(s *stepper.Status, now time.Time) {
+				resumed(s, now)
+				s.CommandAck = "abort/1"
+			},
+			actions: with(waiting, func(a *stepper.Actions) {
+				a.Events = append(a.Events, warning(stepper.ReasonCommandIgnored))
+			}),
+		},
+	})
+}

@@ -19,9 +19,10 @@ const maxPasses = 8
 // Next is deterministic: the same arguments give the same result, so a
 // restarted controller resumes where the status says, honouring the
 // remaining bake time of a step without moving traffic. An empty Phase
-// starts adoption. A command (Observations.Command differing from
-// Status.CommandAck) is acted on first, then the phase decides; when it
-// moves to another phase, that phase decides too. Gate verdicts count only
+// starts adoption. A primary found running the release's revision outside
+// Promoting resumes the promotion. A command (Observations.Command
+// differing from Status.CommandAck) is acted on first, then the phase
+// decides; when it moves to another phase, that phase decides too. Gate verdicts count only
 // for the phase and step they were evaluated in.
 //
 // Next does not modify s: pointer fields of the result are new or shared
@@ -31,6 +32,7 @@ func Next(cfg config.Config, s Status, o Observations, now time.Time) (Status, A
 	if m.s.Phase == "" {
 		m.adopt()
 	}
+	m.resumeInterruptedPromotion()
 	if o.Command != "" && o.Command != s.CommandAck {
 		m.command()
 	}

@@ -38,6 +38,10 @@ const (
 	ReasonSuperseded = "ReleaseSuperseded"
 	// ReasonPromoting: the primary is being updated to the released revision.
 	ReasonPromoting = "Promoting"
+	// ReasonPromotionResumed: the primary was found running the release's
+	// revision outside Promoting (an interrupted promotion); the release
+	// completes as a promotion.
+	ReasonPromotionResumed = "PromotionResumed"
 	// ReasonPrimaryUpdated: the primary runs the released revision and gets
 	// all traffic back.
 	ReasonPrimaryUpdated = "PrimaryUpdated"
