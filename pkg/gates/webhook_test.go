@@ -7,8 +7,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -135,6 +138,119 @@ func TestNewEvaluatorRejectsABadAllowPrefix(t *testing.T) {
 	for _, p := range []string{"hooks.example.com", "ftp://hooks.example.com", "https://u:p@hooks.example.com", "https://hooks.example.com/?q=1"} {
 		if _, err := NewEvaluator(Options{WebhookAllow: []string{p}}); err == nil {
 			t.Errorf("prefix %q accepted", p)
+		}
+	}
+}
+
+func TestWebhooksOfOneCanaryAreCalledConcurrently(t *testing.T) {
+	const hooks = 3
+	var mu sync.Mutex
+	arrived, all := 0, make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if arrived++; arrived == hooks {
+			close(all)
+		}
+		mu.Unlock()
+		select { // each call answers only once every call has arrived
+		case <-all:
+			_, _ = io.WriteString(w, `{"result":"pass"}`)
+		case <-time.After(5 * time.Second):
+			_, _ = io.WriteString(w, `{"result":"hold","reason":"called one after another"}`)
+		}
+	}))
+	defer srv.Close()
+	e, err := NewEvaluator(Options{WebhookAllow: []string{srv.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := specs(t, map[string]string{
+		GatePrefix + "webhook.a": srv.URL + "/a", GatePrefix + "webhook.b": srv.URL + "/b", GatePrefix + "webhook.c": srv.URL + "/c",
+	})
+	for _, v := range e.Evaluate(context.Background(), s, release("web", t0)) {
+		if v.Result != Pass {
+			t.Errorf("verdict %+v, want Pass", v)
+		}
+	}
+}
+
+func TestASlowWebhookHoldsAndItsAnswerServesTheNextCheck(t *testing.T) {
+	var calls atomic.Int32
+	answer := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		<-answer
+		_, _ = io.WriteString(w, `{"result":"pass","reason":"approved"}`)
+	}))
+	defer srv.Close()
+	defer close(answer)
+	clk := clocktesting.NewFakeClock(t0)
+	e, err := NewEvaluator(Options{WebhookAllow: []string{srv.URL}, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := specs(t, map[string]string{GatePrefix + "webhook.approval": srv.URL + "/approve"})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	returned := make(chan []Verdict)
+	go func() { returned <- e.Evaluate(ctx, s, release("web", t0)) }()
+	select {
+	case v := <-returned:
+		if v[0].Result != Hold || !strings.Contains(v[0].Reason, "has not answered yet") {
+			t.Errorf("verdict of a webhook slower than the deadline: %+v", v[0])
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Evaluate did not return at its context's deadline while the webhook was answering")
+	}
+
+	answer <- struct{}{}
+	waitFetched(t, e.webhooks.answers)
+	clk.Step(30 * time.Second) // the next check
+	if v := e.Evaluate(context.Background(), s, release("web", t0.Add(30*time.Second))); v[0].Result != Pass || v[0].Reason != "approved" {
+		t.Errorf("the next check got %+v, want the late answer", v[0])
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("%d calls, want 1: the next check takes the answer of the call on its way", n)
+	}
+}
+
+func TestWebhookReasonsAreCutTo512Bytes(t *testing.T) {
+	long := strings.Repeat("ça coûte €", maxWebhookResponse/len("ça coûte €")-10)
+	for name, body := range map[string]string{
+		"a long reason": `{"result":"fail","reason":"` + long + `"}`,
+		"a long result": `{"result":"` + long + `"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if len(body) > maxWebhookResponse {
+				t.Fatalf("the answer of %d bytes is longer than a webhook may answer", len(body))
+			}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) }))
+			defer srv.Close()
+			hooks, err := newWebhooks([]string{srv.URL}, time.Second, time.Second, clocktesting.NewFakeClock(t0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := hooks.call(context.Background(), Spec{Name: "webhook.approval", Kind: KindWebhook, URL: srv.URL}, release("web", t0))
+			if len(v.Reason) > 512 || !utf8.ValidString(v.Reason) || !strings.HasSuffix(v.Reason, "…") {
+				t.Errorf("reason of %d bytes (valid UTF-8: %v): …%s", len(v.Reason), utf8.ValidString(v.Reason), v.Reason[max(0, len(v.Reason)-40):])
+			}
+		})
+	}
+}
+
+func TestTruncateReason(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"", ""},
+		{"short", "short"},
+		{strings.Repeat("a", 512), strings.Repeat("a", 512)},
+		{strings.Repeat("a", 513), strings.Repeat("a", 509) + "…"},
+		{strings.Repeat("a", 508) + "€€", strings.Repeat("a", 508) + "…"}, // "€" is 3 bytes: 509 would cut inside it
+		{strings.Repeat("é", 300), strings.Repeat("é", 254) + "…"},
+	} {
+		got := truncateReason(c.in)
+		if got != c.want || len(got) > 512 {
+			t.Errorf("truncateReason(%d bytes) = %d bytes %q…, want %d bytes", len(c.in), len(got), got[max(0, len(got)-10):], len(c.want))
 		}
 	}
 }
