@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshcanary/meshcanary/internal/golden"
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/gates/seqtest"
 )
@@ -294,7 +297,12 @@ func TestSimulationMeetsTheTargetsOfTheIssue(t *testing.T) {
 	}
 	close(work)
 	wg.Wait()
-	t.Log("\n" + simTable(cells))
+	table := simTable(cells)
+	golden.Check(t, "simulation.md", table)
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "gates-method.md"))
+	if err != nil || !strings.Contains(string(doc), table) {
+		t.Errorf("docs/gates-method.md must show the table of testdata/simulation.md (err %v)", err)
+	}
 
 	for _, c := range cells {
 		name := fmt.Sprintf("%s, primary %s, %s req/s, %s canary", c.gate.name, pct(c.base), fmtNum(c.rate), c.canary)
