@@ -149,7 +149,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, specs Specs, r Release) []Verd
 	j := &judging{e: e, ctx: ctx, r: r, st: st}
 	for _, s := range specs {
 		v := j.verdict(s)
-		e.metrics.record(r, v)
+		e.metrics.record(r, s, v)
 		out = append(out, v)
 	}
 	return out

@@ -17,8 +17,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		evaluations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "meshcanary_gate_evaluations_total",
-			Help: "Gate evaluations by gate and result (Pass, Hold, Fail).",
-		}, []string{"gate", "result"}),
+			Help: "Gate evaluations by gate kind (error-rate, error-rate-relative, latency, cpu, memory, query, webhook) and result (Pass, Hold, Fail).",
+		}, []string{"kind", "result"}),
 		value: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "meshcanary_gate_value",
 			Help: "Last value measured by a gate of a canary Deployment.",
@@ -40,9 +40,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
-// record counts a verdict and keeps its value.
-func (m *metrics) record(r Release, v Verdict) {
-	m.evaluations.WithLabelValues(v.Gate, string(v.Result)).Inc()
+// record counts a verdict by the gate's kind, a bounded set (a gate's name
+// comes from its annotation's value), and keeps its value until Forget.
+func (m *metrics) record(r Release, s Spec, v Verdict) {
+	m.evaluations.WithLabelValues(string(s.Kind), string(v.Result)).Inc()
 	if v.Value != nil {
 		m.value.WithLabelValues(r.Namespace, r.Deployment, v.Gate).Set(*v.Value)
 	} else {
