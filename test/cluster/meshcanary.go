@@ -42,11 +42,16 @@ type MeshcanaryOptions struct {
 	Args []string
 	// Env is added to the process's environment ("NAME=value").
 	Env []string
+	// Kubeconfig replaces the cluster admin's kubeconfig, for example with
+	// a [Proxy]'s.
+	Kubeconfig string
+	// Name names the log, <Name>.log in the run folder (default meshcanary).
+	Name string
 }
 
 // StartMeshcanary starts <repo>/bin/meshcanary's controller command against
 // the cluster as a separate process (as it runs in a real cluster), with
-// its output appended to meshcanary.log in RunDir, and waits until it
+// its output appended to meshcanary.log (or <Name>.log) in RunDir, and waits until it
 // serves /readyz. Stop it with [Meshcanary.Stop]; [Cluster.Stop] does not.
 func (c *Cluster) StartMeshcanary(opts MeshcanaryOptions) (*Meshcanary, error) {
 	root, err := repoRoot()
@@ -62,12 +67,19 @@ func (c *Cluster) StartMeshcanary(opts MeshcanaryOptions) (*Meshcanary, error) {
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	kubeconfig, name := c.Kubeconfig, "meshcanary"
+	if opts.Kubeconfig != "" {
+		kubeconfig = opts.Kubeconfig
+	}
+	if opts.Name != "" {
+		name = opts.Name
+	}
 	p := &Meshcanary{
 		bin:         bin,
-		LogPath:     filepath.Join(c.RunDir, "meshcanary.log"),
+		LogPath:     filepath.Join(c.RunDir, name+".log"),
 		MetricsAddr: addr,
 		args: append([]string{"controller",
-			"--kubeconfig", c.Kubeconfig,
+			"--kubeconfig", kubeconfig,
 			"--leader-elect=false",
 			"--metrics-bind-address", addr,
 			"--log-format", "console",

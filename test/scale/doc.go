@@ -28,7 +28,8 @@
 //
 //   - Writes come from meshcanary_api_writes_total (Events excluded) and are
 //     cross-checked against a counting proxy: the controller reaches the
-//     apiserver only through a plain-HTTP reverse proxy on loopback that
+//     apiserver only through a plain-HTTP reverse proxy on loopback
+//     (cluster.Proxy, shared with the e2e kill test) that
 //     forwards with the cluster admin's client certificate and counts every
 //     request by verb (get, list, watch, create, update, patch, delete) and
 //     resource. Reads (GET and LIST, watches apart) are counted there.

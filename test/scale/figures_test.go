@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/meshcanary/meshcanary/test/cluster"
 )
 
 // run is what one benchmark run recorded.
@@ -24,10 +26,10 @@ type run struct {
 	weights     map[string][]weightEvent
 	vsWrites    int // VirtualService resourceVersions seen during the release
 
-	before, after families // the controller's metrics at the release's edges
-	idleBefore    counts   // proxy counts over the idle window before the release
-	release       counts   // proxy counts over the release
-	idleAfter     counts   // proxy counts over the idle window after it
+	before, after families       // the controller's metrics at the release's edges
+	idleBefore    cluster.Counts // proxy counts over the idle window before the release
+	release       cluster.Counts // proxy counts over the release
+	idleAfter     cluster.Counts // proxy counts over the idle window after it
 
 	hwm, sampledRSS int64           // bytes
 	peakRate        int             // the controller's most requests in one second of the release
@@ -102,19 +104,19 @@ func figuresOf(r run) figures {
 			f.writesByKind[labels["verb"]+" "+labels["kind"]] = d
 		}
 	}
-	f.proxyWrites = float64(r.release.sum(writeVerbs, "events")) / n
-	f.events = float64(r.release.sum(writeVerbs)-r.release.sum(writeVerbs, "events")) / n
-	f.gets = float64(r.release.sum([]string{"get"})) / n
-	f.lists = float64(r.release.sum([]string{"list"})) / n
+	f.proxyWrites = float64(r.release.Sum(cluster.WriteVerbs, "events")) / n
+	f.events = float64(r.release.Sum(cluster.WriteVerbs)-r.release.Sum(cluster.WriteVerbs, "events")) / n
+	f.gets = float64(r.release.Sum([]string{"get"})) / n
+	f.lists = float64(r.release.Sum([]string{"list"})) / n
 	f.cpu = delta("process_cpu_seconds_total", nil)
 	f.reconcileErrors = delta("meshcanary_reconcile_errors_total", nil)
 	f.retries = delta("workqueue_retries_total", nil)
 
 	per10s := n * r.idle.Seconds() / 10
-	f.idleReads = float64(r.idleBefore.sum(readVerbs)) / per10s
-	f.idleWrites = float64(r.idleBefore.sum(writeVerbs)) / per10s
-	f.idleAfterReads = float64(r.idleAfter.sum(readVerbs)) / per10s
-	f.idleAfterWrites = float64(r.idleAfter.sum(writeVerbs)) / per10s
+	f.idleReads = float64(r.idleBefore.Sum(cluster.ReadVerbs)) / per10s
+	f.idleWrites = float64(r.idleBefore.Sum(cluster.WriteVerbs)) / per10s
+	f.idleAfterReads = float64(r.idleAfter.Sum(cluster.ReadVerbs)) / per10s
+	f.idleAfterWrites = float64(r.idleAfter.Sum(cluster.WriteVerbs)) / per10s
 	f.hwmMB, f.sampledMB = float64(r.hwm)/1e6, float64(r.sampledRSS)/1e6
 	return f
 }

@@ -77,10 +77,10 @@ func measure(b *testing.B, n int) figures {
 	waitFor(b, "every Deployment available before the controller starts", 5*time.Minute+time.Duration(n)*time.Second,
 		func() (int, error) { return obs.countAvailable(names), nil }, n)
 
-	proxy, err := startProxy(c.AdminConfig())
+	proxy, err := cluster.StartProxy(c.AdminConfig())
 	must(b, err)
-	defer proxy.close()
-	kubeconfig, err := proxy.writeKubeconfig(c.RunDir)
+	defer proxy.Close()
+	kubeconfig, err := proxy.WriteKubeconfig(c.RunDir, "proxy")
 	must(b, err)
 	bin, err := filepath.Abs(*controllerBin)
 	must(b, err)
@@ -110,13 +110,13 @@ func measure(b *testing.B, n int) figures {
 	}
 	r.before, err = ctrl.scrape()
 	must(b, err)
-	p0, t0 := proxy.snapshot(), time.Now()
+	p0, t0 := proxy.Snapshot(), time.Now()
 	r.patched, r.answered, err = patchImages(ctx, kube, names)
 	must(b, err)
 	releaseErr := waitUntil(timeout, phase(stepper.PhaseSucceeded, t0), n)
 	r.after, err = ctrl.scrape()
 	must(b, err)
-	r.release, r.vsWrites = proxy.snapshot().minus(p0), obs.vsWritesBetween(t0, time.Now())
+	r.release, r.vsWrites = proxy.Snapshot().Minus(p0), obs.vsWritesBetween(t0, time.Now())
 	r.progressing = obs.reached(names, stepper.PhaseProgressing, t0)
 	r.succeeded = obs.reached(names, stepper.PhaseSucceeded, t0)
 	r.weights = map[string][]weightEvent{}
@@ -128,7 +128,7 @@ func measure(b *testing.B, n int) figures {
 	}
 	r.hwm, r.sampledRSS, err = ctrl.memory()
 	must(b, err)
-	r.peakRate, r.holds = proxy.peakRate(t0, time.Now()), obs.holdsSince(t0)
+	r.peakRate, r.holds = proxy.PeakRate(t0, time.Now()), obs.holdsSince(t0)
 	r.observedLags = obs.observedLags(names, t0)
 
 	f := figuresOf(r)
@@ -142,10 +142,10 @@ func measure(b *testing.B, n int) figures {
 }
 
 // idle waits for d and returns what the controller requested meanwhile.
-func idle(proxy *countingProxy, d time.Duration) counts {
-	before := proxy.snapshot()
+func idle(proxy *cluster.Proxy, d time.Duration) cluster.Counts {
+	before := proxy.Snapshot()
 	time.Sleep(d)
-	return proxy.snapshot().minus(before)
+	return proxy.Snapshot().Minus(before)
 }
 
 // report prints the table and the raw request counts, and writes the table
