@@ -229,8 +229,9 @@ func TestEvaluateLatencyResourceAndQueryGates(t *testing.T) {
 	want := map[string]string{
 		"latency p99<400ms": "Fail: share of canary requests slower than 100ms 10% (20 of 200 requests this release) is above 1% " +
 			"(p99 < 400ms, judged at the bucket boundary 100ms, the nearest below) with 99% confidence (evidence 12.04; fails at 4.61, promotes at -2.30)",
-		"latency p50<1.2x": "Pass: share of canary requests slower than 50ms 60% (120 of 200 requests this release) is below 75% " +
-			"(p50 < 72ms (1.2x the primary's p50 of 60ms), judged at the bucket boundary 50ms, the nearest below) with 90% confidence (evidence -6.80; fails at 4.61, promotes at -2.30)",
+		"latency p50<1.2x": "Pass: share of canary requests slower than 100ms 10% (20 of 200 requests this release) is below 75% " +
+			"(p50 < 72ms (1.2x the primary's p50 of 60ms), judged at the bucket boundary 100ms, the first at or above the primary's p50: " +
+			"no boundary lies between it and the limit) with 90% confidence (evidence -116.66; fails at 4.61, promotes at -2.30)",
 		"cpu <2x":      "Fail: canary cpu per pod 300m is 3.00x the primary's 100m (1 and 2 pods), not below the limit 2x",
 		"memory <1.5x": "Pass: canary memory per pod 100MiB is 1.00x the primary's 100MiB (1 and 1 pods), below the limit 1.5x",
 		"errors":       "Pass: 0 < 1 holds",

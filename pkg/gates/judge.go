@@ -86,7 +86,9 @@ func judgeErrorRatio(s Spec, ev seqtest.Evidence, st stage) Verdict {
 // 500ms". A relative limit ("p50 < 1.2x") takes the boundary from the
 // primary's quantile times the ratio. A limit that is not a bucket
 // boundary is judged at the largest boundary below it (stricter, never
-// looser), and the reason says so.
+// looser), and the reason says so; for a relative limit never below the
+// primary's own quantile (where a canary as fast as the primary would
+// fail), but at the first boundary at or above it.
 func judgeLatency(s Spec, canary, primary histogram, st stage) Verdict {
 	name := "p" + fmtNum(s.Quantile*100)
 	limit, desc := s.Limit, ""
@@ -99,11 +101,18 @@ func judgeLatency(s Spec, canary, primary histogram, st stage) Verdict {
 		desc = fmt.Sprintf(" (%sx the primary's %s of %s)", fmtNum(s.Limit), name, ms(p))
 	}
 	bound, ok := canary.boundaryAtOrBelow(limit)
+	switch {
+	case s.Ratio && (!ok || bound < limit/s.Limit):
+		// Below the primary's own quantile a healthy canary would fail:
+		// take the first boundary at or above it, looser than the limit.
+		if bound, ok = canary.boundaryAtOrAbove(limit / s.Limit); ok {
+			desc += fmt.Sprintf(", judged at the bucket boundary %s, the first at or above the primary's %s: no boundary lies between it and the limit", ms(bound), name)
+		}
+	case ok && bound != limit:
+		desc += fmt.Sprintf(", judged at the bucket boundary %s, the nearest below", ms(bound))
+	}
 	if !ok {
 		return Verdict{Gate: s.Name, Result: Hold, Reason: fmt.Sprintf("the canary's duration histogram has no bucket boundary at or below %s", ms(limit))}
-	}
-	if bound != limit {
-		desc += fmt.Sprintf(", judged at the bucket boundary %s, the nearest below", ms(bound))
 	}
 	x := rateSample{requests: canary.count(), events: canary.above(bound)}
 	ctx := fmt.Sprintf(" (%s < %s%s)", name, ms(limit), desc)

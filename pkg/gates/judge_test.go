@@ -175,6 +175,9 @@ func TestJudgeLatency(t *testing.T) {
 			"(p50 < 166.7ms (3x the primary's p50 of 55.6ms), judged at the bucket boundary 100ms, the nearest below) with 90% confidence (evidence -583.29; fails at 4.61, promotes at -2.30)"},
 		"a slower canary fails the ratio": {rel, slow, primary, Fail, "share of canary requests slower than 100ms 90% (900 of 1000 requests this release) is above 50% " +
 			"(p50 < 166.7ms (3x the primary's p50 of 55.6ms), judged at the bucket boundary 100ms, the nearest below) with 99% confidence (evidence 295.60; fails at 4.61, promotes at -2.30)"},
+		"a ratio never judges below the primary's own quantile": {func() Spec { r := rel; r.Limit = 1.2; return r }(), slow, primary, Fail,
+			"share of canary requests slower than 100ms 90% (900 of 1000 requests this release) is above 50% (p50 < 66.7ms (1.2x the primary's p50 of 55.6ms), " +
+				"judged at the bucket boundary 100ms, the first at or above the primary's p50: no boundary lies between it and the limit) with 99% confidence (evidence 295.60; fails at 4.61, promotes at -2.30)"},
 		"a ratio holds while the primary has no requests": {rel, fast, hist(100, 0, inf, 0), Hold, "the primary's p50 latency this release is NaNms; no limit yet"},
 		"no boundary below the limit holds":               {abs, hist(500, 10, inf, 10), primary, Hold, "the canary's duration histogram has no bucket boundary at or below 300ms"},
 	} {

@@ -26,7 +26,7 @@ func TestEvaluateRecordsMetricsAndForgetDropsThem(t *testing.T) {
 	te.Evaluate(context.Background(), s, r)
 	te.Evaluate(context.Background(), s, r)
 	want := map[string]float64{
-		`meshcanary_gate_evaluations_total{kind="error-rate",result="Hold"}`:         2,
+		`meshcanary_gate_evaluations_total{kind="error-rate",result="Hold"}`:                2,
 		`meshcanary_gate_value{deployment="web",gate="error-rate max=1%",namespace="shop"}`: 0, // 0 errors in 10 requests
 		`meshcanary_gate_query_duration_seconds{query="baseline"}`:                          1,
 		`meshcanary_gate_query_duration_seconds{query="requests"}`:                          1,

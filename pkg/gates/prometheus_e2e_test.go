@@ -198,13 +198,14 @@ func TestGatesAgainstARealPrometheusFedWithRecordedIstioSeries(t *testing.T) {
 		}
 		// 40 samples since the step start: 40×33 requests, 40×3 errors.
 		checks := map[string]float64{"error-rate max=5%": 120.0 / 1320, "cpu <2x": 3, "memory <2x": 1.5}
-		// histogram_quantile over the same window, computed by Prometheus.
-		for gate, q := range map[string]string{"latency p99<400ms": "0.99"} {
-			w := `{reporter="destination", destination_workload_namespace="shop", destination_workload="web"}`
-			pq := fmt.Sprintf(`histogram_quantile(%s, sum by (le) (istio_request_duration_milliseconds_bucket%s) - sum by (le) (istio_request_duration_milliseconds_bucket%s offset %s))`,
-				q, w, w, promql.Duration(end.Sub(stepStart)))
-			checks[gate] = float64(instant(pq, end)[0].Value)
+		// The share of requests above the 250ms boundary (the one at or
+		// below 400ms) over the same window, computed by Prometheus.
+		w := `{reporter="destination", destination_workload_namespace="shop", destination_workload="web"}`
+		inc := func(le string) string {
+			return fmt.Sprintf(`(sum(istio_request_duration_milliseconds_bucket%s) - sum(istio_request_duration_milliseconds_bucket%s offset %s))`,
+				strings.Replace(w, "}", `, le="`+le+`"}`, 1), strings.Replace(w, "}", `, le="`+le+`"}`, 1), promql.Duration(end.Sub(stepStart)))
 		}
+		checks["latency p99<400ms"] = float64(instant("1 - "+inc("250")+" / "+inc("+Inf"), end)[0].Value)
 		for gate, want := range checks {
 			if math.Abs(values[gate]-want) > 1e-9*math.Max(1, want) {
 				t.Errorf("%s measured %v, want %v", gate, values[gate], want)

@@ -86,6 +86,17 @@ func (h histogram) boundaryAtOrBelow(limit float64) (b float64, ok bool) {
 	return b, ok
 }
 
+// boundaryAtOrAbove returns the smallest finite bucket boundary at or
+// above x; ok is false when there is none.
+func (h histogram) boundaryAtOrAbove(x float64) (b float64, ok bool) {
+	for _, bk := range h.buckets() {
+		if !math.IsInf(bk.upper, 1) && bk.upper >= x*(1-1e-6) {
+			return bk.upper, true
+		}
+	}
+	return 0, false
+}
+
 // above is the number of observations above the bucket boundary b.
 func (h histogram) above(b float64) float64 {
 	var at, total float64

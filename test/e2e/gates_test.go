@@ -17,7 +17,7 @@ import (
 // TestLowTrafficHealthyCanaryHoldsThenPromotes releases a healthy canary
 // (the primary's 1 % error rate) of a service with 3 requests/s: the step's
 // bake time ends before the canary has served the gates' minimum of 40
-// requests, so the gates hold ("N of 40 requests so far") instead of failing
+// requests, so the gates hold ("N of 40 requests this step") instead of failing
 // for lack of data, then pass and promote.
 func TestLowTrafficHealthyCanaryHoldsThenPromotes(t *testing.T) {
 	t.Parallel()
@@ -36,7 +36,7 @@ func TestLowTrafficHealthyCanaryHoldsThenPromotes(t *testing.T) {
 		if s.Phase == stepper.PhaseRollingBack || s.Phase == stepper.PhaseFailed || s.FailedChecks > 0 {
 			t.Errorf("the healthy canary failed a check or rolled back: %s", describeStatus(s))
 		}
-		held = held || hasVerdict(s, gates.Hold, "requests so far")
+		held = held || hasVerdict(s, gates.Hold, "requests this step")
 		holding = holding || s.Reason == stepper.ReasonHolding
 	}
 	if !held {

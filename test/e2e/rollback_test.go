@@ -46,7 +46,7 @@ func TestLatencyRegressionRollsBack(t *testing.T) {
 	if final.Reason != stepper.ReasonTooManyFailedChecks {
 		t.Errorf("rollback reason %q (%s), want %s", final.Reason, final.Message, stepper.ReasonTooManyFailedChecks)
 	}
-	a.checkFailedVerdict(rev, "latency p90<100ms", 100)
+	a.checkFailedVerdict(rev, "latency p90<100ms", 0.1) // the share of requests slower than 100ms
 	a.checkRolledBack(rev)
 }
 
