@@ -43,7 +43,8 @@ type snapshot struct {
 }
 
 // gather reads the configuration and the live objects of one opted-in
-// Deployment. Problems are configuration the user must fix; err is a
+// Deployment. Problems are configuration the user must fix; with problems,
+// s.target is set only when the routes could still be found. err is a
 // transient failure worth a retry.
 func (c *Controller) gather(ctx context.Context, cs *caches, user *appsv1.Deployment) (*snapshot, config.Problems, error) {
 	s := &snapshot{user: user}
@@ -67,23 +68,27 @@ func (c *Controller) gather(ctx context.Context, cs *caches, user *appsv1.Deploy
 	if c.gates != nil {
 		problems = append(problems, c.gates.Check(s.specs)...)
 	}
-	if len(problems) > 0 {
+	if s.statusUnreadable {
 		return s, problems, nil
 	}
 
+	// The routes are found even when annotations are invalid, so that the
+	// safety timers of a release in flight can still take its weight away.
 	ns := user.Namespace
 	service, p := resolveService(cs, user, s.cfg.Service)
 	if p != nil {
-		return s, config.Problems{*p}, nil
+		return s, append(problems, *p), nil
 	}
 	s.target = istio.Target{Namespace: ns, Service: service, Deployment: user.Name, Owner: ownerRef(user)}
 	allVS, _ := cs.vss.VirtualServices(ns).List(labels.Everything())
 	if s.vs, err = istio.FindVirtualService(allVS, s.target, s.cfg.VirtualService); err != nil {
-		return s, config.Problems{{Key: config.Prefix + config.KeyVirtualService, Value: s.cfg.VirtualService, Valid: err.Error()}}, nil
+		s.target = istio.Target{}
+		return s, append(problems, config.Problem{Key: config.Prefix + config.KeyVirtualService, Value: s.cfg.VirtualService, Valid: err.Error()}), nil
 	}
 	allDR, _ := cs.drs.DestinationRules(ns).List(labels.Everything())
 	if s.dr, err = istio.FindDestinationRule(allDR, s.target); err != nil {
-		return s, config.Problems{{Key: config.Prefix + config.KeyService, Value: service, Valid: err.Error()}}, nil
+		s.target = istio.Target{}
+		return s, append(problems, config.Problem{Key: config.Prefix + config.KeyService, Value: service, Valid: err.Error()}), nil
 	}
 	s.primary, _ = cs.primaries.Deployments(ns).Get(s.cfg.PrimaryName)
 	s.userHPA, s.twinHPA = findHPAs(cs, user.Namespace, user.Name, s.cfg.PrimaryName)
@@ -91,7 +96,7 @@ func (c *Controller) gather(ctx context.Context, cs *caches, user *appsv1.Deploy
 	if s.obs, err = c.observe(ctx, s); err != nil {
 		return nil, nil, err
 	}
-	return s, nil, nil
+	return s, problems, nil
 }
 
 // observe builds the stepper's observations from the snapshot.
@@ -113,6 +118,7 @@ func (c *Controller) observe(ctx context.Context, s *snapshot) (stepper.Observat
 	o.CanaryHash = hash
 	o.SubsetsReady = istio.SubsetsReady(s.dr, hash)
 	o.Routed, o.AppliedWeight = istio.ObserveRouting(s.vs, s.target)
+	observeReplicas(&o, s)
 	return o, nil
 }
 
@@ -142,6 +148,16 @@ func (c *Controller) canaryHash(ctx context.Context, s *snapshot, revision strin
 		rss[i] = &list.Items[i]
 	}
 	return workload.CurrentHash(s.user, rss), nil
+}
+
+// withLiveRouting returns a copy of s whose gateways, hosts and strategy
+// are those of the live VirtualService, not the (invalid) annotations, so
+// that taking the weight away changes nothing else in the routes.
+func (s *snapshot) withLiveRouting() *snapshot {
+	out := *s
+	out.cfg.Gateways, out.cfg.Hosts = s.vs.Spec.Gateways, s.vs.Spec.Hosts
+	out.strategy = strategy.Strategy{}
+	return &out
 }
 
 // resolveService returns the Service to split: the one named, or the only

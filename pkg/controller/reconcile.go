@@ -41,7 +41,7 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 		return 0, err
 	}
 	if len(problems) > 0 {
-		return 0, c.reportInvalid(ctx, snap, problems, log)
+		return c.reportInvalid(ctx, snap, problems, log)
 	}
 
 	now := c.clock.Now()
@@ -93,24 +93,36 @@ func (c *Controller) evaluate(ctx context.Context, s *snapshot, now time.Time) [
 }
 
 // reportInvalid records invalid configuration in the status, as a Warning
-// Event and in the log, and changes nothing else.
-func (c *Controller) reportInvalid(ctx context.Context, s *snapshot, problems config.Problems, log *zap.Logger) error {
+// Event and in the log, and releases nothing new. A release in flight keeps
+// its safety timers (stepper.Invalid): a step that holds past max-hold, or
+// a canary that misses its progress deadline, is rolled back to weight 0,
+// and the canary is looked at again when the next timer is due.
+func (c *Controller) reportInvalid(ctx context.Context, s *snapshot, problems config.Problems, log *zap.Logger) (time.Duration, error) {
 	msg := problems.Error()
-	if s.status.ConfigError == msg {
-		return nil
-	}
-	log.Warn("invalid configuration; traffic left unchanged", zap.String("problems", msg))
 	if s.statusUnreadable {
+		log.Warn("invalid configuration; traffic left unchanged", zap.String("problems", msg))
 		c.recorder.Event(s.user, "Warning", "InvalidConfig", msg)
-		return nil
+		return 0, nil
 	}
-	next := s.status
-	next.ConfigError = msg
-	if err := c.writeUser(ctx, s.user, nil, next); err != nil {
-		return err
+	now := c.clock.Now()
+	next, act := stepper.Invalid(s.cfg, s.status, s.obs, msg, now)
+	if s.target.Service == "" || s.vs == nil {
+		act.Route = false
 	}
-	c.recorder.Event(s.user, "Warning", "InvalidConfig", msg)
-	return nil
+	if s.status.ConfigError != msg {
+		log.Warn("invalid configuration; nothing new is released", zap.String("problems", msg))
+		act.Events = append([]stepper.Event{{Warning: true, Reason: "InvalidConfig", Message: msg}}, act.Events...)
+	}
+	if err := c.persist(ctx, s, next, act); err != nil {
+		return 0, err
+	}
+	c.record(s, next, act, now, log)
+	if act.Route {
+		if err := c.applyVirtualService(ctx, s.withLiveRouting(), next, log); err != nil {
+			return 0, err
+		}
+	}
+	return act.Requeue, nil
 }
 
 func (c *Controller) lastEvalOf(key string) time.Time {
