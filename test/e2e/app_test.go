@@ -65,6 +65,13 @@ func newApp(t *testing.T, name string) *appSpec {
 // Set sets the annotation meshcanary.io/<key>, gates included ("gate.error-rate").
 func (s *appSpec) Set(key, value string) *appSpec { s.config[key] = value; return s }
 
+// Configure replaces every meshcanary.io annotation, newApp's defaults
+// included, with annotations, keyed without the prefix.
+func (s *appSpec) Configure(annotations map[string]string) *appSpec {
+	s.config = maps.Clone(annotations)
+	return s
+}
+
 // Steps sets meshcanary.io/steps.
 func (s *appSpec) Steps(v string) *appSpec { return s.Set(config.KeySteps, v) }
 
