@@ -29,9 +29,14 @@ var (
 // they change, its replicas, in one update. A crash, a lost lease or a
 // conflict at any later write leaves a status that is ahead of the cluster,
 // never behind it, so the next reconcile carries the same decision forward
-// instead of undoing it (see docs/design.md, "Crash safety").
+// instead of undoing it (see docs/design.md, "Crash safety"). The one write
+// before it is a count the user gave their Deployment while idle, which
+// goes to the primary before the Deployment is scaled back to 0.
 func (c *Controller) persist(ctx context.Context, s *snapshot, next stepper.Status, act stepper.Actions) error {
-	return c.writeUser(ctx, s.user, c.canaryReplicas(s, act), next)
+	if err := c.scalePrimaryFirst(ctx, s, act); err != nil {
+		return err
+	}
+	return c.writeUser(ctx, s.user, stepper.CanaryReplicas(s.cfg, next, act, s.obs), next)
 }
 
 // converge makes the persisted decision true, writing only objects whose
@@ -40,7 +45,7 @@ func (c *Controller) persist(ctx context.Context, s *snapshot, next stepper.Stat
 // a concurrent edit makes the write fail with a conflict and the reconcile
 // is retried on fresh state: nobody's edit is lost or overwritten.
 func (c *Controller) converge(ctx context.Context, s *snapshot, next stepper.Status, act stepper.Actions, log *zap.Logger) error {
-	if err := c.applyPrimary(ctx, s, act); err != nil {
+	if err := c.applyPrimary(ctx, s, act, log); err != nil {
 		return err
 	}
 	if err := c.applyHPATwin(ctx, s); err != nil {
@@ -55,7 +60,10 @@ func (c *Controller) converge(ctx context.Context, s *snapshot, next stepper.Sta
 	return c.applyVirtualService(ctx, s, next, log)
 }
 
-func (c *Controller) applyPrimary(ctx context.Context, s *snapshot, act stepper.Actions) error {
+func (c *Controller) applyPrimary(ctx context.Context, s *snapshot, act stepper.Actions, log *zap.Logger) error {
+	if act.RepairPrimary != nil {
+		return c.repairPrimary(ctx, s, *act.RepairPrimary, log)
+	}
 	if act.PrimaryRevision == "" || act.PrimaryRevision != s.obs.Revision {
 		return nil
 	}
@@ -179,27 +187,6 @@ func strategyStage(s stepper.Status) strategy.Stage {
 		return strategy.Stepping
 	}
 	return strategy.Idle
-}
-
-// canaryReplicas returns the replica count the user's Deployment should
-// have, or nil to leave it alone.
-func (c *Controller) canaryReplicas(s *snapshot, act stepper.Actions) *int32 {
-	switch act.Canary {
-	case stepper.ScaleUp:
-		if s.cfg.CanaryReplicas != nil {
-			return s.cfg.CanaryReplicas
-		}
-		if s.primary != nil {
-			n := workload.Replicas(s.primary)
-			return &n
-		}
-	case stepper.ScaleDown:
-		if s.cfg.ScaleDownCanary {
-			zero := int32(0)
-			return &zero
-		}
-	}
-	return nil
 }
 
 // writeUser updates the user's Deployment when its replicas (if given) or

@@ -25,6 +25,9 @@ const handBackPoll = time.Second
 // removed, or the Deployment was deleted. It hands traffic back with no
 // downtime, one stage per reconcile:
 //
+//  0. unless the user's template is the revision the primary runs, the
+//     hand-back is held with all traffic on the primary (holdHandBack): a
+//     rejected or unpromoted template never gets all traffic unasked;
 //  1. the user's Deployment is scaled back to the primary's replicas and
 //     waited for until available;
 //  2. routes are restored to the plain service host (a VirtualService
@@ -56,6 +59,9 @@ func (c *Controller) handBack(ctx context.Context, cs *caches, ns, name string) 
 	}
 
 	if user != nil && primary != nil {
+		if held, err := c.holdHandBack(ctx, user, primary, vss, drs, log); held || err != nil {
+			return handBackHeldPoll, err
+		}
 		if want := workload.Replicas(primary); workload.Replicas(user) < want {
 			log.Info("opt-out: scaling the Deployment back up before handing traffic back", zap.Int32("replicas", want))
 			d := user.DeepCopy()

@@ -29,6 +29,9 @@ type Metrics struct {
 	ReconcileDuration prometheus.Histogram
 	// Writes counts API writes by kind of object and verb.
 	Writes *prometheus.CounterVec
+	// PrimaryRepairs counts primaries found deleted or scaled to 0 while
+	// idle and repaired, by cause.
+	PrimaryRepairs *prometheus.CounterVec
 }
 
 var canaryLabels = []string{"namespace", "deployment"}
@@ -83,6 +86,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: Namespace, Name: "api_writes_total",
 			Help: "Writes to the Kubernetes API by object kind and verb.",
 		}, []string{"kind", "verb"}),
+		PrimaryRepairs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "primary_repairs_total",
+			Help: "Primaries found deleted or scaled to 0 while idle and repaired from the stable revision, by cause (deleted, scaled-to-zero).",
+		}, []string{"namespace", "cause"}),
 	}
 	// The release-duration series exist from the start, so that the first
 	// release's observation is an increase Prometheus can see.
@@ -90,7 +97,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.ReleaseDuration.WithLabelValues(result)
 	}
 	reg.MustRegister(m.Weight, m.Phase, m.Step, m.Steps, m.FailedChecks, m.Releases,
-		m.ReleaseDuration, m.StepLag, m.ReconcileErrors, m.ReconcileDuration, m.Writes)
+		m.ReleaseDuration, m.StepLag, m.ReconcileErrors, m.ReconcileDuration, m.Writes, m.PrimaryRepairs)
 	return m
 }
 

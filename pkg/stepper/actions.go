@@ -40,4 +40,11 @@ type Actions struct {
 	Requeue time.Duration
 	// Events to record, in order.
 	Events []Event
+	// ScalePrimary, when above 0, is the replica count the user gave their
+	// Deployment while idle: the primary gets it before the status (which
+	// scales the user's Deployment back to 0) is persisted.
+	ScalePrimary int32
+	// RepairPrimary, when set, says how to recreate a primary that was
+	// found deleted or scaled to 0 while idle.
+	RepairPrimary *PrimaryRepair
 }

@@ -14,7 +14,7 @@ const minRequeue = time.Second
 // status. A paused canary gets the actions of the phase it was paused in,
 // without requeue.
 func (m *machine) actions() Actions {
-	a := Actions{Route: true, Events: m.events, Requeue: m.requeue()}
+	a := Actions{Route: true, Events: m.events, Requeue: m.requeue(), ScalePrimary: m.scalePrimary, RepairPrimary: m.repair}
 	switch effectivePhase(m.s) {
 	case PhaseInitializing:
 		a.Route = m.primaryServes() && m.o.SubsetsReady

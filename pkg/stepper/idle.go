@@ -60,9 +60,10 @@ func (m *machine) primaryDeadline(message string) {
 }
 
 // idle starts a release when the user's template is a revision that is
-// neither stable nor the one that just failed.
+// neither stable nor the one that just failed, and the primary is not
+// being repaired.
 func (m *machine) idle() {
-	if m.o.Revision == m.s.StableRevision || (m.s.Phase == PhaseFailed && m.o.Revision == m.s.Revision) {
+	if m.repair != nil || m.o.Revision == m.s.StableRevision || (m.s.Phase == PhaseFailed && m.o.Revision == m.s.Revision) {
 		return
 	}
 	m.start(fmt.Sprintf("releasing revision %s in %d steps: scaling up the canary", m.o.Revision, len(m.cfg.Steps)))

@@ -33,6 +33,7 @@ func Next(cfg config.Config, s Status, o Observations, now time.Time) (Status, A
 		m.adopt()
 	}
 	m.resumeInterruptedPromotion()
+	m.watchPrimary()
 	if o.Command != "" && o.Command != s.CommandAck {
 		m.command()
 	}
@@ -45,6 +46,7 @@ func Next(cfg config.Config, s Status, o Observations, now time.Time) (Status, A
 		}
 		m.o.Verdicts = nil
 	}
+	m.rememberPrimary()
 	return m.s, m.actions()
 }
 
@@ -56,6 +58,9 @@ type machine struct {
 	o      Observations
 	now    time.Time
 	events []Event
+	// repair and scalePrimary are decided by watchPrimary.
+	repair       *PrimaryRepair
+	scalePrimary int32
 }
 
 // decide runs the decision of the current phase.

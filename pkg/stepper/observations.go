@@ -19,6 +19,14 @@ type Observations struct {
 	PrimaryExists    bool
 	PrimaryRevision  string
 	PrimaryAvailable bool
+	// PrimaryReplicas is the replica count the primary wants; nil when
+	// there is no primary or the count is not known.
+	PrimaryReplicas *int32
+	// UserReplicas is the replica count the user's Deployment wants.
+	UserReplicas int32
+	// HPA holds the bounds of the user's HorizontalPodAutoscaler; nil when
+	// none scales the user's Deployment.
+	HPA *ReplicaBounds
 	// SubsetsReady: the live DestinationRule has the primary subset and, when
 	// CanaryHash is set, the canary subset selecting CanaryHash.
 	SubsetsReady bool

@@ -87,4 +87,9 @@ type Status struct {
 	ConfigError string `json:"configError,omitempty"`
 	// Superseded counts releases superseded by a newer revision.
 	Superseded int `json:"superseded,omitempty"`
+	// PrimaryReplicas is the primary's replica count last seen while idle
+	// (or given to it from the user's Deployment), the count a deleted or
+	// emptied primary is recreated with. Not tracked while an HPA twin
+	// scales the primary.
+	PrimaryReplicas int32 `json:"primaryReplicas,omitempty"`
 }

@@ -1,0 +1,108 @@
+package controller
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/istio"
+	"github.com/meshcanary/meshcanary/pkg/stepper"
+)
+
+// optOut removes the label from ns/web, as kubectl label web meshcanary.io/canary- does.
+func (f *fixture) optOut() {
+	f.t.Helper()
+	d := f.deployment("web")
+	delete(d.Labels, config.EnabledLabel)
+	if _, err := f.kube.AppsV1().Deployments("ns").Update(context.Background(), d, metav1.UpdateOptions{}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func TestOptingOutOfAnUnpromotedRevisionIsHeldWithAllTrafficOnThePrimary(t *testing.T) {
+	target := istio.Target{Namespace: "ns", Service: "web", Deployment: "web"}
+	cases := map[string]struct {
+		// reach brings the release of web:v2 to where the opt-out happens.
+		reach      func(f *fixture)
+		wantCanary int32
+	}{
+		"after the release was rejected": {
+			reach: func(f *fixture) {
+				f.c.gates = stepGates{failFrom: 1}
+				if st := f.release(func(stepper.Status) {}); st.Phase != stepper.PhaseFailed {
+					f.t.Fatalf("release ended %s, want Failed", st.Phase)
+				}
+			},
+			wantCanary: 0,
+		},
+		"in flight with canary weight": {
+			reach: func(f *fixture) {
+				f.c.gates = stepGates{}
+				for range 10 {
+					f.reconcile()
+					f.markAvailable("web")
+					if _, w := istio.ObserveRouting(f.virtualService(), target); w > 0 {
+						return
+					}
+					f.clock.Step(f.reconcile())
+				}
+				f.t.Fatal("the canary never got weight")
+			},
+			wantCanary: 3,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, []runtime.Object{webService(), gatedWeb()})
+			f.adopt()
+			f.setImage("web:v2", "h2")
+			tc.reach(f)
+			f.events()
+
+			f.optOut()
+			for i := range 3 {
+				f.reconcile()
+				events := f.events()
+				if i == 0 && !hasEvent(events, "Warning "+stepper.ReasonHandBackBlocked) {
+					t.Errorf("events %q, want a Warning %s", events, stepper.ReasonHandBackBlocked)
+				}
+				if i > 0 && len(events) > 0 {
+					t.Errorf("reconcile %d of the held opt-out recorded %q again", i+1, events)
+				}
+			}
+			routed, w := istio.ObserveRouting(f.virtualService(), target)
+			if !routed || w != 0 {
+				t.Errorf("held opt-out: routed %v with canary weight %d, want every route on the primary subset", routed, w)
+			}
+			if got := ptr.Deref(f.deployment("web").Spec.Replicas, 1); got != tc.wantCanary {
+				t.Errorf("held opt-out: the user's Deployment wants %d replicas, want %d (untouched)", got, tc.wantCanary)
+			}
+			if st := statusOf(t, f.deployment("web")); st.Reason != stepper.ReasonHandBackBlocked {
+				t.Errorf("status reason %q, want %s", st.Reason, stepper.ReasonHandBackBlocked)
+			}
+
+			// Setting the template back to the primary's revision lets the
+			// hand-back go on: the user's Deployment is scaled back up.
+			f.setImage("web:v1", "h1")
+			f.reconcile()
+			if got := ptr.Deref(f.deployment("web").Spec.Replicas, 1); got != 3 {
+				t.Errorf("after the template went back: the user's Deployment wants %d replicas, want the primary's 3", got)
+			}
+			var writes []string
+			for range 6 {
+				f.markAvailable("web")
+				f.reconcile()
+				writes = append(writes, f.writes()...)
+			}
+			want := []string{"delete virtualservices", "delete destinationrules", "delete deployments", "update deployments"}
+			if diff := cmp.Diff(want, writes); diff != "" {
+				t.Errorf("the rest of the hand-back (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
