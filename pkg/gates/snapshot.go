@@ -54,9 +54,7 @@ func (c counters) since(prev counters) (counters, bool) {
 		}
 	}
 	for k, v := range c {
-		if x := v - prev[k]; x != 0 {
-			d[k] = x
-		}
+		d[k] = v - prev[k] // zeros kept: a bucket boundary with no increase is still a boundary
 	}
 	return d, true
 }

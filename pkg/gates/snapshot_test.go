@@ -35,9 +35,11 @@ func TestPodOwnerAgreesWithThePodRegex(t *testing.T) {
 	}
 }
 
+// TestCountersSinceDropsABatchWithADecrease also keeps series that did not
+// grow: a latency bucket with no new observation is still a boundary.
 func TestCountersSinceDropsABatchWithADecrease(t *testing.T) {
 	prev := counters{"200|": 10, "503|": 2}
-	if d, ok := (counters{"200|": 15, "503|": 2, "404|": 1}).since(prev); !ok || len(d) != 2 || d["200|"] != 5 || d["404|"] != 1 {
+	if d, ok := (counters{"200|": 15, "503|": 2, "404|": 1}).since(prev); !ok || len(d) != 3 || d["200|"] != 5 || d["404|"] != 1 || d["503|"] != 0 {
 		t.Errorf("growth: %v %v", d, ok)
 	}
 	if _, ok := (counters{"200|": 15}).since(prev); ok {
