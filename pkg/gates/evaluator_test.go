@@ -240,3 +240,38 @@ func TestEvaluateLatencyResourceAndQueryGates(t *testing.T) {
 		t.Errorf("verdicts (-want +got):\n%s", diff)
 	}
 }
+
+// TestEvaluateAfterARestartCountsTheWholeRelease starts an evaluator (a
+// restarted controller) in the second step of a release: the one-sample
+// test counts the requests since the release started, min-requests those
+// since the step started.
+func TestEvaluateAfterARestartCountsTheWholeRelease(t *testing.T) {
+	te := newTestEvaluator(t)
+	q := promql.Requests("shop")
+	releaseStart, stepStart := t0.Add(-time.Minute), t0
+	te.prom.answerAt(q, func(at time.Time) []sample {
+		switch {
+		case at.Equal(releaseStart):
+			return []sample{reqSeries("web", "200", 100), reqSeries("web-primary", "200", 1000)}
+		case at.Equal(stepStart):
+			return []sample{reqSeries("web", "200", 400), reqSeries("web-primary", "200", 4000)}
+		}
+		return []sample{reqSeries("web", "200", 405), reqSeries("web-primary", "200", 4100)}
+	})
+	s := specs(t, map[string]string{GatePrefix + KeyErrorRate: "max=1%"})
+	r := release("web", t0.Add(30*time.Second))
+	r.Step, r.ReleaseStart = 2, releaseStart
+	v := te.Evaluate(context.Background(), s, r)
+	want := "canary error rate 0% (0 of 305 requests this release) is below 2%"
+	if v[0].Result != Hold || !strings.HasPrefix(v[0].Reason, "canary error rate 0% (0 of 305 requests this release): 5 of 10 requests this step") {
+		t.Errorf("verdict %+v, want Hold on the step's 5 of 10 requests, counting the release's 305", v[0])
+	}
+	te.round()
+	r.Now = r.Now.Add(10 * time.Second)
+	te.prom.answerAt(q, func(at time.Time) []sample {
+		return []sample{reqSeries("web", "200", 420), reqSeries("web-primary", "200", 4300)}
+	})
+	if v = te.Evaluate(context.Background(), s, r); v[0].Result != Pass || !strings.HasPrefix(v[0].Reason, strings.Replace(want, "305", "320", 1)) {
+		t.Errorf("verdict %+v, want Pass on the release's 320 clean requests", v[0])
+	}
+}

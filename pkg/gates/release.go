@@ -31,8 +31,11 @@ type Release struct {
 	// is still inconclusive but does not lean towards a regression, rather
 	// than hold it into max-hold (see sequentialResult).
 	LastCall bool
-	// StepStart is when the current step began; gates measure from it.
-	StepStart time.Time
+	// StepStart is when the current step began; min-requests counts from
+	// it. ReleaseStart is when the release began; the one-sample tests
+	// count from it (also after a restart of the controller).
+	StepStart    time.Time
+	ReleaseStart time.Time
 	// Now is the evaluation time (from the controller's injected clock).
 	Now time.Time
 	// Annotations are the Deployment's annotations, for gates that need

@@ -119,6 +119,26 @@ func (j *judging) baseline(t *track, kind, q string, keys []model.LabelName) err
 		return fmt.Errorf("baseline at step start: %w", err)
 	}
 	t.start(base)
+	return j.earlierSteps(t, q, base, keys)
+}
+
+// earlierSteps gives a track first seen after its release's first step
+// (a restarted controller) the increase of the earlier steps, so that the
+// one-sample tests judge the whole release as if the controller had never
+// stopped. The ratio test's batches still start at the step's start.
+func (j *judging) earlierSteps(t *track, q string, stepBase [2]counters, keys []model.LabelName) error {
+	if j.r.ReleaseStart.IsZero() || !j.r.ReleaseStart.Before(j.r.StepStart) {
+		return nil
+	}
+	base, err := j.pair(queryBaseline, q, j.r.ReleaseStart, keys)
+	if err != nil {
+		return fmt.Errorf("baseline at release start: %w", err)
+	}
+	d0, ok0 := stepBase[0].since(base[0])
+	d1, ok1 := stepBase[1].since(base[1])
+	if ok0 && ok1 {
+		t.release = [2]counters{d0, d1}
+	}
 	return nil
 }
 
