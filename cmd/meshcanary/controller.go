@@ -45,6 +45,7 @@ type controllerFlags struct {
 	promURL        string
 	promTokenFile  string
 	promTimeout    time.Duration
+	gateDeadline   time.Duration
 	webhookAllow   string
 	qps            float32
 	burst          int
@@ -84,6 +85,7 @@ and release each change to their pod template as an Istio canary.`,
 	fs.StringVar(&f.promURL, "prometheus-url", "", "Prometheus HTTP API base URL for telemetry gates")
 	fs.StringVar(&f.promTokenFile, "prometheus-bearer-token-file", "", "file holding a bearer token for Prometheus")
 	fs.DurationVar(&f.promTimeout, "prometheus-timeout", 5*time.Second, "timeout of one Prometheus query")
+	fs.DurationVar(&f.gateDeadline, "gate-deadline", controller.DefaultGateDeadline, "longest a reconcile waits for a canary's gates; a slower evaluation ends in the background and the canary is reconciled again when it does")
 	fs.StringVar(&f.webhookAllow, "gate-webhook-allow", "", "comma-separated URL prefixes webhook gates may call (none by default)")
 	fs.Float32Var(&f.qps, "kube-api-qps", 50, "client-side rate limit to the Kubernetes API, requests per second")
 	fs.IntVar(&f.burst, "kube-api-burst", 100, "client-side burst to the Kubernetes API")
@@ -156,14 +158,28 @@ func runController(ctx context.Context, f *controllerFlags) error {
 		Notifier:     notifier,
 		QueueMetrics: metrics.NewWorkqueueProvider(reg),
 		Logger:       log,
+		GateDeadline: f.gateDeadline,
 	})
+	run := func(ctx context.Context) {
+		if err := ctrl.Run(ctx, f.workers); err != nil {
+			log.Error("controller stopped", zap.Error(err))
+		}
+	}
+	h := &health{grace: leaseGrace, synced: ctrl.CachesSynced}
+	var le *leaderelection.LeaderElector
+	if f.leaderElect {
+		if le, err = newElector(kube, f, log, run); err != nil {
+			return err
+		}
+		h.lease = le
+	}
 
 	ln, err := net.Listen("tcp", f.metricsAddr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", f.metricsAddr, err)
 	}
 	log.Info("serving metrics and health", zap.String("address", ln.Addr().String()))
-	srv := &http.Server{Handler: serveMux(reg), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: serveMux(reg, h), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("metrics server stopped", zap.Error(err))
@@ -171,30 +187,28 @@ func runController(ctx context.Context, f *controllerFlags) error {
 	}()
 	defer func() { _ = srv.Close() }()
 
-	run := func(ctx context.Context) {
-		if err := ctrl.Run(ctx, f.workers); err != nil {
-			log.Error("controller stopped", zap.Error(err))
-		}
-	}
-	if !f.leaderElect {
+	if le == nil {
 		run(ctx)
 		return nil
 	}
-	return leadAndRun(ctx, kube, f, log, run)
+	le.Run(ctx)
+	return nil
 }
 
-func leadAndRun(ctx context.Context, kube kubernetes.Interface, f *controllerFlags, log *zap.Logger, run func(context.Context)) error {
+// newElector prepares the leader election that calls run while this
+// replica leads.
+func newElector(kube kubernetes.Interface, f *controllerFlags, log *zap.Logger, run func(context.Context)) (*leaderelection.LeaderElector, error) {
 	id, err := os.Hostname()
 	if err != nil {
-		return fmt.Errorf("leader election identity: %w", err)
+		return nil, fmt.Errorf("leader election identity: %w", err)
 	}
 	id = fmt.Sprintf("%s_%d", id, os.Getpid())
 	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, f.leaseNamespace, f.leaseName,
 		kube.CoreV1(), kube.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: id})
 	if err != nil {
-		return fmt.Errorf("leader election lock: %w", err)
+		return nil, fmt.Errorf("leader election lock: %w", err)
 	}
-	leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
+	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 		Lock:            lock,
 		ReleaseOnCancel: true,
 		LeaseDuration:   15 * time.Second,
@@ -209,15 +223,17 @@ func leadAndRun(ctx context.Context, kube kubernetes.Interface, f *controllerFla
 			},
 		},
 	})
-	return nil
+	if err != nil {
+		return nil, fmt.Errorf("leader election: %w", err)
+	}
+	return le, nil
 }
 
-func serveMux(reg *prometheus.Registry) *http.ServeMux {
+func serveMux(reg *prometheus.Registry, h *health) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	ok := func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }
-	mux.HandleFunc("/healthz", ok)
-	mux.HandleFunc("/readyz", ok)
+	mux.HandleFunc("/healthz", h.healthz)
+	mux.HandleFunc("/readyz", h.readyz)
 	return mux
 }
 

@@ -37,7 +37,9 @@ type caches struct {
 	drs       istiolisters.DestinationRuleLister
 
 	informers []cache.SharedIndexInformer
-	start     []func(stop <-chan struct{})
+	// kinds names what each of informers watches, in the same order.
+	kinds []string
+	start []func(stop <-chan struct{})
 }
 
 func newCaches(kube kubernetes.Interface, istio istioclient.Interface, namespace string, resync time.Duration) *caches {
@@ -73,6 +75,10 @@ func newCaches(kube kubernetes.Interface, istio istioclient.Interface, namespace
 		informers: []cache.SharedIndexInformer{
 			users.Informer(), primaries.Informer(), services.Informer(),
 			hpas.Informer(), vss.Informer(), drs.Informer(),
+		},
+		kinds: []string{
+			"opted-in deployments", "primary deployments", "services",
+			"horizontalpodautoscalers", "virtualservices", "destinationrules",
 		},
 		start: []func(<-chan struct{}){userF.Start, primaryF.Start, allF.Start, istioF.Start},
 	}

@@ -56,6 +56,10 @@ type Options struct {
 	Clock clock.WithTicker
 	// Resync is the informers' resync period; 0 disables resync.
 	Resync time.Duration
+	// GateDeadline is how long a reconcile waits for the gates; a slower
+	// evaluation ends in the background (see evaluate). 0 means
+	// DefaultGateDeadline.
+	GateDeadline time.Duration
 }
 
 // Controller releases changes to opted-in Deployments as Istio canaries.
@@ -72,8 +76,12 @@ type Controller struct {
 
 	scopes map[string]*caches
 
+	gateDeadline time.Duration
+
 	mu       sync.Mutex
 	lastEval map[string]time.Time
+	// evals holds the gate evaluations under way or not yet used, by key.
+	evals map[string]*gateEvaluation
 	// own holds the status writes the cache does not show yet.
 	own ownWrites
 }
@@ -85,6 +93,9 @@ func New(o Options) *Controller {
 	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
+	}
+	if o.GateDeadline <= 0 {
+		o.GateDeadline = DefaultGateDeadline
 	}
 	c := &Controller{
 		kube:     o.Kube,
@@ -99,8 +110,10 @@ func New(o Options) *Controller {
 			workqueue.NewTypedItemExponentialFailureRateLimiter[string](250*time.Millisecond, 2*time.Minute),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "canaries", Clock: o.Clock, MetricsProvider: o.QueueMetrics},
 		),
-		scopes:   map[string]*caches{},
-		lastEval: map[string]time.Time{},
+		scopes:       map[string]*caches{},
+		gateDeadline: o.GateDeadline,
+		lastEval:     map[string]time.Time{},
+		evals:        map[string]*gateEvaluation{},
 	}
 	namespaces := o.Namespaces
 	if len(namespaces) == 0 {
@@ -138,7 +151,11 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 		}
 	}
 	c.log.Info("waiting for informer caches")
-	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
+	warnCtx, stopWarning := context.WithCancel(ctx)
+	go c.warnUnsynced(warnCtx)
+	ok := cache.WaitForCacheSync(ctx.Done(), synced...)
+	stopWarning()
+	if !ok {
 		return fmt.Errorf("waiting for informer caches: %w", ctx.Err())
 	}
 	c.log.Info("caches synced; starting workers", zap.Int("workers", workers))

@@ -9,7 +9,6 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
-	"github.com/meshcanary/meshcanary/pkg/gates"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
 )
 
@@ -47,8 +46,10 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 	now := c.clock.Now()
 	obs := snap.obs
 	if stepper.NeedsEvaluation(snap.cfg, snap.status, now, c.lastEvalOf(key)) {
-		obs.Verdicts = c.evaluate(ctx, snap, now)
-		c.setLastEval(key, now)
+		var ok bool
+		if obs.Verdicts, ok = c.evaluate(ctx, key, snap, now, log); ok {
+			c.setLastEval(key, now)
+		}
 	}
 	next, act := stepper.Next(snap.cfg, snap.status, obs, now)
 	if snap.status.ConfigError != "" {
@@ -64,32 +65,6 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 		return 0, err
 	}
 	return act.Requeue, nil
-}
-
-// evaluate asks the gates about the current step.
-func (c *Controller) evaluate(ctx context.Context, s *snapshot, now time.Time) []gates.Verdict {
-	if c.gates == nil || len(s.specs) == 0 {
-		return []gates.Verdict{}
-	}
-	st := s.status
-	r := gates.Release{
-		Namespace:    s.user.Namespace,
-		Deployment:   s.user.Name,
-		Primary:      s.cfg.PrimaryName,
-		Service:      s.target.Service,
-		Revision:     st.Revision,
-		Step:         st.Step,
-		CanaryWeight: st.Weight,
-		Total:        st.Total,
-		MoreSteps:    st.Step < len(s.cfg.Steps),
-		Now:          now,
-		Annotations:  s.user.Annotations,
-	}
-	if st.StepStart != nil {
-		r.StepStart = *st.StepStart
-		r.LastCall = !r.MoreSteps && !now.Before(r.StepStart.Add(2*s.cfg.StepInterval))
-	}
-	return c.gates.Evaluate(ctx, s.specs, r)
 }
 
 // reportInvalid records invalid configuration in the status, as a Warning
@@ -149,6 +124,7 @@ func (c *Controller) forget(namespace, name string) {
 func (c *Controller) forgetRelease(namespace, name string) {
 	c.mu.Lock()
 	delete(c.lastEval, namespace+"/"+name)
+	delete(c.evals, namespace+"/"+name)
 	c.mu.Unlock()
 	if c.gates != nil {
 		c.gates.Forget(namespace, name)

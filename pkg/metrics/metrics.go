@@ -29,6 +29,9 @@ type Metrics struct {
 	ReconcileDuration prometheus.Histogram
 	// Writes counts API writes by kind of object and verb.
 	Writes *prometheus.CounterVec
+	// GateEvaluationsLate counts gate evaluations that outlasted the gate
+	// deadline and ended in the background.
+	GateEvaluationsLate prometheus.Counter
 	// PrimaryRepairs counts primaries found deleted or scaled to 0 while
 	// idle and repaired, by cause.
 	PrimaryRepairs *prometheus.CounterVec
@@ -86,6 +89,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: Namespace, Name: "api_writes_total",
 			Help: "Writes to the Kubernetes API by object kind and verb.",
 		}, []string{"kind", "verb"}),
+		GateEvaluationsLate: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "gate_evaluations_late_total",
+			Help: "Gate evaluations that outlasted the gate deadline (--gate-deadline) and ended in the background.",
+		}),
 		PrimaryRepairs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "primary_repairs_total",
 			Help: "Primaries found deleted or scaled to 0 while idle and repaired from the stable revision, by cause (deleted, scaled-to-zero).",
@@ -97,7 +104,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.ReleaseDuration.WithLabelValues(result)
 	}
 	reg.MustRegister(m.Weight, m.Phase, m.Step, m.Steps, m.FailedChecks, m.Releases,
-		m.ReleaseDuration, m.StepLag, m.ReconcileErrors, m.ReconcileDuration, m.Writes, m.PrimaryRepairs)
+		m.ReleaseDuration, m.StepLag, m.ReconcileErrors, m.ReconcileDuration, m.Writes, m.GateEvaluationsLate, m.PrimaryRepairs)
 	return m
 }
 

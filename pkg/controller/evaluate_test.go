@@ -1,0 +1,120 @@
+package controller
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/util/workqueue"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/gates"
+	"github.com/meshcanary/meshcanary/pkg/stepper"
+)
+
+// slowGates answers a Fail once the test lets it, as a webhook that takes
+// its time would; calls counts the evaluations begun.
+type slowGates struct {
+	answer chan struct{}
+	calls  chan gates.Release
+}
+
+func (g slowGates) Evaluate(_ context.Context, _ gates.Specs, r gates.Release) []gates.Verdict {
+	g.calls <- r
+	<-g.answer
+	return []gates.Verdict{{Gate: "webhook.slow", Result: gates.Fail, Reason: "users complain"}}
+}
+
+func (slowGates) Check(gates.Specs) config.Problems { return nil }
+func (slowGates) Forget(string, string)             {}
+
+// reconcileWithin runs a reconcile of ns/web, stepping the fake clock
+// past the gate deadline whenever a timer waits on it, and fails the test
+// if the reconcile has not returned after 10 s of real time.
+func (f *fixture) reconcileWithin(stepDeadline bool) {
+	f.t.Helper()
+	f.refresh()
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.c.reconcile(context.Background(), "ns/web")
+		done <- err
+	}()
+	giveUp := time.After(10 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				f.t.Fatalf("reconcile: %v", err)
+			}
+			return
+		case <-giveUp:
+			f.t.Fatal("the reconcile waited for the gates for 10s")
+		case <-time.After(time.Millisecond):
+			if stepDeadline && f.clock.HasWaiters() {
+				f.clock.Step(f.c.gateDeadline)
+			}
+		}
+	}
+}
+
+func TestGatesSlowerThanTheDeadlineAreJudgedWhenTheyAnswerWithoutHoldingAWorker(t *testing.T) {
+	f := newFixture(t, []runtime.Object{webService(), webDeployment(map[string]string{
+		config.Prefix + config.KeySteps:           "20,50",
+		config.Prefix + config.KeyMaxFailedChecks: "1",
+		"meshcanary.io/gate.webhook.slow":         "http://gates.example/slow",
+	})})
+	g := slowGates{answer: make(chan struct{}), calls: make(chan gates.Release, 10)}
+	f.c.gates, f.c.gateDeadline = g, 2*time.Second
+	f.c.queue = workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]())
+	defer f.c.queue.ShutDown()
+	f.adopt()
+	f.setImage("web:v2", "h2")
+	for st := (stepper.Status{}); st.Step < 1; st = statusOf(t, f.deployment("web")) {
+		requeue := f.reconcile()
+		if user := f.deployment("web"); *user.Spec.Replicas > 0 && user.Status.AvailableReplicas == 0 {
+			f.markAvailable("web")
+		}
+		f.clock.Step(requeue)
+	}
+
+	f.reconcileWithin(true) // waits the gate deadline, no longer
+	if r := <-g.calls; r.Step != 1 {
+		t.Errorf("gates asked about step %d, want 1", r.Step)
+	}
+	if st := statusOf(t, f.deployment("web")); st.Phase != stepper.PhaseProgressing || st.FailedChecks != 0 || len(st.Verdicts) != 0 {
+		t.Errorf("after a reconcile cut short by the gate deadline: %s, %d failed checks, verdicts %v; want the step not judged",
+			st.Phase, st.FailedChecks, st.Verdicts)
+	}
+	f.reconcileWithin(false) // another reconcile (an event, a command) does not wait at all
+	if len(g.calls) != 0 {
+		t.Errorf("a second evaluation began while the first was running")
+	}
+	if n := f.c.queue.Len(); n != 0 {
+		t.Fatalf("%d items queued before the gates answered", n)
+	}
+
+	close(g.answer)
+	queued := make(chan string, 1)
+	go func() {
+		key, _ := f.c.queue.Get()
+		f.c.queue.Done(key)
+		queued <- key
+	}()
+	select {
+	case key := <-queued:
+		if key != "ns/web" {
+			t.Fatalf("queued %q, want ns/web", key)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the canary was not queued again when the gates answered")
+	}
+	f.reconcileWithin(false)
+	st := statusOf(t, f.deployment("web"))
+	if st.FailedChecks != 1 || len(st.Verdicts) != 1 || st.Verdicts[0].Reason != "users complain" {
+		t.Errorf("after the gates answered: %d failed checks, verdicts %v; want their Fail counted", st.FailedChecks, st.Verdicts)
+	}
+	if len(g.calls) != 0 {
+		t.Errorf("the answer was not used: the gates were asked again")
+	}
+}
