@@ -9,5 +9,10 @@
 // context given to [Start]) stops them all. Tests use [StartForTest], which stops
 // the cluster in t.Cleanup and prints the logs' tails when the test failed.
 //
+// [Proxy] is a counting proxy in front of the apiserver for one client (the
+// controller): it counts its requests by verb and resource, for the scale
+// benchmark, and can cut the client off right after its k-th write, for
+// the e2e test that kills the controller after every write.
+//
 // The binaries come from bin/, built by hack/build-tools.sh (`make tools`).
 package cluster
