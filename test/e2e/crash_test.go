@@ -24,8 +24,9 @@ import (
 
 // TestKilledAfterEveryWriteReleasesGoForward releases one app again and
 // again with its own controller, reached only through a counting proxy.
-// For a release that is promoted and one a gate rejects at step 2, an
-// uninterrupted run counts the controller's writes (Events apart); then, for
+// For a release that is promoted, one a gate rejects at step 2 and one
+// aborted by command at step 1, an uninterrupted run counts the
+// controller's writes (Events apart); then, for
 // every k up to that count, a release is run in which the proxy cuts the
 // controller off right after its k-th write, the test SIGKILLs it and starts
 // it again. Each must end as the uninterrupted one did, with the canary
@@ -43,6 +44,7 @@ func TestKilledAfterEveryWriteReleasesGoForward(t *testing.T) {
 	for _, kind := range []releaseKind{
 		{name: "promoted", want: stepper.PhaseSucceeded},
 		{name: "rejected at step 2", reject: true, want: stepper.PhaseFailed},
+		{name: "aborted at step 1", abort: true, want: stepper.PhaseFailed},
 	} {
 		clean := k.release(a, gate, kind, 0)
 		t.Logf("%s, uninterrupted: %d writes (Events apart: %s), canary weights %v, %d generation bumps of the user's Deployment by the controller, %s",
@@ -65,11 +67,13 @@ func TestKilledAfterEveryWriteReleasesGoForward(t *testing.T) {
 	t.Logf("%d kill points covered in %s", covered, time.Since(started).Round(time.Second))
 }
 
-// releaseKind is a kind of release the kill test runs, and how it ends.
+// releaseKind is a kind of release the kill test runs, and how it ends:
+// reject makes the gate fail it from step 2, abort holds it at step 1 and
+// sends the abort command there.
 type releaseKind struct {
-	name   string
-	reject bool
-	want   stepper.Phase
+	name          string
+	reject, abort bool
+	want          stepper.Phase
 }
 
 // killRun is what one release of the kill test did.
@@ -103,6 +107,8 @@ func (k releaseKind) check(run killRun, clean *killRun) string {
 	switch {
 	case run.final.Phase != k.want:
 		return fmt.Sprintf("ended %s (%s: %s), want %s", run.final.Phase, run.final.Reason, run.final.Message, k.want)
+	case clean != nil && run.final.Reason != clean.final.Reason:
+		return fmt.Sprintf("ended for reason %s (%s), uninterrupted %s", run.final.Reason, run.final.Message, clean.final.Reason)
 	case run.primary != run.good:
 		return fmt.Sprintf("the primary runs revision %s, want %s", run.primary, run.good)
 	case len(run.afterFail) > 0 && slices.Max(run.afterFail) > 0:
@@ -115,8 +121,8 @@ func (k releaseKind) check(run killRun, clean *killRun) string {
 		return ""
 	}
 	got, want := slices.Compact(slices.Clone(run.weights)), slices.Compact(slices.Clone(clean.weights))
-	if k.reject && isSubsequence(got, want) {
-		return "" // a step decided but not routed before the kill is rejected before it gets traffic
+	if (k.reject || k.abort) && isSubsequence(got, want) {
+		return "" // a step decided but not routed before the kill is rolled back before it gets traffic
 	}
 	if !slices.Equal(got, want) {
 		return fmt.Sprintf("canary weights %v, uninterrupted %v", got, want)
@@ -140,9 +146,12 @@ func weightRegression(weights []int32) string {
 }
 
 // isSubsequence reports whether got is want with some elements left out,
-// the last one kept.
+// the last one kept, or empty (the canary never got a weight).
 func isSubsequence(got, want []int32) bool {
-	if len(got) == 0 || len(want) == 0 || got[len(got)-1] != want[len(want)-1] {
+	if len(got) == 0 {
+		return true
+	}
+	if len(want) == 0 || got[len(got)-1] != want[len(want)-1] {
 		return false
 	}
 	i := 0
@@ -206,27 +215,27 @@ func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, c
 	before := k.proxy.Snapshot()
 	cut := k.proxy.CutAfter(cutAfter)
 	image := fmt.Sprintf("example.com/web:%d", started.UnixNano())
-	var changed *appsv1.Deployment
-	if kind.reject {
-		// The gate must know the revision before the release reaches step 2.
-		changed = a.update(func(d *appsv1.Deployment) {
-			d.Spec.Template.Spec.Containers[0].Image = image
-			gate.reject(workload.Revision(&d.Spec.Template))
-		})
-	} else {
-		changed = a.update(func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = image })
-	}
+	// The gate must know the revision before the release reaches step 1.
+	changed := a.update(func(d *appsv1.Deployment) {
+		d.Spec.Template.Spec.Containers[0].Image = image
+		gate.set(workload.Revision(&d.Spec.Template), kind)
+	})
 	run := killRun{rev: workload.Revision(&changed.Spec.Template), good: good}
-	if !kind.reject {
+	if kind.want == stepper.PhaseSucceeded {
 		run.good = run.rev
 	}
+	aborted := false
 	ended := func() bool {
 		v, _ := a.rec.latest()
 		return v.Status.Revision == run.rev && (v.Status.Phase == stepper.PhaseSucceeded || v.Status.Phase == stepper.PhaseFailed)
 	}
 	deadline := time.After(waitTimeout)
 	for !ended() || (cutAfter > 0 && !run.killed && k.proxy.Writes() >= cutAfter) {
-		_, next := a.rec.latest()
+		v, next := a.rec.latest()
+		if kind.abort && !aborted && v.Status.Revision == run.rev && v.Status.Phase == stepper.PhaseProgressing && v.Status.Step >= 1 {
+			a.Annotate(config.CommandAnnotation, fmt.Sprintf("abort/%d", time.Now().UnixNano()))
+			aborted = true
+		}
 		select {
 		case <-cut:
 			k.kill()
@@ -304,25 +313,27 @@ func (k *cuttableController) settle() int {
 }
 
 // stepGate is a webhook gate that passes every check, except from step 2
-// on for the revisions it was told to reject.
+// on for the revisions of a rejected kind of release, and except from step
+// 1 on (it holds) for those of an aborted kind.
 type stepGate struct {
 	server *httptest.Server
 
-	mu       sync.Mutex
-	rejected map[string]bool
+	mu    sync.Mutex
+	kinds map[string]releaseKind
 }
 
 func startStepGate(t *testing.T) *stepGate {
-	g := &stepGate{rejected: map[string]bool{}}
+	g := &stepGate{kinds: map[string]releaseKind{}}
 	g.server = httptest.NewServer(http.HandlerFunc(g.serve))
 	t.Cleanup(g.server.Close)
 	return g
 }
 
-func (g *stepGate) reject(rev string) {
+// set tells the gate the kind of release of revision rev.
+func (g *stepGate) set(rev string, kind releaseKind) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.rejected[rev] = true
+	g.kinds[rev] = kind
 }
 
 func (g *stepGate) serve(w http.ResponseWriter, r *http.Request) {
@@ -332,11 +343,14 @@ func (g *stepGate) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.mu.Lock()
-	reject := g.rejected[req.Revision] && req.Step >= 2
+	kind := g.kinds[req.Revision]
 	g.mu.Unlock()
 	resp := gates.WebhookResponse{Result: "pass", Reason: "step gate passes"}
-	if reject {
+	switch {
+	case kind.reject && req.Step >= 2:
 		resp = gates.WebhookResponse{Result: "fail", Reason: fmt.Sprintf("revision %s is rejected from step 2", req.Revision)}
+	case kind.abort:
+		resp = gates.WebhookResponse{Result: "hold", Reason: fmt.Sprintf("revision %s waits for the abort command", req.Revision)}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(resp)
