@@ -57,17 +57,18 @@ func (c *Controller) holdHandBack(ctx context.Context, user, primary *appsv1.Dep
 	return true, nil
 }
 
-// routePrimaryOnly takes any canary weight out of the routes meshcanary
-// split, keeping everything else in them.
+// routePrimaryOnly takes the canary out of the routes meshcanary split —
+// its weight, and the A/B, sticky and mirror routes of a strategy — keeping
+// everything else in them.
 func (c *Controller) routePrimaryOnly(ctx context.Context, vss []*networkingv1.VirtualService, ns, name string,
 	drs []*networkingv1.DestinationRule, log *zap.Logger) error {
 	client := c.istio.NetworkingV1().VirtualServices(ns)
 	for _, vs := range vss {
 		t := targetFromDRs(ns, name, drs, vs)
-		if routed, weight := istio.ObserveRouting(vs, t); !routed || weight == 0 {
+		desired := istio.DesiredVirtualService(vs, istio.Routing{Target: t, Hosts: vs.Spec.Hosts, Gateways: vs.Spec.Gateways})
+		if istio.VirtualServiceEqual(vs, desired) {
 			continue
 		}
-		desired := istio.DesiredVirtualService(vs, istio.Routing{Target: t, Hosts: vs.Spec.Hosts, Gateways: vs.Spec.Gateways})
 		log.Warn("opt-out held: routing all traffic to the primary", zap.String("virtualService", vs.Name))
 		_, err := client.Update(ctx, desired, updateOpts)
 		c.countWrite("VirtualService", "update")

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/meshcanary/meshcanary/pkg/stepper"
@@ -26,8 +27,11 @@ func (c *Controller) repairPrimary(ctx context.Context, s *snapshot, r stepper.P
 		p.Spec.Replicas = &replicas
 		_, err := deployments.Update(ctx, p, updateOpts)
 		c.countWrite("Deployment", "update")
+		if err != nil {
+			return wrap(err, "scaling primary %s back", p.Name)
+		}
 		c.metrics.PrimaryRepairs.WithLabelValues(s.user.Namespace, "scaled-to-zero").Inc()
-		return wrap(err, "scaling primary %s back", p.Name)
+		return nil
 	}
 	source, err := c.templateOf(ctx, s.user, r.Revision)
 	if err != nil {
@@ -38,8 +42,14 @@ func (c *Controller) repairPrimary(ctx context.Context, s *snapshot, r stepper.P
 	spec := workload.PrimarySpec{Name: s.cfg.PrimaryName, Revision: r.Revision, Replicas: &replicas, Owner: *s.target.Owner}
 	_, err = deployments.Create(ctx, workload.DesiredPrimary(source, nil, spec), createOpts)
 	c.countWrite("Deployment", "create")
+	switch {
+	case apierrors.IsAlreadyExists(err):
+		return nil // recreated by an earlier reconcile the cache does not show yet
+	case err != nil:
+		return wrap(err, "recreating primary %s", s.cfg.PrimaryName)
+	}
 	c.metrics.PrimaryRepairs.WithLabelValues(s.user.Namespace, "deleted").Inc()
-	return wrap(err, "recreating primary %s", s.cfg.PrimaryName)
+	return nil
 }
 
 // templateOf returns user with the pod template of revision rev: its own
