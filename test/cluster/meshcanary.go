@@ -29,6 +29,7 @@ type Meshcanary struct {
 
 	bin       string
 	args, env []string
+	probe     string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -47,6 +48,9 @@ type MeshcanaryOptions struct {
 	Kubeconfig string
 	// Name names the log, <Name>.log in the run folder (default meshcanary).
 	Name string
+	// Probe is the endpoint Start waits to answer 200: /readyz by default,
+	// /healthz for a controller that is not expected to become ready.
+	Probe string
 }
 
 // StartMeshcanary starts <repo>/bin/meshcanary's controller command against
@@ -84,13 +88,18 @@ func (c *Cluster) StartMeshcanary(opts MeshcanaryOptions) (*Meshcanary, error) {
 			"--metrics-bind-address", addr,
 			"--log-format", "console",
 		}, opts.Args...),
-		env: opts.Env,
+		env:   opts.Env,
+		probe: opts.Probe,
+	}
+	if p.probe == "" {
+		p.probe = "/readyz"
 	}
 	return p, p.Start()
 }
 
 // Start starts the controller (again, after Kill or Stop) on the same
-// metrics address and waits until it serves /readyz.
+// metrics address and waits until it serves its probe (/readyz unless
+// MeshcanaryOptions.Probe says otherwise).
 func (p *Meshcanary) Start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -117,7 +126,8 @@ func (p *Meshcanary) Start() error {
 	return p.waitReady(done)
 }
 
-// waitReady polls /readyz until it answers 200, failing if the process exits.
+// waitReady polls the probe until it answers 200, failing if the process
+// exits.
 func (p *Meshcanary) waitReady(done chan struct{}) error {
 	deadline := time.Now().Add(time.Minute)
 	for {
@@ -126,7 +136,7 @@ func (p *Meshcanary) waitReady(done chan struct{}) error {
 			return fmt.Errorf("the controller exited at start, see %s", p.LogPath)
 		default:
 		}
-		resp, err := http.Get("http://" + p.MetricsAddr + "/readyz")
+		resp, err := http.Get("http://" + p.MetricsAddr + p.probe)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -134,7 +144,7 @@ func (p *Meshcanary) waitReady(done chan struct{}) error {
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the controller did not serve /readyz within a minute: %v", err)
+			return fmt.Errorf("the controller did not serve %s within a minute: %v", p.probe, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
