@@ -48,4 +48,8 @@ type Config struct {
 	// MaxHold is how long gates may answer Hold past the end of a step (or
 	// how long Prometheus may be unreachable) before the release rolls back.
 	MaxHold time.Duration
+	// ScaleDownDelay is how long the canary keeps its pods after the
+	// traffic left it at the end of a release, so that every proxy has the
+	// route without it before its pods go (xDS propagation).
+	ScaleDownDelay time.Duration
 }

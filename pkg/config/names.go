@@ -61,4 +61,5 @@ const (
 	KeyPrimaryName      = "primary-name"
 	KeyCanaryReplicas   = "canary-replicas"
 	KeyMaxHold          = "max-hold"
+	KeyScaleDownDelay   = "scale-down-delay"
 )

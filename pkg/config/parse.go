@@ -14,6 +14,9 @@ const (
 	defaultMaxFailedChecks  = 2
 	defaultProgressDeadline = 10 * time.Minute
 	defaultMaxHold          = 10 * time.Minute
+	// defaultScaleDownDelay is Argo Rollouts' default scaleDownDelaySeconds,
+	// long enough for istiod to push a route change to every proxy.
+	defaultScaleDownDelay = 30 * time.Second
 	// primarySuffix makes the default primary name "<name>-primary".
 	primarySuffix = "-primary"
 )
@@ -60,6 +63,7 @@ func defaults(name string) Config {
 		ScaleDownCanary:  true,
 		PrimaryName:      name + primarySuffix,
 		MaxHold:          defaultMaxHold,
+		ScaleDownDelay:   defaultScaleDownDelay,
 	}
 }
 
@@ -86,6 +90,7 @@ var fields = []field{
 	{KeyPrimaryName, into(parsePrimaryName, func(c *Config) *string { return &c.PrimaryName })},
 	{KeyCanaryReplicas, setCanaryReplicas},
 	{KeyMaxHold, into(ParseDuration, func(c *Config) *time.Duration { return &c.MaxHold })},
+	{KeyScaleDownDelay, into(parseScaleDownDelay, func(c *Config) *time.Duration { return &c.ScaleDownDelay })},
 }
 
 // into makes a field setter from a parser and the Config field it fills.

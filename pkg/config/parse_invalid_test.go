@@ -64,6 +64,9 @@ var invalidCases = map[string]struct {
 	"zero canary replicas is invalid":                     {map[string]string{"canary-replicas": "0"}, []string{"canary-replicas"}},
 	"10001 canary replicas is invalid":                    {map[string]string{"canary-replicas": "10001"}, []string{"canary-replicas"}},
 	"a max hold under a second is invalid":                {map[string]string{"max-hold": "500ms"}, []string{"max-hold"}},
+	"a negative scale-down delay is invalid":              {map[string]string{"scale-down-delay": "-1s"}, []string{"scale-down-delay"}},
+	"a scale-down delay over an hour is invalid":          {map[string]string{"scale-down-delay": "61m"}, []string{"scale-down-delay"}},
+	"a scale-down delay without a unit is invalid":        {map[string]string{"scale-down-delay": "30"}, []string{"scale-down-delay"}},
 	"a typo of steps is an unknown key with a suggestion": {map[string]string{"step": "5,10"}, []string{"step"}},
 	"an unrelated unknown key gets no suggestion":         {map[string]string{"colour": "blue"}, []string{"colour"}},
 	"a key in capitals is unknown":                        {map[string]string{"Steps": "5"}, []string{"Steps"}},
@@ -152,7 +155,7 @@ func TestParseProblemText(t *testing.T) {
 				Value: "5",
 				Valid: "an unknown key; did you mean meshcanary.io/steps? valid keys are meshcanary.io/ followed by one of " +
 					"service, steps, step-interval, check-interval, virtual-service, gateways, hosts, max-failed-checks, " +
-					"progress-deadline, scale-down-canary, paused, primary-name, canary-replicas, max-hold, " +
+					"progress-deadline, scale-down-canary, paused, primary-name, canary-replicas, max-hold, scale-down-delay, " +
 					"or by a key starting with gate., strategy., notify.",
 			}},
 		},

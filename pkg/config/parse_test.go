@@ -33,6 +33,7 @@ func TestParseDefaults(t *testing.T) {
 		PrimaryName:      "shop-primary",
 		CanaryReplicas:   nil,
 		MaxHold:          10 * time.Minute,
+		ScaleDownDelay:   30 * time.Second,
 	}
 	tests := map[string]map[string]string{
 		"a Deployment without annotations gets every default": nil,
@@ -175,6 +176,18 @@ func TestParseValid(t *testing.T) {
 			map[string]string{"max-hold": "1s"},
 			func(c *Config) { c.MaxHold = time.Second },
 		},
+		"a scale-down delay of 0s scales down at once": {
+			map[string]string{"scale-down-delay": "0s"},
+			func(c *Config) { c.ScaleDownDelay = 0 },
+		},
+		"a scale-down delay may be under a second": {
+			map[string]string{"scale-down-delay": "500ms"},
+			func(c *Config) { c.ScaleDownDelay = 500 * time.Millisecond },
+		},
+		"a scale-down delay of one hour is the longest": {
+			map[string]string{"scale-down-delay": "1h"},
+			func(c *Config) { c.ScaleDownDelay = time.Hour },
+		},
 		"surrounding spaces and newlines of a value are ignored": {
 			map[string]string{"max-failed-checks": " 5\n", "paused": "true\n"},
 			func(c *Config) { c.MaxFailedChecks, c.Paused = 5, true },
@@ -185,6 +198,7 @@ func TestParseValid(t *testing.T) {
 				"virtual-service": "web-vs", "gateways": "gw", "hosts": "web.example.com",
 				"max-failed-checks": "4", "progress-deadline": "20m", "scale-down-canary": "false",
 				"paused": "true", "primary-name": "web-main", "canary-replicas": "3", "max-hold": "30m",
+				"scale-down-delay": "2m",
 			},
 			func(c *Config) {
 				*c = Config{
@@ -192,7 +206,7 @@ func TestParseValid(t *testing.T) {
 					CheckInterval: 20 * time.Second, VirtualService: "web-vs", Gateways: []string{"gw"},
 					Hosts: []string{"web.example.com"}, MaxFailedChecks: 4, ProgressDeadline: 20 * time.Minute,
 					ScaleDownCanary: false, Paused: true, PrimaryName: "web-main", CanaryReplicas: &three,
-					MaxHold: 30 * time.Minute,
+					MaxHold: 30 * time.Minute, ScaleDownDelay: 2 * time.Minute,
 				}
 			},
 		},

@@ -26,6 +26,20 @@ func ParseDuration(v string) (time.Duration, error) {
 	return d, nil
 }
 
+// maxScaleDownDelay is the longest scale-down delay accepted.
+const maxScaleDownDelay = time.Hour
+
+// parseScaleDownDelay parses meshcanary.io/scale-down-delay: a duration
+// from 0 (scale down as soon as the route without the canary is seen) to
+// maxScaleDownDelay.
+func parseScaleDownDelay(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || d > maxScaleDownDelay {
+		return 0, errors.New(`a Go duration from 0s (scale the canary down as soon as its traffic is gone) to 1h, e.g. "30s" or "2m"`)
+	}
+	return d, nil
+}
+
 // parseInt parses a decimal integer in [lo, hi].
 func parseInt(v string, lo, hi int) (int, error) {
 	n, err := strconv.Atoi(v)

@@ -24,6 +24,7 @@ func gatedWeb() *appsv1.Deployment {
 	return webDeployment(map[string]string{
 		config.Prefix + config.KeySteps:           "5,50",
 		config.Prefix + config.KeyMaxFailedChecks: "1",
+		config.Prefix + config.KeyScaleDownDelay:  "0s",
 		"meshcanary.io/gate.webhook.step":         "http://gates.example/step",
 	})
 }
@@ -223,7 +224,8 @@ func TestTheUsersHPAKeepsTheCanarysReplicasDuringARelease(t *testing.T) {
 		},
 	}
 	f := newFixture(t, []runtime.Object{webService(), webDeployment(map[string]string{
-		config.Prefix + config.KeySteps: "5,50",
+		config.Prefix + config.KeySteps:          "5,50",
+		config.Prefix + config.KeyScaleDownDelay: "0s",
 	}), hpa})
 	f.adopt()
 	f.setImage("web:v2", "h2")

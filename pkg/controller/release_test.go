@@ -56,7 +56,8 @@ func (f *fixture) setImage(image, hash string) {
 
 func TestANewRevisionWalksEveryStepWithExactWeightsAndIsPromoted(t *testing.T) {
 	f := newFixture(t, []runtime.Object{webService(), webDeployment(map[string]string{
-		config.Prefix + config.KeySteps: "0.5,5,50",
+		config.Prefix + config.KeySteps:          "0.5,5,50",
+		config.Prefix + config.KeyScaleDownDelay: "0s",
 	})})
 	f.adopt()
 	f.setImage("web:v2", "h2")

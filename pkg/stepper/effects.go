@@ -20,7 +20,7 @@ func (m *machine) actions() Actions {
 		a.Route = m.primaryServes() && m.o.SubsetsReady
 		a.PrimaryRevision = m.primaryTarget(m.s.StableRevision)
 	case PhaseReady, PhaseSucceeded, PhaseFailed:
-		if m.cfg.ScaleDownCanary {
+		if m.cfg.ScaleDownCanary && !m.draining() {
 			a.Canary = ScaleDown
 		}
 	case PhaseProgressing:
@@ -43,9 +43,13 @@ func (m *machine) primaryTarget(rev string) string {
 
 // requeue is the time until the next thing due: the end of the step, the
 // progress or hold deadline, or the next check (at most the check
-// interval). Idle and paused canaries wait for a change.
+// interval); for a draining canary, the end of the scale-down delay. Idle
+// and paused canaries otherwise wait for a change.
 func (m *machine) requeue() time.Duration {
 	s := m.s
+	if m.draining() {
+		return max(m.drainEnd().Sub(m.now), minRequeue)
+	}
 	deadline := timeOf(s.StepStart).Add(m.cfg.ProgressDeadline)
 	switch {
 	case s.Phase == PhaseInitializing, s.Phase == PhasePromoting, s.Phase == PhaseProgressing && s.Step == 0 && !s.Mirroring:

@@ -60,6 +60,7 @@ func (m *machine) promoting() {
 	}
 	if m.applied() {
 		s.Phase = PhaseSucceeded
+		m.trafficLeft()
 		m.transition(false, ReasonPromoted, fmt.Sprintf("revision %s promoted", s.Revision))
 	}
 }
@@ -87,5 +88,6 @@ func (m *machine) rollingBack() {
 		s.Phase = PhaseSucceeded
 	}
 	s.TransitionTime = m.now
+	m.trafficLeft()
 	m.emit(s.Phase == PhaseFailed, ReasonRolledBack, s.Message)
 }

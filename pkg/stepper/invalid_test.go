@@ -66,10 +66,10 @@ func TestInvalidKeepsTheSafetyTimersOfARelease(t *testing.T) {
 			obs:     with(observed(stepping(0, 0)), func(o *stepper.Observations) { o.CanaryAvailable = false }),
 			actions: stepper.Actions{Requeue: 30 * time.Second},
 		},
-		"a rollback ends Failed once weight 0 holds": {
+		"a rollback ends Failed once weight 0 holds, the canary kept until the config is valid": {
 			status: with(rollingBack(), invalid), obs: observed(rollingBack()),
 			want: func(s *stepper.Status, now time.Time) {
-				s.Phase, s.TransitionTime = stepper.PhaseFailed, now
+				s.Phase, s.TransitionTime, s.TrafficLeftAt = stepper.PhaseFailed, now, &now
 			},
 			actions: stepper.Actions{Events: []stepper.Event{warning(stepper.ReasonRolledBack)}},
 		},

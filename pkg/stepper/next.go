@@ -46,6 +46,7 @@ func Next(cfg config.Config, s Status, o Observations, now time.Time) (Status, A
 		}
 		m.o.Verdicts = nil
 	}
+	m.endDrain()
 	m.rememberPrimary()
 	return m.s, m.actions()
 }

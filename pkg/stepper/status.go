@@ -92,4 +92,10 @@ type Status struct {
 	// emptied primary is recreated with. Not tracked while an HPA twin
 	// scales the primary.
 	PrimaryReplicas int32 `json:"primaryReplicas,omitempty"`
+	// TrafficLeftAt is when the route without canary weight was seen
+	// applied at the end of a release. With scale-down on, the idle canary
+	// keeps its pods until Config.ScaleDownDelay after it, so that proxies
+	// that still have the older route find a pod; it is cleared when the
+	// canary is scaled down.
+	TrafficLeftAt *time.Time `json:"trafficLeftAt,omitempty"`
 }
