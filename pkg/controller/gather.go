@@ -72,12 +72,16 @@ func (c *Controller) gather(ctx context.Context, cs *caches, user *appsv1.Deploy
 		return s, problems, nil
 	}
 
-	// The routes are found even when annotations are invalid, so that the
-	// safety timers of a release in flight can still take its weight away.
+	// The routes are found even when annotations are invalid, or the Service
+	// ambiguous, so that the safety timers of a release in flight can still
+	// take its weight away.
 	ns := user.Namespace
 	service, p := resolveService(cs, user, s.cfg.Service)
 	if p != nil {
-		return s, append(problems, *p), nil
+		problems = append(problems, *p)
+		if service = routedService(cs, user); service == "" {
+			return s, problems, nil
+		}
 	}
 	s.target = istio.Target{Namespace: ns, Service: service, Deployment: user.Name, Owner: ownerRef(user)}
 	allVS, _ := cs.vss.VirtualServices(ns).List(labels.Everything())
@@ -180,6 +184,31 @@ func resolveService(cs *caches, user *appsv1.Deployment, name string) (string, *
 	default:
 		return "", &config.Problem{Key: key, Value: "", Valid: fmt.Sprintf("several Services select the pods (%s); name one of them here", strings.Join(matches, ", "))}
 	}
+}
+
+// routedService returns the Service that the VirtualServices marked as
+// meshcanary's routes for the Deployment split, when exactly one does; ""
+// otherwise.
+func routedService(cs *caches, user *appsv1.Deployment) string {
+	vss, _ := cs.vss.VirtualServices(user.Namespace).List(labels.Everything())
+	services, _ := cs.services.Services(user.Namespace).List(labels.Everything())
+	found := ""
+	for _, vs := range vss {
+		if vs.Annotations[config.RoutesForAnnotation] != user.Name {
+			continue
+		}
+		for _, svc := range services {
+			t := istio.Target{Namespace: user.Namespace, Service: svc.Name, Deployment: user.Name}
+			if routed, _ := istio.ObserveRouting(vs, t); !routed || svc.Name == found {
+				continue
+			}
+			if found != "" {
+				return ""
+			}
+			found = svc.Name
+		}
+	}
+	return found
 }
 
 // findHPAs returns the user's HorizontalPodAutoscaler targeting the

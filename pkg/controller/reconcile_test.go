@@ -116,60 +116,76 @@ func TestAServiceThatCannotBeResolvedIsAConfigurationError(t *testing.T) {
 	}
 }
 
-func TestInvalidAnnotationMidReleaseHoldsThenRollsBackAtMaxHold(t *testing.T) {
-	f := newFixture(t, []runtime.Object{webService(), webDeployment(map[string]string{
-		config.Prefix + config.KeySteps:   "5,50",
-		config.Prefix + config.KeyMaxHold: "2m",
-	})})
-	f.adopt()
-	f.setImage("web:v2", "h2")
-	target := istio.Target{Namespace: "ns", Service: "web", Deployment: "web"}
-	for i := 0; statusOf(t, f.deployment("web")).Step < 1; i++ {
-		if i == 10 {
-			t.Fatalf("the release did not reach step 1: %s", statusOf(t, f.deployment("web")).Message)
-		}
-		if user := f.deployment("web"); *user.Spec.Replicas > 0 && user.Status.AvailableReplicas == 0 {
-			f.markAvailable("web")
-		}
-		f.reconcile()
+func TestInvalidOrAmbiguousConfigMidReleaseHoldsThenRollsBackAtMaxHold(t *testing.T) {
+	cases := map[string]func(f *fixture){
+		"an invalid annotation": func(f *fixture) {
+			user := f.deployment("web")
+			user.Annotations[config.Prefix+config.KeySteps] = "5,abc"
+			if _, err := f.kube.AppsV1().Deployments("ns").Update(context.Background(), user, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"a second Service selecting the pods": func(f *fixture) {
+			other := webService()
+			other.Name = "web-2"
+			if _, err := f.kube.CoreV1().Services("ns").Create(context.Background(), other, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		},
 	}
-	f.reconcile()
-	if _, w := istio.ObserveRouting(f.virtualService(), target); w != 5 {
-		t.Fatalf("canary weight at step 1 = %d, want 5", w)
-	}
+	for name, breakConfig := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, []runtime.Object{webService(), webDeployment(map[string]string{
+				config.Prefix + config.KeySteps:   "5,50",
+				config.Prefix + config.KeyMaxHold: "2m",
+			})})
+			f.adopt()
+			f.setImage("web:v2", "h2")
+			target := istio.Target{Namespace: "ns", Service: "web", Deployment: "web"}
+			for i := 0; statusOf(t, f.deployment("web")).Step < 1; i++ {
+				if i == 10 {
+					t.Fatalf("the release did not reach step 1: %s", statusOf(t, f.deployment("web")).Message)
+				}
+				if user := f.deployment("web"); *user.Spec.Replicas > 0 && user.Status.AvailableReplicas == 0 {
+					f.markAvailable("web")
+				}
+				f.reconcile()
+			}
+			f.reconcile()
+			if _, w := istio.ObserveRouting(f.virtualService(), target); w != 5 {
+				t.Fatalf("canary weight at step 1 = %d, want 5", w)
+			}
 
-	user := f.deployment("web")
-	user.Annotations[config.Prefix+config.KeySteps] = "5,abc"
-	if _, err := f.kube.AppsV1().Deployments("ns").Update(context.Background(), user, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	requeue := f.reconcile()
-	st := statusOf(t, f.deployment("web"))
-	if st.ConfigError == "" || st.HoldSince == nil || st.Phase != stepper.PhaseProgressing {
-		t.Fatalf("after the invalid edit: phase %s, configError %q, holdSince %v; want a hold with the error", st.Phase, st.ConfigError, st.HoldSince)
-	}
-	if requeue <= 0 {
-		t.Errorf("requeue %s after the invalid edit mid-release: the hold timer would never fire", requeue)
-	}
-	if _, w := istio.ObserveRouting(f.virtualService(), target); w != 5 {
-		t.Errorf("canary weight while holding = %d, want 5 unchanged", w)
-	}
+			breakConfig(f)
+			requeue := f.reconcile()
+			st := statusOf(t, f.deployment("web"))
+			if st.ConfigError == "" || st.HoldSince == nil || st.Phase != stepper.PhaseProgressing {
+				t.Fatalf("after the change: phase %s, configError %q, holdSince %v; want a hold with the error", st.Phase, st.ConfigError, st.HoldSince)
+			}
+			if requeue <= 0 {
+				t.Errorf("requeue %s after the change mid-release: the hold timer would never fire", requeue)
+			}
+			if _, w := istio.ObserveRouting(f.virtualService(), target); w != 5 {
+				t.Errorf("canary weight while holding = %d, want 5 unchanged", w)
+			}
 
-	f.clock.Step(2 * time.Minute)
-	f.reconcile()
-	st = statusOf(t, f.deployment("web"))
-	if st.Phase != stepper.PhaseRollingBack || st.Reason != stepper.ReasonHoldTimeout {
-		t.Fatalf("after max-hold: phase %s reason %s, want RollingBack %s", st.Phase, st.Reason, stepper.ReasonHoldTimeout)
-	}
-	vs := f.virtualService()
-	if _, w := istio.ObserveRouting(vs, target); w != 0 {
-		t.Errorf("canary weight after max-hold = %d, want 0", w)
-	}
-	if diff := cmp.Diff([]string{"web"}, vs.Spec.Hosts); diff != "" {
-		t.Errorf("hosts of the VirtualService changed by the rollback (-want +got):\n%s", diff)
-	}
-	f.reconcile()
-	if st := statusOf(t, f.deployment("web")); st.Phase != stepper.PhaseFailed {
-		t.Errorf("once weight 0 holds: phase %s, want Failed", st.Phase)
+			f.clock.Step(2 * time.Minute)
+			f.reconcile()
+			st = statusOf(t, f.deployment("web"))
+			if st.Phase != stepper.PhaseRollingBack || st.Reason != stepper.ReasonHoldTimeout {
+				t.Fatalf("after max-hold: phase %s reason %s, want RollingBack %s", st.Phase, st.Reason, stepper.ReasonHoldTimeout)
+			}
+			vs := f.virtualService()
+			if _, w := istio.ObserveRouting(vs, target); w != 0 {
+				t.Errorf("canary weight after max-hold = %d, want 0", w)
+			}
+			if diff := cmp.Diff([]string{"web"}, vs.Spec.Hosts); diff != "" {
+				t.Errorf("hosts of the VirtualService changed by the rollback (-want +got):\n%s", diff)
+			}
+			f.reconcile()
+			if st := statusOf(t, f.deployment("web")); st.Phase != stepper.PhaseFailed {
+				t.Errorf("once weight 0 holds: phase %s, want Failed", st.Phase)
+			}
+		})
 	}
 }
