@@ -49,6 +49,18 @@
 // or add (a sticky session's Set-Cookie) are returned in
 // [Decision].ResponseHeaders, so a caller can keep cookies as a browser would.
 //
+// # Propagation
+//
+// By default every request is routed with the simulator's own caches, so
+// a VirtualService or DestinationRule change applies to the next request.
+// With [Options].Propagation, requests go through simulated caller
+// proxies that each see every such change 1 to 5 s late (bounds given),
+// drawn independently per proxy and per change, in the order the changes
+// were made, as Envoy gets them from istiod's xDS push; Services and pods
+// are seen at once. A controller that scales a canary down as soon as its
+// own cache has the route without it then shows 503 UH from the proxies
+// that still route to the canary (cmd/meshsim: --propagation 1s-5s).
+//
 // # Pod behaviour
 //
 // Each pod answers as its own annotations say (see [ParseBehaviour]), so a

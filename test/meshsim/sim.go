@@ -39,6 +39,10 @@ type Options struct {
 	Tick time.Duration
 	// Logger receives pod annotation problems and server errors; none when nil.
 	Logger *zap.Logger
+	// Propagation, when set, has requests routed by simulated proxies that
+	// see VirtualService and DestinationRule changes late; nil routes with
+	// the simulator's caches, which see every change at once.
+	Propagation *Propagation
 }
 
 // Sim is the mesh simulator: it watches the cluster, sends traffic, routes
@@ -53,6 +57,8 @@ type Sim struct {
 	rnd     *rand.Rand
 	counts  map[ServiceRef]*Counts
 	streams map[ServiceRef]*stream
+	// proxies are the simulated proxies' views with Propagation, else nil.
+	proxies []*proxyView
 
 	listener net.Listener
 	server   *http.Server
@@ -115,6 +121,17 @@ func NewForClients(kube kubernetes.Interface, istio istioclient.Interface, opts 
 		return nil, err
 	}
 	s.watch = w
+	if p := opts.Propagation; p != nil {
+		if p.Proxies < 1 || p.Min < 0 || p.Max < p.Min {
+			return nil, fmt.Errorf("propagation %+v: want at least 1 proxy and 0 <= Min <= Max", *p)
+		}
+		for range p.Proxies {
+			s.proxies = append(s.proxies, newProxyView())
+		}
+		if err := w.onRouting(s.routingHandler()); err != nil {
+			return nil, err
+		}
+	}
 	for _, t := range opts.Targets {
 		s.SetTarget(t)
 	}

@@ -2,7 +2,7 @@
 // Poisson traffic to the given services as Istio's sidecars would and serves
 // Istio's metrics on /metrics and the observed traffic share on /share.
 //
-//	meshsim --kubeconfig K --target shop/podinfo=50 --listen 127.0.0.1:9464
+//	meshsim --kubeconfig K --target shop/podinfo=50 --listen 127.0.0.1:9464 [--propagation 1s-5s]
 //
 // It prints "meshsim listening on ADDR" once its caches are synced and runs
 // until interrupted.
@@ -44,6 +44,8 @@ func run() error {
 	seed := flag.Uint64("seed", 0, "seed of the random source (0: from the clock)")
 	flag.Var(&targets, "target", "namespace/service=rate in requests per second (repeatable)")
 	flag.Var(&namespaces, "namespace", "namespace to watch (repeatable; default all)")
+	propagation := flag.String("propagation", "", `delay before proxies see VirtualService and DestinationRule changes, "min-max" (e.g. 1s-5s); none when empty`)
+	proxies := flag.Int("proxies", 8, "simulated proxies, each with its own delays (with --propagation)")
 	flag.Parse()
 
 	opts := meshsim.Options{Namespaces: namespaces, Listen: *listen}
@@ -53,6 +55,13 @@ func run() error {
 			return err
 		}
 		opts.Targets = append(opts.Targets, target)
+	}
+	if *propagation != "" {
+		p, err := meshsim.ParsePropagation(*propagation, *proxies)
+		if err != nil {
+			return err
+		}
+		opts.Propagation = &p
 	}
 	if *seed != 0 {
 		opts.Rand = rand.New(rand.NewPCG(*seed, *seed))
