@@ -26,10 +26,25 @@ func (f *fixture) optOut() {
 
 func TestOptingOutOfAnUnpromotedRevisionIsHeldWithAllTrafficOnThePrimary(t *testing.T) {
 	target := istio.Target{Namespace: "ns", Service: "web", Deployment: "web"}
+	inFlight := func(f *fixture) {
+		f.c.gates = stepGates{}
+		for range 10 {
+			f.reconcile()
+			f.markAvailable("web")
+			if _, w := istio.ObserveRouting(f.virtualService(), target); w > 0 {
+				return
+			}
+			f.clock.Step(f.reconcile())
+		}
+		f.t.Fatal("the canary never got weight")
+	}
 	cases := map[string]struct {
 		// reach brings the release of web:v2 to where the opt-out happens.
 		reach      func(f *fixture)
 		wantCanary int32
+		// dieAtStatusWrite makes the write that records the hold fail once,
+		// as a controller killed after taking the canary's weight away.
+		dieAtStatusWrite bool
 	}{
 		"after the release was rejected": {
 			reach: func(f *fixture) {
@@ -41,19 +56,13 @@ func TestOptingOutOfAnUnpromotedRevisionIsHeldWithAllTrafficOnThePrimary(t *test
 			wantCanary: 0,
 		},
 		"in flight with canary weight": {
-			reach: func(f *fixture) {
-				f.c.gates = stepGates{}
-				for range 10 {
-					f.reconcile()
-					f.markAvailable("web")
-					if _, w := istio.ObserveRouting(f.virtualService(), target); w > 0 {
-						return
-					}
-					f.clock.Step(f.reconcile())
-				}
-				f.t.Fatal("the canary never got weight")
-			},
+			reach: inFlight,
 			wantCanary: 3,
+		},
+		"in flight, killed before the hold was recorded": {
+			reach: inFlight,
+			wantCanary:       3,
+			dieAtStatusWrite: true,
 		},
 	}
 	for name, tc := range cases {
@@ -65,6 +74,17 @@ func TestOptingOutOfAnUnpromotedRevisionIsHeldWithAllTrafficOnThePrimary(t *test
 			f.events()
 
 			f.optOut()
+			if tc.dieAtStatusWrite {
+				f.refresh()
+				f.failUserWriteOnce()
+				if _, err := f.c.reconcile(context.Background(), "ns/web"); err == nil {
+					t.Fatal("the reconcile did not fail at the status write")
+				}
+				if _, w := istio.ObserveRouting(f.virtualService(), target); w != 0 {
+					t.Errorf("before the hold was recorded the canary still had weight %d", w)
+				}
+				f.restart()
+			}
 			for i := range 3 {
 				f.reconcile()
 				events := f.events()
