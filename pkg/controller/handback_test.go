@@ -56,11 +56,11 @@ func TestOptingOutOfAnUnpromotedRevisionIsHeldWithAllTrafficOnThePrimary(t *test
 			wantCanary: 0,
 		},
 		"in flight with canary weight": {
-			reach: inFlight,
+			reach:      inFlight,
 			wantCanary: 3,
 		},
 		"in flight, killed before the hold was recorded": {
-			reach: inFlight,
+			reach:            inFlight,
 			wantCanary:       3,
 			dieAtStatusWrite: true,
 		},
