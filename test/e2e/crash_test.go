@@ -37,7 +37,7 @@ import (
 func TestKilledAfterEveryWriteReleasesGoForward(t *testing.T) {
 	gate := startStepGate(t)
 	k := startCuttableController(t, gate)
-	a := newApp(t, "kill-every-write").Steps("20,60").StepInterval("2s").
+	a := newApp(t, "kill-every-write").Steps("20,60").StepInterval("2s").Set(config.KeyScaleDownDelay, "1s").
 		Set(config.KeyMaxFailedChecks, "1").Set("gate.webhook.step", gate.server.URL+"/step").Create()
 
 	covered, started := 0, time.Now()
