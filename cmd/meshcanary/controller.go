@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/client-go/tools/record"
@@ -105,6 +106,11 @@ func runController(ctx context.Context, f *controllerFlags) error {
 	}
 	restCfg.QPS, restCfg.Burst = f.qps, f.burst
 	restCfg.UserAgent = "meshcanary"
+	// The controller's clients are fenced once it stops leading; the
+	// election's own client is not, so that it can still release the lease.
+	leaseCfg := rest.CopyConfig(restCfg)
+	fence := &controller.Fence{}
+	restCfg.Wrap(fence.Wrap)
 	kube, err := kubernetes.NewForConfig(restCfg)
 	if err != nil {
 		return fmt.Errorf("creating Kubernetes client: %w", err)
@@ -161,14 +167,20 @@ func runController(ctx context.Context, f *controllerFlags) error {
 		GateDeadline: f.gateDeadline,
 	})
 	run := func(ctx context.Context) {
+		defer fence.Close()
 		if err := ctrl.Run(ctx, f.workers); err != nil {
 			log.Error("controller stopped", zap.Error(err))
 		}
 	}
 	h := &health{grace: leaseGrace, synced: ctrl.CachesSynced}
+	l := &leadership{run: run, stop: ctx}
 	var le *leaderelection.LeaderElector
 	if f.leaderElect {
-		if le, err = newElector(kube, f, log, run); err != nil {
+		leaseKube, err := kubernetes.NewForConfig(leaseCfg)
+		if err != nil {
+			return fmt.Errorf("creating the leader election's Kubernetes client: %w", err)
+		}
+		if le, err = newElector(leaseKube, f, log, l.lead); err != nil {
 			return err
 		}
 		h.lease = le
@@ -191,7 +203,14 @@ func runController(ctx context.Context, f *controllerFlags) error {
 		run(ctx)
 		return nil
 	}
-	le.Run(ctx)
+	// The election's context ends only once a stopping controller has
+	// drained and been fenced, so the lease is released after its last
+	// write; a lost lease stops it too, and the process waits for that.
+	election, release := context.WithCancel(context.WithoutCancel(ctx))
+	defer release()
+	go l.releaseAfterDrain(release)
+	le.Run(election)
+	l.wait()
 	return nil
 }
 

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 	istioclient "istio.io/client-go/pkg/clientset/versioned"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
@@ -60,6 +60,9 @@ type Options struct {
 	// evaluation ends in the background (see evaluate). 0 means
 	// DefaultGateDeadline.
 	GateDeadline time.Duration
+	// DrainTimeout bounds how long Run waits for the reconciles under way
+	// once its context is done (see work). 0 means DefaultDrainTimeout.
+	DrainTimeout time.Duration
 }
 
 // Controller releases changes to opted-in Deployments as Istio canaries.
@@ -77,6 +80,10 @@ type Controller struct {
 	scopes map[string]*caches
 
 	gateDeadline time.Duration
+	drainTimeout time.Duration
+	// stopping is set once Run's context is done: no reconcile starts
+	// after it.
+	stopping atomic.Bool
 
 	mu       sync.Mutex
 	lastEval map[string]time.Time
@@ -97,6 +104,9 @@ func New(o Options) *Controller {
 	if o.GateDeadline <= 0 {
 		o.GateDeadline = DefaultGateDeadline
 	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = DefaultDrainTimeout
+	}
 	c := &Controller{
 		kube:     o.Kube,
 		istio:    o.Istio,
@@ -112,6 +122,7 @@ func New(o Options) *Controller {
 		),
 		scopes:       map[string]*caches{},
 		gateDeadline: o.GateDeadline,
+		drainTimeout: o.DrainTimeout,
 		lastEval:     map[string]time.Time{},
 		evals:        map[string]*gateEvaluation{},
 	}
@@ -136,7 +147,8 @@ func (c *Controller) cachesFor(namespace string) *caches {
 }
 
 // Run starts the informers, waits for their caches and processes the queue
-// with the given number of workers until ctx is done.
+// with the given number of workers until ctx is done; then it drains the
+// reconciles under way, for at most the drain timeout (see work).
 func (c *Controller) Run(ctx context.Context, workers int) error {
 	defer utilruntime.HandleCrash()
 	defer c.queue.ShutDown()
@@ -159,16 +171,8 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 		return fmt.Errorf("waiting for informer caches: %w", ctx.Err())
 	}
 	c.log.Info("caches synced; starting workers", zap.Int("workers", workers))
-	for i := 0; i < workers; i++ {
-		go wait.UntilWithContext(ctx, c.runWorker, time.Second)
-	}
-	<-ctx.Done()
+	c.work(ctx, workers)
 	return nil
-}
-
-func (c *Controller) runWorker(ctx context.Context) {
-	for c.processNextItem(ctx) {
-	}
 }
 
 func (c *Controller) processNextItem(ctx context.Context) bool {
@@ -177,6 +181,9 @@ func (c *Controller) processNextItem(ctx context.Context) bool {
 		return false
 	}
 	defer c.queue.Done(key)
+	if c.stopping.Load() {
+		return false
+	}
 
 	start := c.clock.Now()
 	requeue, err := c.reconcile(ctx, key)
