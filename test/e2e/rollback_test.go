@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"fmt"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -108,9 +109,14 @@ func (a *app) checkRolledBack(rev string) {
 			a.t.Errorf("the release reached %s before rolling back: %s", v.Status.Phase, v.Status.Message)
 		}
 	}
-	if got := describeRoute(a.virtualService(appName).Spec.Http[0].Route); got != "primary" {
-		a.t.Errorf("route after the rollback %q, want the primary alone", got)
-	}
+	// The status is written before the route it implies: the route may
+	// follow a moment later.
+	a.eventually("the route after the rollback to send everything to the primary", func() error {
+		if got := describeRoute(a.virtualService(appName).Spec.Http[0].Route); got != "primary" {
+			return fmt.Errorf("route %q, want the primary alone", got)
+		}
+		return nil
+	})
 	if got := a.deployment(primaryName).Annotations[config.RevisionAnnotation]; got != a.Revision {
 		a.t.Errorf("primary revision after the rollback %q, want the original %q", got, a.Revision)
 	}
