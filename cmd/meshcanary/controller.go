@@ -175,12 +175,13 @@ func runController(ctx context.Context, f *controllerFlags) error {
 	h := &health{grace: leaseGrace, synced: ctrl.CachesSynced}
 	l := &leadership{run: run, stop: ctx}
 	var le *leaderelection.LeaderElector
+	var lock resourcelock.Interface
 	if f.leaderElect {
 		leaseKube, err := kubernetes.NewForConfig(leaseCfg)
 		if err != nil {
 			return fmt.Errorf("creating the leader election's Kubernetes client: %w", err)
 		}
-		if le, err = newElector(leaseKube, f, log, l.lead); err != nil {
+		if le, lock, err = newElector(leaseKube, f, log, l.lead); err != nil {
 			return err
 		}
 		h.lease = le
@@ -203,33 +204,37 @@ func runController(ctx context.Context, f *controllerFlags) error {
 		run(ctx)
 		return nil
 	}
-	// The election's context ends only once a stopping controller has
-	// drained and been fenced, so the lease is released after its last
+	// The election ends only once a stopping controller has drained and
+	// been fenced, and the lease is released after that, so after its last
 	// write; a lost lease stops it too, and the process waits for that.
-	election, release := context.WithCancel(context.WithoutCancel(ctx))
-	defer release()
-	go l.releaseAfterDrain(release)
+	election, end := context.WithCancel(context.WithoutCancel(ctx))
+	defer end()
+	go l.releaseAfterDrain(end)
 	le.Run(election)
 	l.wait()
+	if ctx.Err() != nil {
+		releaseLease(context.WithoutCancel(ctx), lock, log)
+	}
 	return nil
 }
 
 // newElector prepares the leader election that calls run while this
-// replica leads.
-func newElector(kube kubernetes.Interface, f *controllerFlags, log *zap.Logger, run func(context.Context)) (*leaderelection.LeaderElector, error) {
+// replica leads, and returns its lock. It does not release the lease when
+// it ends (see releaseLease).
+func newElector(kube kubernetes.Interface, f *controllerFlags, log *zap.Logger, run func(context.Context)) (*leaderelection.LeaderElector, resourcelock.Interface, error) {
 	id, err := os.Hostname()
 	if err != nil {
-		return nil, fmt.Errorf("leader election identity: %w", err)
+		return nil, nil, fmt.Errorf("leader election identity: %w", err)
 	}
 	id = fmt.Sprintf("%s_%d", id, os.Getpid())
 	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, f.leaseNamespace, f.leaseName,
 		kube.CoreV1(), kube.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: id})
 	if err != nil {
-		return nil, fmt.Errorf("leader election lock: %w", err)
+		return nil, nil, fmt.Errorf("leader election lock: %w", err)
 	}
 	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 		Lock:            lock,
-		ReleaseOnCancel: true,
+		ReleaseOnCancel: false,
 		LeaseDuration:   15 * time.Second,
 		RenewDeadline:   10 * time.Second,
 		RetryPeriod:     2 * time.Second,
@@ -243,9 +248,9 @@ func newElector(kube kubernetes.Interface, f *controllerFlags, log *zap.Logger, 
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("leader election: %w", err)
+		return nil, nil, fmt.Errorf("leader election: %w", err)
 	}
-	return le, nil
+	return le, lock, nil
 }
 
 func serveMux(reg *prometheus.Registry, h *health) *http.ServeMux {

@@ -3,6 +3,11 @@ package main
 import (
 	"context"
 	"sync"
+	"time"
+
+	"go.uber.org/zap"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
 )
 
 // leadership orders the end of a leader's term: the controller drains its
@@ -37,8 +42,8 @@ func (l *leadership) lead(leading context.Context) {
 }
 
 // releaseAfterDrain waits for stop, then for the controller of a term
-// under way to drain, and only then calls release, which cancels the
-// election so that it releases the lease.
+// under way to drain, and only then calls release, which ends the
+// election (the lease is then given up, see releaseLease).
 func (l *leadership) releaseAfterDrain(release func()) {
 	<-l.stop.Done()
 	l.wait()
@@ -55,3 +60,33 @@ func (l *leadership) wait() {
 		<-ran
 	}
 }
+
+// releaseLease gives up the lease when this replica still holds it, as
+// client-go's ReleaseOnCancel does, but called only once the controller
+// has drained and been fenced. It is not called after a lost lease: the
+// lease then expires on its own, after the drain (which is shorter than
+// the time between the renew deadline and the expiry), whereas
+// ReleaseOnCancel would hand it over at once, during the drain.
+func releaseLease(ctx context.Context, lock resourcelock.Interface, log *zap.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, leaseReleaseTimeout)
+	defer cancel()
+	rec, _, err := lock.Get(ctx)
+	if err != nil {
+		log.Warn("reading the lease to release it", zap.Error(err))
+		return
+	}
+	if rec.HolderIdentity != lock.Identity() {
+		return
+	}
+	now := metav1.Now()
+	if err := lock.Update(ctx, resourcelock.LeaderElectionRecord{
+		LeaderTransitions: rec.LeaderTransitions, LeaseDurationSeconds: 1, RenewTime: now, AcquireTime: now,
+	}); err != nil {
+		log.Warn("releasing the lease", zap.Error(err))
+		return
+	}
+	log.Info("lease released", zap.String("identity", lock.Identity()))
+}
+
+// leaseReleaseTimeout bounds the release of the lease at shutdown.
+const leaseReleaseTimeout = 5 * time.Second

@@ -6,6 +6,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	"k8s.io/utils/ptr"
 )
 
 // events records what happened, in order.
@@ -83,5 +90,30 @@ func TestSIGTERMWithoutLeadingReleasesAtOnce(t *testing.T) {
 	case <-released:
 	case <-time.After(10 * time.Second):
 		t.Fatal("a replica that never led did not stop")
+	}
+}
+
+func TestReleaseLeaseGivesUpOnlyALeaseThisReplicaHolds(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		holder, want string
+	}{{"me", ""}, {"other", "other"}} {
+		kube := fake.NewClientset(&coordinationv1.Lease{
+			ObjectMeta: metav1.ObjectMeta{Name: "meshcanary", Namespace: "ns"},
+			Spec:       coordinationv1.LeaseSpec{HolderIdentity: ptr.To(tc.holder), LeaseDurationSeconds: ptr.To[int32](15)},
+		})
+		lock, err := resourcelock.New(resourcelock.LeasesResourceLock, "ns", "meshcanary",
+			kube.CoreV1(), kube.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: "me"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		releaseLease(ctx, lock, zap.NewNop())
+		lease, err := kube.CoordinationV1().Leases("ns").Get(ctx, "meshcanary", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ptr.Deref(lease.Spec.HolderIdentity, ""); got != tc.want {
+			t.Errorf("lease held by %q: after the release the holder is %q, want %q", tc.holder, got, tc.want)
+		}
 	}
 }
