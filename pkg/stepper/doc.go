@@ -24,7 +24,10 @@
 // gates pass, its weight is applied and the canary is available; otherwise
 // it holds, and rolls back after the maximum hold time. Failed checks roll
 // back at the maximum. Rollback sets weight 0 in the transition that enters
-// it, and idles the canary once the route holds weight 0.
+// it, and ends once the route holds weight 0. At the end of a release the
+// canary keeps its pods for the scale-down delay after the route without it
+// is applied (Status.TrafficLeftAt), so that Envoy proxies that get the
+// route late still find a pod, and is idled then.
 //
 // Weight moves only when the canary is available and the DestinationRule
 // has its subset, so traffic never goes to a subset without Ready pods. The
