@@ -38,8 +38,9 @@ func judgeErrorRate(s Spec, x rateSample, st stage) Verdict {
 func judgeErrorRatio(s Spec, ev seqtest.Evidence, st stage) Verdict {
 	st.minRequests = s.MinRequests
 	t := ev.Total
+	floorLLR := s.Floor.LogLR(t.CanaryRequests, t.CanaryErrors)
 	ratio := sequentialResult(ev.LogLR, s.Test.FailBound(), s.Test.PassBound(), st)
-	floor := sequentialResult(s.Floor.LogLR(t.CanaryRequests, t.CanaryErrors), s.Floor.FailBound(), s.Floor.PassBound(), st)
+	floor := sequentialResult(floorLLR, s.Floor.FailBound(), s.Floor.PassBound(), st)
 	v := Verdict{Gate: s.Name, Value: num(t.Ratio()), Threshold: num(s.Test.Tolerance)}
 	switch {
 	case ratio == Fail && floor == Fail:
@@ -52,7 +53,6 @@ func judgeErrorRatio(s Spec, ev seqtest.Evidence, st stage) Verdict {
 	desc := fmt.Sprintf("canary error rate %s (%s of %s requests) vs primary %s (%s of %s) this release",
 		pct(t.CanaryErrors/t.CanaryRequests), count(t.CanaryErrors), count(t.CanaryRequests),
 		pct(t.PrimaryErrors/t.PrimaryRequests), count(t.PrimaryErrors), count(t.PrimaryRequests))
-	floorLLR := s.Floor.LogLR(t.CanaryRequests, t.CanaryErrors)
 	evidence := fmt.Sprintf("ratio evidence %.2f, floor evidence %.2f; fails at %.2f and %.2f, promotes at %.2f or %.2f",
 		ev.LogLR, floorLLR, s.Test.FailBound(), s.Floor.FailBound(), s.Test.PassBound(), s.Floor.PassBound())
 	switch {
