@@ -70,3 +70,24 @@ func checkGolden(t *testing.T, name string, objs ...any) {
 	got := strings.Join(docs, "---\n")
 	golden.Check(t, name+".golden.yaml", got)
 }
+
+// checkDesiredVirtualService builds the desired VirtualService for r from the
+// fixture file ("" for none, as when meshcanary creates it), checks that the
+// live object is left alone and that building again changes nothing, and
+// compares the result with testdata/<golden>.golden.yaml.
+func checkDesiredVirtualService(t *testing.T, fixture string, r Routing, golden string) {
+	t.Helper()
+	var live *networkingv1.VirtualService
+	if fixture != "" {
+		live = loadVS(t, fixture)
+	}
+	before := live.DeepCopy()
+	got := DesiredVirtualService(live, r)
+	if !VirtualServiceEqual(live, before) {
+		t.Errorf("DesiredVirtualService modified the live VirtualService")
+	}
+	if again := DesiredVirtualService(got, r); !VirtualServiceEqual(again, got) {
+		t.Errorf("DesiredVirtualService is not idempotent")
+	}
+	checkGolden(t, golden, got)
+}

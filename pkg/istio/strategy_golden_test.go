@@ -3,8 +3,6 @@ package istio
 import (
 	"testing"
 	"time"
-
-	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 )
 
 // Strategies of the tests.
@@ -76,19 +74,7 @@ func TestStrategyRoutesMatchGoldenFiles(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			var live *networkingv1.VirtualService
-			if tc.fixture != "" {
-				live = loadVS(t, tc.fixture)
-			}
-			before := live.DeepCopy()
-			got := DesiredVirtualService(live, tc.routing)
-			if !VirtualServiceEqual(live, before) {
-				t.Errorf("DesiredVirtualService modified the live VirtualService")
-			}
-			if again := DesiredVirtualService(got, tc.routing); !VirtualServiceEqual(again, got) {
-				t.Errorf("DesiredVirtualService is not idempotent")
-			}
-			checkGolden(t, tc.golden, got)
+			checkDesiredVirtualService(t, tc.fixture, tc.routing, tc.golden)
 		})
 	}
 }
