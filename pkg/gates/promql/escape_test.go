@@ -41,7 +41,7 @@ func shape(t *testing.T, q string) []string {
 }
 
 func TestHostileValuesCannotChangeTheShapeOfATemplate(t *testing.T) {
-	tmpl, err := ParseTemplate(`sum(rate(x{namespace={{namespace}}, app={{canary}}, p=~{{canary_pods}}, q=~{{primary_pods}}, s={{service}}, w={{primary}}}[{{window}}])) > 0`)
+	tmpl, err := parseTemplate(`sum(rate(x{namespace={{namespace}}, app={{canary}}, p=~{{canary_pods}}, q=~{{primary_pods}}, s={{service}}, w={{primary}}}[{{window}}])) > 0`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,8 +43,8 @@ func TestParseTemplateAcceptsPromQL(t *testing.T) {
 		"a placeholder with spaces inside":       `x{a={{ canary }}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := ParseTemplate(q); err != nil {
-				t.Errorf("ParseTemplate(%q): %v", q, err)
+			if _, err := parseTemplate(q); err != nil {
+				t.Errorf("parseTemplate(%q): %v", q, err)
 			}
 		})
 	}
@@ -89,9 +89,9 @@ func TestParseTemplateRejects(t *testing.T) {
 		"by with something other than label names": {`sum by (1) (x)`, "expected a label name"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := ParseTemplate(c.q)
+			_, err := parseTemplate(c.q)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("ParseTemplate(%q) = %v, want an error containing %q", c.q, err, c.want)
+				t.Errorf("parseTemplate(%q) = %v, want an error containing %q", c.q, err, c.want)
 			}
 		})
 	}

@@ -24,7 +24,7 @@ func TestBatchQueriesMatchTheirGoldenFiles(t *testing.T) {
 }
 
 func TestTemplateExpansionMatchesItsGoldenFile(t *testing.T) {
-	tmpl, err := ParseTemplate(`sum(rate(http_errors_total{namespace={{namespace}}, pod=~{{canary_pods}}}[{{window}}]))
+	tmpl, err := parseTemplate(`sum(rate(http_errors_total{namespace={{namespace}}, pod=~{{canary_pods}}}[{{window}}]))
   / sum(rate(http_requests_total{namespace={{namespace}}, app={{canary}}, service={{service}}}[{{window}}]))
   - on() sum(rate(http_errors_total{namespace={{namespace}}, pod=~{{primary_pods}}, app={{primary}}}[{{window}}]))`)
 	if err != nil {

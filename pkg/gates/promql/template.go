@@ -52,17 +52,6 @@ type hole struct {
 	name     string
 }
 
-// ParseTemplate checks that src is a PromQL expression returning a scalar
-// or an instant vector once its placeholders are filled in, and that it
-// uses only known placeholders, outside string literals.
-func ParseTemplate(src string) (Template, error) {
-	toks, err := lex(src)
-	if err != nil {
-		return Template{}, err
-	}
-	return templateOf(src, toks)
-}
-
 // templateOf checks the tokens of src (ending with tokEOF) as a template.
 func templateOf(src string, toks []token) (Template, error) {
 	t := Template{src: src}
