@@ -41,6 +41,7 @@ type controllerFlags struct {
 	leaderElect    bool
 	leaseNamespace string
 	leaseName      string
+	lease          leaseTimings
 	logLevel       string
 	logFormat      string
 	promURL        string
@@ -81,6 +82,7 @@ and release each change to their pod template as an Istio canary.`,
 	fs.BoolVar(&f.leaderElect, "leader-elect", true, "elect a leader through a coordination.k8s.io Lease, so several replicas are highly available")
 	fs.StringVar(&f.leaseNamespace, "leader-election-namespace", envOr("POD_NAMESPACE", "default"), "namespace of the leader election Lease")
 	fs.StringVar(&f.leaseName, "leader-election-id", "meshcanary", "name of the leader election Lease")
+	f.lease.add(fs)
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or console")
 	fs.StringVar(&f.promURL, "prometheus-url", "", "Prometheus HTTP API base URL for telemetry gates")
@@ -94,6 +96,11 @@ and release each change to their pod template as an Istio canary.`,
 }
 
 func runController(ctx context.Context, f *controllerFlags) error {
+	if f.leaderElect {
+		if err := f.lease.validate(controller.DefaultDrainTimeout); err != nil {
+			return err
+		}
+	}
 	log, err := newLogger(f.logLevel, f.logFormat)
 	if err != nil {
 		return err
@@ -235,9 +242,9 @@ func newElector(kube kubernetes.Interface, f *controllerFlags, log *zap.Logger, 
 	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 		Lock:            lock,
 		ReleaseOnCancel: false,
-		LeaseDuration:   15 * time.Second,
-		RenewDeadline:   10 * time.Second,
-		RetryPeriod:     2 * time.Second,
+		LeaseDuration:   f.lease.duration,
+		RenewDeadline:   f.lease.renewDeadline,
+		RetryPeriod:     f.lease.retryPeriod,
 		Name:            f.leaseName,
 		Callbacks: leaderelection.LeaderCallbacks{
 			OnStartedLeading: run,

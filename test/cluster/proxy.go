@@ -130,6 +130,19 @@ type Proxy struct {
 	writes, cutAt int
 	cut           bool
 	onCut         chan struct{}
+	// log holds every write forwarded, Events and Leases included.
+	log []Write
+}
+
+// Write is one write the proxy forwarded (Events and Leases included): its
+// request, when the proxy sent it on and when the apiserver's answer came
+// back. Two clients behind two proxies are ordered by these times: a write
+// answered before another was sent reached the apiserver first.
+type Write struct {
+	Request
+	Sent, Answered time.Time
+	// Code is the apiserver's HTTP status code.
+	Code int
 }
 
 // StartProxy starts a counting proxy in front of the apiserver that admin
@@ -160,7 +173,14 @@ func StartProxy(admin *rest.Config) (*Proxy, error) {
 			http.Error(w, "the test cut this client off after its last write", http.StatusServiceUnavailable)
 			return
 		}
-		forward.ServeHTTP(w, r)
+		if !slices.Contains(WriteVerbs, req.Verb) {
+			forward.ServeHTTP(w, r)
+		} else {
+			sent := time.Now()
+			rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+			forward.ServeHTTP(rec, r)
+			p.logWrite(Write{Request: req, Sent: sent, Answered: time.Now(), Code: rec.code})
+		}
 		if last {
 			p.cutOff()
 		}
@@ -189,6 +209,31 @@ func (p *Proxy) admit(req Request) (last, ok bool) {
 		p.perSecond[time.Now().Unix()]++
 	}
 	return last, true
+}
+
+func (p *Proxy) logWrite(w Write) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.log = append(p.log, w)
+}
+
+// WriteLog returns every write forwarded so far, in the order they were
+// answered.
+func (p *Proxy) WriteLog() []Write {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.log)
+}
+
+// statusRecorder keeps the status code a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.code = code
+	r.ResponseWriter.WriteHeader(code)
 }
 
 func (p *Proxy) cutOff() {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -111,5 +112,47 @@ func TestProxyCutsTheClientOffRightAfterItsKthWrite(t *testing.T) {
 	}
 	if got := p.Writes(); got != 3 {
 		t.Errorf("Writes() = %d, want 3 (the refused write not counted)", got)
+	}
+}
+
+func TestProxyLogsEveryWriteWithItsTimesAndCode(t *testing.T) {
+	apiserver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			w.WriteHeader(http.StatusConflict)
+		}
+	}))
+	defer apiserver.Close()
+	p, err := StartProxy(&rest.Config{Host: apiserver.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, r := range []struct{ method, path string }{
+		{"PUT", "/apis/apps/v1/namespaces/ns/deployments/web"},
+		{"GET", "/apis/apps/v1/namespaces/ns/deployments/web"},
+		{"POST", "/api/v1/namespaces/ns/events"},
+		{"PUT", "/apis/coordination.k8s.io/v1/namespaces/default/leases/meshcanary"},
+	} {
+		req, _ := http.NewRequest(r.method, p.URL+r.path, strings.NewReader("{}"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	log := p.WriteLog()
+	var got []string
+	for i, w := range log {
+		got = append(got, fmt.Sprintf("%s %s %d", w.Verb, w.Resource, w.Code))
+		if w.Answered.Before(w.Sent) {
+			t.Errorf("write %d: answered %s before it was sent %s", i, w.Answered, w.Sent)
+		}
+		if i > 0 && w.Sent.Before(log[i-1].Answered) {
+			t.Errorf("write %d: sent %s before the previous one was answered %s", i, w.Sent, log[i-1].Answered)
+		}
+	}
+	want := []string{"update deployments 409", "create events 200", "update leases 409"}
+	if !cmp.Equal(got, want) {
+		t.Errorf("write log %q, want %q", got, want)
 	}
 }
