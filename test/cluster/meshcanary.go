@@ -39,7 +39,8 @@ type Meshcanary struct {
 // MeshcanaryOptions configures [Cluster.StartMeshcanary].
 type MeshcanaryOptions struct {
 	// Args are added to `meshcanary controller --kubeconfig K
-	// --leader-elect=false --metrics-bind-address ADDR --log-format console`.
+	// --leader-elect=false --metrics-bind-address ADDR --log-format console`
+	// (so "--leader-elect=true" among them turns leader election on).
 	Args []string
 	// Env is added to the process's environment ("NAME=value").
 	Env []string
@@ -198,6 +199,18 @@ func (p *Meshcanary) Running() bool {
 	default:
 		return true
 	}
+}
+
+// Pid returns the process id of the running controller, 0 when none runs.
+// With leader election on, the controller's identity in the Lease is
+// <hostname>_<pid>.
+func (p *Meshcanary) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
 }
 
 func (p *Meshcanary) appendLog(line string) {

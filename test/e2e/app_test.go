@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
 	"github.com/meshcanary/meshcanary/pkg/workload"
+	"github.com/meshcanary/meshcanary/test/cluster"
 	"github.com/meshcanary/meshcanary/test/meshsim"
 )
 
@@ -45,6 +47,7 @@ type appSpec struct {
 	vs         *networkingv1.VirtualService
 	dr         *networkingv1.DestinationRule
 	extraPorts []corev1.ServicePort
+	ctrls      []*cluster.Meshcanary
 }
 
 // newApp describes an app in namespace e2e-<name> with two replicas, 20
@@ -101,6 +104,11 @@ func (s *appSpec) ServicePort(p corev1.ServicePort) *appSpec {
 	return s
 }
 
+// Controllers names the controllers that run the app (the shared one when
+// none is given): waits fail once none of them runs, and a failed test
+// shows their logs.
+func (s *appSpec) Controllers(ctrls ...*cluster.Meshcanary) *appSpec { s.ctrls = ctrls; return s }
+
 // app is a created test app whose namespace is being recorded.
 type app struct {
 	t   *testing.T
@@ -108,6 +116,29 @@ type app struct {
 	rec *recorder
 	// Revision is the template revision the app was created with.
 	Revision string
+	// ctrls are the controllers that run it; nil means the shared one.
+	ctrls []*cluster.Meshcanary
+}
+
+// controllers returns the controllers that run the app.
+func (a *app) controllers() []*cluster.Meshcanary {
+	if len(a.ctrls) > 0 {
+		return a.ctrls
+	}
+	return []*cluster.Meshcanary{env.controller}
+}
+
+// controllerRunning reports whether one of the app's controllers runs; when
+// none does, it says where their logs are.
+func (a *app) controllerRunning() (bool, string) {
+	var logs []string
+	for _, c := range a.controllers() {
+		if c.Running() {
+			return true, ""
+		}
+		logs = append(logs, c.LogPath)
+	}
+	return false, strings.Join(logs, ", ")
 }
 
 // Create creates the app as a running service with traffic, then opts it
@@ -138,7 +169,7 @@ func (s *appSpec) Create() *app {
 	}
 	d, err := env.kube.AppsV1().Deployments(s.ns).Create(ctx, s.deployment(), metav1.CreateOptions{})
 	must(t, "creating the Deployment", err)
-	a := &app{t: t, ns: s.ns, Revision: workload.Revision(&d.Spec.Template)}
+	a := &app{t: t, ns: s.ns, Revision: workload.Revision(&d.Spec.Template), ctrls: s.ctrls}
 	a.eventually("the Deployment to be available before it opts in", func() error {
 		return availableErr(a.deployment(appName))
 	})

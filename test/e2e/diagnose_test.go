@@ -41,7 +41,9 @@ func (a *app) checkNoRoutingErrors() {
 func (a *app) diagnose() {
 	a.t.Logf("status history of %s/%s:\n%s", a.ns, appName, formatStatuses(a.rec.statusHistory()))
 	a.t.Logf("VirtualService history:\n%s", a.formatVirtualServices())
-	a.t.Logf("controller log for %s (last 80 lines):\n%s", a.ns, env.controller.LogLines(80, a.ns))
+	for _, c := range a.controllers() {
+		a.t.Logf("controller log %s for %s (last 80 lines):\n%s", c.LogPath, a.ns, c.LogLines(80, a.ns))
+	}
 	env.dumpClusterLogs(a.t)
 }
 

@@ -42,8 +42,8 @@ func (a *app) waitStatus(desc string, done func(stepper.Status) (bool, error)) s
 		select {
 		case <-changed:
 		case <-alive.C:
-			if !env.controller.Running() {
-				a.t.Fatalf("waiting for %s: the controller exited, see %s\nstatus: %s", desc, env.controller.LogPath, v.Raw)
+			if ok, logs := a.controllerRunning(); !ok {
+				a.t.Fatalf("waiting for %s: the controller exited, see %s\nstatus: %s", desc, logs, v.Raw)
 			}
 		case <-timeout.C:
 			a.t.Fatalf("waiting for %s: still not there after %s\nstatus: %s", desc, waitTimeout, v.Raw)
