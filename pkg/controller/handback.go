@@ -33,8 +33,8 @@ const handBackPoll = time.Second
 //  2. routes are restored to the plain service host (a VirtualService
 //     meshcanary created is deleted);
 //  3. once no route names them, meshcanary's subsets are removed;
-//  4. the primary and the HPA twin are deleted, and the status annotation
-//     removed.
+//  4. the status annotation is removed, then the primary and the HPA
+//     twin are deleted.
 //
 // A deleted Deployment skips stage 1; its primary and owned objects are
 // also garbage-collected through their owner references.
@@ -84,6 +84,15 @@ func (c *Controller) handBack(ctx context.Context, cs *caches, ns, name string) 
 		return handBackPoll, c.restoreDestinationRules(ctx, drs, ns, name)
 	}
 	if primary != nil {
+		// The status goes before the primary: a controller that dies
+		// between the two finds the primary again through its watch and
+		// finishes, whereas nothing would bring it back to a Deployment
+		// that is out of its label-filtered cache and has no primary left,
+		// and the status would stay on it.
+		if user != nil && user.Annotations[config.StatusAnnotation] != "" {
+			log.Info("opt-out: removing the status")
+			return handBackPoll, c.removeStatus(ctx, user)
+		}
 		log.Info("opt-out: deleting the primary", zap.String("primary", primary.Name))
 		if err := c.deletePrimary(ctx, cs, primary, name); err != nil {
 			return 0, err
@@ -163,11 +172,17 @@ func (c *Controller) clearStatus(ctx context.Context, ns, name string) error {
 	if _, ok := user.Annotations[config.StatusAnnotation]; !ok || user.Labels[config.EnabledLabel] == config.EnabledValue {
 		return nil
 	}
+	return c.removeStatus(ctx, user)
+}
+
+// removeStatus removes the status annotation from user, a Deployment that
+// opted out.
+func (c *Controller) removeStatus(ctx context.Context, user *appsv1.Deployment) error {
 	d := user.DeepCopy()
 	delete(d.Annotations, config.StatusAnnotation)
-	_, err = c.kube.AppsV1().Deployments(ns).Update(ctx, d, updateOpts)
+	_, err := c.kube.AppsV1().Deployments(user.Namespace).Update(ctx, d, updateOpts)
 	c.countWrite("Deployment", "update")
-	return wrap(ignoreNotFound(err), "removing status from Deployment %s", name)
+	return wrap(ignoreNotFound(err), "removing status from Deployment %s", user.Name)
 }
 
 // targetFromDRs recovers the service a VirtualService's routes were split
