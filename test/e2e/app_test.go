@@ -118,6 +118,8 @@ type app struct {
 	Revision string
 	// ctrls are the controllers that run it; nil means the shared one.
 	ctrls []*cluster.Meshcanary
+	// replicas is the size the app was created with.
+	replicas int32
 }
 
 // controllers returns the controllers that run the app.
@@ -169,7 +171,7 @@ func (s *appSpec) Create() *app {
 	}
 	d, err := env.kube.AppsV1().Deployments(s.ns).Create(ctx, s.deployment(), metav1.CreateOptions{})
 	must(t, "creating the Deployment", err)
-	a := &app{t: t, ns: s.ns, Revision: workload.Revision(&d.Spec.Template), ctrls: s.ctrls}
+	a := &app{t: t, ns: s.ns, Revision: workload.Revision(&d.Spec.Template), ctrls: s.ctrls, replicas: s.replicas}
 	a.eventually("the Deployment to be available before it opts in", func() error {
 		return availableErr(a.deployment(appName))
 	})
@@ -188,11 +190,22 @@ func (s *appSpec) Create() *app {
 		rec.stop()
 	})
 
-	patch := fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, config.EnabledLabel, config.EnabledValue)
-	_, err = env.kube.AppsV1().Deployments(s.ns).Patch(ctx, appName, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
-	must(t, "opting the Deployment in", err)
+	a.setOptedIn(true)
 	a.waitPhase(a.Revision, stepper.PhaseReady)
 	return a
+}
+
+// setOptedIn adds (true) or removes (false) the label that opts the user's
+// Deployment in.
+func (a *app) setOptedIn(in bool) {
+	a.t.Helper()
+	value := "null"
+	if in {
+		value = fmt.Sprintf("%q", config.EnabledValue)
+	}
+	patch := fmt.Sprintf(`{"metadata":{"labels":{%q:%s}}}`, config.EnabledLabel, value)
+	_, err := env.kube.AppsV1().Deployments(a.ns).Patch(a.t.Context(), appName, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
+	must(a.t, fmt.Sprintf("setting the opt-in label (%t)", in), err)
 }
 
 // deployment is the user's Deployment, not yet opted in.

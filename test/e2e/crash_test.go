@@ -3,87 +3,116 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"slices"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
-	"github.com/meshcanary/meshcanary/pkg/gates"
 	"github.com/meshcanary/meshcanary/pkg/istio"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
 	"github.com/meshcanary/meshcanary/pkg/workload"
 	"github.com/meshcanary/meshcanary/test/cluster"
 )
 
-// TestKilledAfterEveryWriteReleasesGoForward releases one app again and
-// again with its own controller, reached only through a counting proxy.
-// For a release that is promoted, one a gate rejects at step 2 and one
-// aborted by command at step 1, an uninterrupted run counts the
-// controller's writes (Events apart); then, for
-// every k up to that count, a release is run in which the proxy cuts the
-// controller off right after its k-th write, the test SIGKILLs it and starts
-// it again. Each must end as the uninterrupted one did, with the canary
-// weights the VirtualService took never moving back (except the final move
-// to 0), no canary weight after the rollback was decided, and no request
-// answered by the mesh with UH, NR or NC. It runs alone: it stops the shared
-// controller while its own runs.
+// TestKilledAfterEveryWriteReleasesGoForward releases apps again and again,
+// each with its own controller reached only through a counting proxy. For
+// a release that is promoted, one a gate rejects at step 2, one aborted by
+// command at step 1 and one opted out at step 1 (the label removed: the
+// hand-back is held, then the user sets the template back to the stable
+// revision and it finishes), an uninterrupted run counts the controller's
+// writes (Events apart); then, for every k up to that count, a release is
+// run in which the proxy cuts the controller off right after its k-th
+// write, the test SIGKILLs it and starts it again. Each must end as the
+// uninterrupted one did, with the canary weights the VirtualService took
+// never moving back (except the final move to 0), no canary weight after
+// the rollback or the opt-out was decided, and no request answered by the
+// mesh with UH, NR or NC. The four kinds run side by side, in namespaces of
+// their own, each watched by its controller only. It runs alone: it stops
+// the shared controller while its own run.
 func TestKilledAfterEveryWriteReleasesGoForward(t *testing.T) {
 	gate := startStepGate(t)
-	k := startCuttableController(t, gate)
-	a := newApp(t, "kill-every-write").Steps("20,60").StepInterval("2s").Set(config.KeyScaleDownDelay, "1s").
-		Set(config.KeyMaxFailedChecks, "1").Set("gate.webhook.step", gate.server.URL+"/step").Create()
+	shared := env.controller
+	shared.Stop()
+	t.Cleanup(func() { must(t, "restarting the shared controller", shared.Start()) })
 
-	covered, started := 0, time.Now()
-	for _, kind := range []releaseKind{
-		{name: "promoted", want: stepper.PhaseSucceeded},
-		{name: "rejected at step 2", reject: true, want: stepper.PhaseFailed},
-		{name: "aborted at step 1", abort: true, want: stepper.PhaseFailed},
-	} {
-		clean := k.release(a, gate, kind, 0)
-		t.Logf("%s, uninterrupted: %d writes (Events apart: %s), canary weights %v, %d generation bumps of the user's Deployment by the controller, %s",
-			kind.name, clean.writes, clean.writesByKind, slices.Compact(clean.weights), clean.generations, clean.took.Round(time.Millisecond))
-		if msg := kind.check(clean, nil); msg != "" {
-			t.Fatalf("%s, uninterrupted: %s", kind.name, msg)
+	started := time.Now()
+	var covered atomic.Int64
+	t.Run("kinds", func(t *testing.T) {
+		for _, kind := range []releaseKind{
+			{name: "promoted", slug: "promoted", want: stepper.PhaseSucceeded},
+			{name: "rejected at step 2", slug: "rejected", reject: true, want: stepper.PhaseFailed},
+			{name: "aborted at step 1", slug: "aborted", abort: true, want: stepper.PhaseFailed},
+			{name: "opted out at step 1", slug: "opted-out", optOut: true},
+		} {
+			t.Run(kind.slug, func(t *testing.T) {
+				t.Parallel()
+				covered.Add(int64(sweepKills(t, gate, kind)))
+			})
 		}
-		for cutAfter := 1; cutAfter <= clean.writes; cutAfter++ {
-			run := k.release(a, gate, kind, cutAfter)
-			if !run.killed {
-				t.Logf("%s: the release made only %d writes, no kill after write %d", kind.name, run.writes, cutAfter)
-				continue
-			}
-			covered++
-			if msg := kind.check(run, &clean); msg != "" {
-				t.Errorf("%s, killed after write %d: %s", kind.name, cutAfter, msg)
-			}
+	})
+	t.Logf("%d kill points covered in %s", covered.Load(), time.Since(started).Round(time.Second))
+}
+
+// sweepKills runs the releases of one kind, uninterrupted then killed
+// after every write, and returns the number of kill points covered.
+func sweepKills(t *testing.T, gate *stepGate, kind releaseKind) int {
+	ns := "kill-" + kind.slug
+	k := startCuttableController(t, gate.server.URL, "e2e-"+ns)
+	a := newApp(t, ns).Steps("20,60").StepInterval("2s").Set(config.KeyScaleDownDelay, "1s").
+		Set(config.KeyMaxFailedChecks, "1").Set("gate.webhook.step", gate.server.URL+"/step").
+		Controllers(k.ctrl).Create()
+
+	started := time.Now()
+	clean := k.release(a, gate, kind, 0)
+	t.Logf("%s, uninterrupted: %d writes (Events apart: %s), canary weights %v, %d generation bumps of the user's Deployment, %s",
+		kind.name, clean.writes, clean.writesByKind, slices.Compact(clean.weights), clean.generations, clean.took.Round(time.Millisecond))
+	if msg := kind.check(clean, nil); msg != "" {
+		t.Fatalf("%s, uninterrupted: %s", kind.name, msg)
+	}
+	covered := 0
+	for cutAfter := 1; cutAfter <= clean.writes; cutAfter++ {
+		run := k.release(a, gate, kind, cutAfter)
+		if !run.killed {
+			t.Logf("%s: the release made only %d writes, no kill after write %d", kind.name, run.writes, cutAfter)
+			continue
+		}
+		covered++
+		if msg := kind.check(run, &clean); msg != "" {
+			t.Errorf("%s, killed after write %d: %s", kind.name, cutAfter, msg)
 		}
 	}
-	t.Logf("%d kill points covered in %s", covered, time.Since(started).Round(time.Second))
+	t.Logf("%s: %d kill points covered in %s", kind.name, covered, time.Since(started).Round(time.Second))
+	return covered
 }
 
 // releaseKind is a kind of release the kill test runs, and how it ends:
-// reject makes the gate fail it from step 2, abort holds it at step 1 and
-// sends the abort command there.
+// reject makes the gate fail it from step 2; abort holds it at step 1 and
+// sends the abort command there; optOut holds it at step 1, removes the
+// label there, and once the hand-back is held sets the template back to
+// the stable revision (want is then no status at all: the Deployment is
+// handed back and meshcanary's objects are gone).
 type releaseKind struct {
-	name          string
-	reject, abort bool
-	want          stepper.Phase
+	name, slug            string
+	reject, abort, optOut bool
+	want                  stepper.Phase
 }
 
 // killRun is what one release of the kill test did.
 type killRun struct {
 	rev string
-	// good is the revision the primary must run at the end.
+	// good is the revision that must serve at the end.
 	good  string
 	final stepper.Status
-	// primary is the primary's revision at the end.
-	primary string
+	// serving is the revision serving at the end: the primary's, or after
+	// an opt-out the user's Deployment's.
+	serving string
+	// handBack says what is not handed back at the end of an opt-out; ""
+	// when everything is.
+	handBack string
 	// writes counts the controller's writes (Events apart) from the
 	// template change to the end of the release; writesByKind details them.
 	writes       int
@@ -91,12 +120,12 @@ type killRun struct {
 	// weights is the canary weight of every version of the VirtualService
 	// seen during the release, in order.
 	weights []int32
-	// afterFail lists the canary weights seen after the status first
-	// recorded the rollback.
-	afterFail []int32
-	killed    bool
-	// generations is how often the controller changed the user's
-	// Deployment's generation during the release.
+	// afterDecision lists the canary weights seen after the status first
+	// recorded the rollback or the held opt-out.
+	afterDecision []int32
+	killed        bool
+	// generations is how often the user's Deployment's generation changed
+	// during the release (for an opt-out, the user's revert included).
 	generations int64
 	took        time.Duration
 }
@@ -109,10 +138,12 @@ func (k releaseKind) check(run killRun, clean *killRun) string {
 		return fmt.Sprintf("ended %s (%s: %s), want %s", run.final.Phase, run.final.Reason, run.final.Message, k.want)
 	case clean != nil && run.final.Reason != clean.final.Reason:
 		return fmt.Sprintf("ended for reason %s (%s), uninterrupted %s", run.final.Reason, run.final.Message, clean.final.Reason)
-	case run.primary != run.good:
-		return fmt.Sprintf("the primary runs revision %s, want %s", run.primary, run.good)
-	case len(run.afterFail) > 0 && slices.Max(run.afterFail) > 0:
-		return fmt.Sprintf("the canary got weight again after the rollback was decided: %v (all weights %v)", run.afterFail, run.weights)
+	case run.serving != run.good:
+		return fmt.Sprintf("revision %s serves at the end, want %s", run.serving, run.good)
+	case run.handBack != "":
+		return "the opt-out did not hand back: " + run.handBack
+	case len(run.afterDecision) > 0 && slices.Max(run.afterDecision) > 0:
+		return fmt.Sprintf("the canary got weight again after the rollback or opt-out was decided: %v (all weights %v)", run.afterDecision, run.weights)
 	}
 	if msg := weightRegression(run.weights); msg != "" {
 		return msg
@@ -121,7 +152,7 @@ func (k releaseKind) check(run killRun, clean *killRun) string {
 		return ""
 	}
 	got, want := slices.Compact(slices.Clone(run.weights)), slices.Compact(slices.Clone(clean.weights))
-	if (k.reject || k.abort) && isSubsequence(got, want) {
+	if (k.reject || k.abort || k.optOut) && isSubsequence(got, want) {
 		return "" // a step decided but not routed before the kill is rolled back before it gets traffic
 	}
 	if !slices.Equal(got, want) {
@@ -171,46 +202,40 @@ type cuttableController struct {
 	proxy *cluster.Proxy
 }
 
-// startCuttableController stops the shared controller and starts one behind
-// a counting proxy in its place, until the end of the test.
-func startCuttableController(t *testing.T, gate *stepGate) *cuttableController {
+// startCuttableController starts a controller behind a counting proxy,
+// watching namespace ns only and allowed to call the webhook gate at
+// gateURL, until the end of the test.
+func startCuttableController(t *testing.T, gateURL, ns string) *cuttableController {
 	t.Helper()
 	proxy, err := cluster.StartProxy(env.cluster.AdminConfig())
 	must(t, "starting the counting proxy", err)
-	kubeconfig, err := proxy.WriteKubeconfig(env.cluster.RunDir, "kill-test")
+	t.Cleanup(proxy.Close)
+	kubeconfig, err := proxy.WriteKubeconfig(env.cluster.RunDir, ns)
 	must(t, "writing the proxy's kubeconfig", err)
-	shared := env.controller
-	shared.Stop()
 	ctrl, err := env.cluster.StartMeshcanary(cluster.MeshcanaryOptions{
-		Name:       "meshcanary-kill-test",
+		Name:       "meshcanary-" + ns,
 		Kubeconfig: kubeconfig,
 		Args: []string{
+			"--namespaces", ns,
 			"--prometheus-url", env.prometheus.URL(),
 			"--log-level", "debug",
-			"--gate-webhook-allow", gate.server.URL,
+			"--gate-webhook-allow", gateURL,
 		},
 	})
-	if err != nil {
-		must(t, "restarting the shared controller", shared.Start())
-		t.Fatalf("starting the controller behind the proxy: %v", err)
-	}
-	env.controller = ctrl
-	t.Cleanup(func() {
-		ctrl.Stop()
-		proxy.Close()
-		env.controller = shared
-		must(t, "restarting the shared controller", shared.Start())
-	})
+	must(t, "starting the controller behind the proxy", err)
+	t.Cleanup(ctrl.Stop)
 	return &cuttableController{t: t, ctrl: ctrl, proxy: proxy}
 }
 
 // release changes the app's image and follows the release to its end. With
 // cutAfter above 0, the controller is cut off right after its cutAfter-th
-// write, killed with SIGKILL and started again.
+// write, killed with SIGKILL and started again. An opted-out app is opted
+// in again afterwards, for the next release.
 func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, cutAfter int) killRun {
 	k.t.Helper()
 	started := time.Now()
 	good := a.deployment(primaryName).Annotations[config.RevisionAnnotation]
+	stableImage := a.deployment(appName).Spec.Template.Spec.Containers[0].Image
 	vsSeen := len(a.rec.vsHistory(appName))
 	before := k.proxy.Snapshot()
 	cut := k.proxy.CutAfter(cutAfter)
@@ -224,29 +249,42 @@ func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, c
 	if kind.want == stepper.PhaseSucceeded {
 		run.good = run.rev
 	}
-	aborted := false
+	aborted, optedOut, reverted := false, false, false
+	// The release ends with the canary idled, or the opt-out handed back:
+	// both need writes of the controller, so a cut can come until then.
 	ended := func() bool {
+		if kind.optOut {
+			return reverted && a.handBackErr(run.good) == nil
+		}
 		v, _ := a.rec.latest()
-		return v.Status.Revision == run.rev && (v.Status.Phase == stepper.PhaseSucceeded || v.Status.Phase == stepper.PhaseFailed)
+		return v.Status.Revision == run.rev && (v.Status.Phase == stepper.PhaseSucceeded || v.Status.Phase == stepper.PhaseFailed) &&
+			a.replicasErr(0) == nil
 	}
 	deadline := time.After(waitTimeout)
 	for !ended() || (cutAfter > 0 && !run.killed && k.proxy.Writes() >= cutAfter) {
 		v, next := a.rec.latest()
-		if kind.abort && !aborted && v.Status.Revision == run.rev && v.Status.Phase == stepper.PhaseProgressing && v.Status.Step >= 1 {
+		atStep1 := v.Status.Revision == run.rev && v.Status.Phase == stepper.PhaseProgressing && v.Status.Step >= 1
+		switch {
+		case kind.abort && !aborted && atStep1:
 			a.Annotate(config.CommandAnnotation, fmt.Sprintf("abort/%d", time.Now().UnixNano()))
 			aborted = true
+		case kind.optOut && !optedOut && atStep1:
+			a.setOptedIn(false)
+			optedOut = true
+		case kind.optOut && optedOut && !reverted && v.Status.Revision == run.rev && v.Status.Reason == stepper.ReasonHandBackBlocked:
+			a.update(func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = stableImage })
+			reverted = true
 		}
 		select {
 		case <-cut:
 			k.kill()
 			run.killed, cut = true, nil
 		case <-next:
-		case <-time.After(time.Second):
+		case <-time.After(250 * time.Millisecond):
 		case <-deadline:
 			k.t.Fatalf("the release of %s did not end within %s", run.rev, waitTimeout)
 		}
 	}
-	a.eventually("the canary to be idled at the end of the release", func() error { return a.replicasErr(0) })
 	run.writes = k.settle()
 	select {
 	case <-cut: // the cut-off write came after the release ended
@@ -267,21 +305,38 @@ func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, c
 	run.final = v.Status
 	user := a.deployment(appName)
 	run.generations = user.Generation - changed.Generation
-	run.primary = a.deployment(primaryName).Annotations[config.RevisionAnnotation]
-	failedAt := time.Time{}
+	if kind.optOut {
+		run.serving = workload.Revision(&user.Spec.Template)
+		if err := a.handBackErr(run.good); err != nil {
+			run.handBack = err.Error()
+		}
+	} else {
+		run.serving = a.deployment(primaryName).Annotations[config.RevisionAnnotation]
+	}
+	decidedAt := time.Time{}
 	for _, s := range a.rec.statusHistory() {
-		if s.Status.Revision == run.rev && (s.Status.Phase == stepper.PhaseRollingBack || s.Status.Phase == stepper.PhaseFailed) {
-			failedAt = s.At
+		if s.Status.Revision == run.rev && (s.Status.Phase == stepper.PhaseRollingBack || s.Status.Phase == stepper.PhaseFailed ||
+			s.Status.Reason == stepper.ReasonHandBackBlocked) {
+			decidedAt = s.At
 			break
 		}
 	}
 	target := istio.Target{Namespace: a.ns, Service: appName, Deployment: appName}
 	for _, v := range a.rec.vsHistory(appName)[vsSeen:] {
+		if v.VS == nil {
+			continue // deleted by the hand-back
+		}
 		_, w := istio.ObserveRouting(v.VS, target)
 		run.weights = append(run.weights, w)
-		if !failedAt.IsZero() && v.At.After(failedAt) {
-			run.afterFail = append(run.afterFail, w)
+		if !decidedAt.IsZero() && v.At.After(decidedAt) {
+			run.afterDecision = append(run.afterDecision, w)
 		}
+	}
+	if kind.optOut {
+		k.proxy.CutAfter(0) // a cut this release did not reach must not fall on the opt-in
+		a.setOptedIn(true)
+		a.waitPhase(run.good, stepper.PhaseReady)
+		a.eventually("the user's Deployment to be idled after the opt-in", func() error { return a.replicasErr(0) })
 	}
 	return run
 }
@@ -310,48 +365,4 @@ func (k *cuttableController) settle() int {
 		}
 		n = m
 	}
-}
-
-// stepGate is a webhook gate that passes every check, except from step 2
-// on for the revisions of a rejected kind of release, and except from step
-// 1 on (it holds) for those of an aborted kind.
-type stepGate struct {
-	server *httptest.Server
-
-	mu    sync.Mutex
-	kinds map[string]releaseKind
-}
-
-func startStepGate(t *testing.T) *stepGate {
-	g := &stepGate{kinds: map[string]releaseKind{}}
-	g.server = httptest.NewServer(http.HandlerFunc(g.serve))
-	t.Cleanup(g.server.Close)
-	return g
-}
-
-// set tells the gate the kind of release of revision rev.
-func (g *stepGate) set(rev string, kind releaseKind) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.kinds[rev] = kind
-}
-
-func (g *stepGate) serve(w http.ResponseWriter, r *http.Request) {
-	var req gates.WebhookRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	g.mu.Lock()
-	kind := g.kinds[req.Revision]
-	g.mu.Unlock()
-	resp := gates.WebhookResponse{Result: "pass", Reason: "step gate passes"}
-	switch {
-	case kind.reject && req.Step >= 2:
-		resp = gates.WebhookResponse{Result: "fail", Reason: fmt.Sprintf("revision %s is rejected from step 2", req.Revision)}
-	case kind.abort:
-		resp = gates.WebhookResponse{Result: "hold", Reason: fmt.Sprintf("revision %s waits for the abort command", req.Revision)}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(resp)
 }

@@ -14,9 +14,11 @@ import (
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
+	"github.com/meshcanary/meshcanary/pkg/workload"
 )
 
 // TestOptOutHandsTrafficBackWithout503 removes the label from a Deployment
@@ -81,4 +83,30 @@ func TestOptOutHandsTrafficBackWithout503(t *testing.T) {
 	if n := env.sim.Counts(a.ns, appName).Codes[503]; n > 0 {
 		t.Errorf("%d requests were answered 503", n)
 	}
+}
+
+// handBackErr says what is not yet handed back after an opt-out: the
+// user's Deployment must run revision rev at the size the app was created
+// with, available, with no status left and meshcanary's primary,
+// VirtualService and DestinationRule gone; nil once everything is.
+func (a *app) handBackErr(rev string) error {
+	switch {
+	case a.deployment(primaryName) != nil:
+		return errors.New("the primary still exists")
+	case a.virtualService(appName) != nil:
+		return errors.New("meshcanary's VirtualService still exists")
+	case a.destinationRule(appName) != nil:
+		return errors.New("meshcanary's DestinationRule still exists")
+	}
+	user := a.deployment(appName)
+	if raw := persistedStatus(user); raw != "" {
+		return fmt.Errorf("a status is still recorded: %s", raw)
+	}
+	if got := workload.Revision(&user.Spec.Template); got != rev {
+		return fmt.Errorf("the user's Deployment runs revision %s, want %s", got, rev)
+	}
+	if got := ptr.Deref(user.Spec.Replicas, 1); got != a.replicas {
+		return fmt.Errorf("the user's Deployment wants %d replicas, want %d", got, a.replicas)
+	}
+	return availableErr(user)
 }

@@ -141,7 +141,7 @@ func (r *recorder) deployment(obj any, deleted bool) {
 	if !ok || d.Name != r.name || deleted {
 		return
 	}
-	raw := d.Annotations[config.StatusAnnotation]
+	raw := persistedStatus(d)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if n := len(r.statuses); n > 0 && r.statuses[n-1].Raw == raw {
@@ -153,6 +153,13 @@ func (r *recorder) deployment(obj any, deleted bool) {
 	}
 	r.statuses = append(r.statuses, statusVersion{At: time.Now(), Raw: raw, Status: s})
 	r.notifyLocked()
+}
+
+// persistedStatus returns the release status the controller persisted for
+// the user's Deployment d, raw, "" when there is none. It is the one place
+// the recorder and the tests that check where the status lives read it.
+func persistedStatus(d *appsv1.Deployment) string {
+	return d.Annotations[config.StatusAnnotation]
 }
 
 func (r *recorder) virtualService(obj any, deleted bool) {
