@@ -8,11 +8,13 @@ import (
 	"go.uber.org/zap"
 )
 
-// DefaultDrainTimeout bounds the drain of a stopping controller. It is
-// shorter than the 5 s between the moment a leader gives up renewing its
-// lease (RenewDeadline 10 s) and the moment another replica may take it
-// (LeaseDuration 15 s), so that a deposed leader's last write lands before
-// a new leader's first.
+// DefaultDrainTimeout bounds the drain of a stopping controller. It is no
+// longer than what the lease leaves between the moment a leader that
+// cannot renew gives up (a retry period of 2 s and the renew deadline of
+// 10 s after its last renewal) and the moment another replica may take it
+// (the lease duration of 15 s after that renewal), so that a deposed
+// leader's last write lands before a new leader's first; the controller
+// command refuses lease timings that leave less.
 const DefaultDrainTimeout = 3 * time.Second
 
 // work runs the workers until ctx is done, then drains them: no reconcile
