@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # build-tools.sh builds the local control plane's binaries into bin/ (git-ignored):
-# etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, helm and
-# istio-webhook, each from a pinned Go module under tools/. A binary is rebuilt only
-# when it is missing or when the inputs of its tools module (go.mod, go.sum and, for
-# istio-webhook, its sources) changed since the last build, so a second run is instant.
+# etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, helm,
+# istio-webhook and pilot-discovery (istiod), each from a pinned Go module under tools/.
+# A binary is rebuilt only when it is missing or when the inputs of its tools module
+# (go.mod, go.sum and, for istio-webhook, its sources) changed since the last build,
+# so a second run is instant.
 #
 # Prometheus and promtool come from Debian's package when apt-get is available
 # (services are kept from starting), otherwise they are built from tools/prometheus.
@@ -114,5 +115,7 @@ build kube \
 build kwok kwok sigs.k8s.io/kwok/cmd/kwok
 kwok_stages
 build helm helm helm.sh/helm/v3/cmd/helm
-build istio-webhook istio-webhook .
+build istio \
+	istio-webhook . \
+	pilot-discovery istio.io/istio/pilot/cmd/pilot-discovery
 log "all tools in $BIN_DIR"

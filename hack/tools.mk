@@ -1,5 +1,5 @@
 # tools.mk: the local control plane's binaries (etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler, kwok, helm, istio-webhook) built from the
+# kube-controller-manager, kube-scheduler, kwok, helm, istio-webhook, pilot-discovery) built from the
 # pinned modules under tools/ into bin/, plus Prometheus. Included by the top-level
 # Makefile. A second `make tools` is instant: hack/build-tools.sh rebuilds a binary
 # only when it is missing or its tools module changed.

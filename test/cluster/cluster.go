@@ -29,6 +29,11 @@ type Cluster struct {
 	// PrometheusURL is the Prometheus server's base URL, such as
 	// "http://127.0.0.1:40123"; empty when none was asked for.
 	PrometheusURL string
+	// IstiodXDSAddress is istiod's plaintext xDS (ADS) gRPC address, such as
+	// "127.0.0.1:40125"; empty when istiod was not asked for.
+	IstiodXDSAddress string
+	// IstiodDebugURL is the base URL of istiod's HTTP port (/ready, /debug/...).
+	IstiodDebugURL string
 	// Nodes names the fake kwok nodes, all Ready.
 	Nodes []string
 	// StartDuration is how long Start took.
@@ -49,7 +54,8 @@ type Cluster struct {
 
 // Start starts a local control plane as opts say and returns once it is ready:
 // apiserver serving, controllers and scheduler running, nodes Ready, Istio's CRDs
-// established and Istio's validating webhook rejecting invalid configuration.
+// established, Istio's validating webhook rejecting invalid configuration, and
+// istiod and Prometheus ready when asked for.
 // Cancelling ctx stops the cluster, as does [Cluster.Stop].
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	began := time.Now()
@@ -58,7 +64,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	opts = opts.withDefaults(root)
-	bins, err := findBinaries(opts.BinDir, opts.Prometheus != nil)
+	bins, err := findBinaries(opts.BinDir, opts.Prometheus != nil, opts.Istiod)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +170,12 @@ func newCluster(opts Options) (*Cluster, error) {
 // run starts a process logging to RunDir/<name>.log and adds it to the given
 // stop tier.
 func (c *Cluster) run(tier int, name, bin string, args ...string) (*process, error) {
-	p, err := startProcess(name, filepath.Join(c.RunDir, name+".log"), bin, args...)
+	return c.runEnv(tier, name, bin, nil, args...)
+}
+
+// runEnv is [Cluster.run] with env ("NAME=value") added to the process's environment.
+func (c *Cluster) runEnv(tier int, name, bin string, env []string, args ...string) (*process, error) {
+	p, err := startProcess(name, filepath.Join(c.RunDir, name+".log"), bin, env, args...)
 	if err != nil {
 		return nil, err
 	}

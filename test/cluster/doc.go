@@ -2,7 +2,12 @@
 // end-to-end suite and demo: etcd, kube-apiserver, kube-controller-manager,
 // kube-scheduler and kwok (fake nodes whose pods become Running and Ready without
 // containers), Istio's CRDs with Istio's own validating webhook registered, and
-// optionally a Prometheus server scraping loopback targets.
+// optionally a Prometheus server scraping loopback targets and istiod
+// (pilot-discovery) run out of cluster ([Options].Istiod): admin kubeconfig,
+// plaintext xDS at [Cluster].IstiodXDSAddress, /ready and the webhooks on one
+// HTTP port, the secure xDS port off, its self-signed CA in istio-system, log
+// istiod.log and MeshConfig istiod/mesh.yaml in the run folder. test/xds
+// connects sidecars to it.
 //
 // Every process listens on 127.0.0.1 on a free port, runs in its own process group
 // and logs to a file under <repo>/.e2e/<run>/; [Cluster.Stop] (or cancelling the

@@ -12,6 +12,9 @@ type Options struct {
 	Nodes int
 	// Prometheus, when not nil, also starts a Prometheus server.
 	Prometheus *PrometheusOptions
+	// Istiod also starts istiod (bin/pilot-discovery) out of cluster, serving
+	// plaintext xDS at [Cluster.IstiodXDSAddress].
+	Istiod bool
 	// BinDir holds the binaries; empty means <repo>/bin.
 	BinDir string
 	// LogRoot is where the run's folder is made; empty means <repo>/.e2e.

@@ -16,13 +16,13 @@ const modulePath = "github.com/meshcanary/meshcanary"
 // binaries holds the path of every program a cluster runs.
 type binaries struct {
 	etcd, apiserver, controllerManager, scheduler, kwok, kwokStages, istioWebhook string
-	prometheus                                                                    string
+	prometheus, istiod                                                            string
 }
 
 // findBinaries locates the binaries built into binDir by hack/build-tools.sh.
 // Prometheus is looked for in binDir, then /usr/bin, then PATH, and only when
-// withPrometheus is set.
-func findBinaries(binDir string, withPrometheus bool) (binaries, error) {
+// withPrometheus is set; pilot-discovery only when withIstiod is set.
+func findBinaries(binDir string, withPrometheus, withIstiod bool) (binaries, error) {
 	b := binaries{
 		etcd:              filepath.Join(binDir, "etcd"),
 		apiserver:         filepath.Join(binDir, "kube-apiserver"),
@@ -35,6 +35,12 @@ func findBinaries(binDir string, withPrometheus bool) (binaries, error) {
 	var missing []error
 	for _, path := range []string{b.etcd, b.apiserver, b.controllerManager, b.scheduler, b.kwok, b.kwokStages, b.istioWebhook} {
 		if _, err := os.Stat(path); err != nil {
+			missing = append(missing, err)
+		}
+	}
+	if withIstiod {
+		b.istiod = filepath.Join(binDir, "pilot-discovery")
+		if _, err := os.Stat(b.istiod); err != nil {
 			missing = append(missing, err)
 		}
 	}

@@ -26,14 +26,18 @@ type process struct {
 	err     error         // how it exited; read only after done is closed
 }
 
-// startProcess starts bin with args, appending its output to logPath.
-func startProcess(name, logPath, bin string, args ...string) (*process, error) {
+// startProcess starts bin with args, appending its output to logPath; env
+// ("NAME=value") is added to the test's environment.
+func startProcess(name, logPath, bin string, env []string, args ...string) (*process, error) {
 	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open %s log: %w", name, err)
 	}
 	fmt.Fprintf(log, "$ %s %s\n", bin, strings.Join(args, " "))
 	cmd := exec.Command(bin, args...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

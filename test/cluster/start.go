@@ -10,7 +10,7 @@ import (
 const (
 	tierStorage     = iota // etcd, Prometheus
 	tierAPI                // kube-apiserver, istio-webhook
-	tierControllers        // kube-controller-manager, kube-scheduler, kwok
+	tierControllers        // kube-controller-manager, kube-scheduler, kwok, istiod
 )
 
 // ports are the loopback ports the cluster's servers listen on.
@@ -75,6 +75,11 @@ func (c *Cluster) start(ctx context.Context, opts Options, bins binaries, root s
 	}
 	if err := c.installIstio(ctx, root, webhookURL); err != nil {
 		return err
+	}
+	if opts.Istiod {
+		if err := c.startIstiod(ctx, bins.istiod); err != nil {
+			return err
+		}
 	}
 	if err := c.createNodes(ctx, opts.Nodes); err != nil {
 		return err

@@ -55,8 +55,8 @@ type readiness struct {
 	check func(context.Context) error
 }
 
-// waitReady waits until the controllers, nodes, Istio's CRDs and webhook and
-// Prometheus all work.
+// waitReady waits until the controllers, nodes, Istio's CRDs and webhook,
+// istiod and Prometheus all work.
 func (c *Cluster) waitReady(ctx context.Context, opts Options) error {
 	client, err := kubernetes.NewForConfig(c.admin)
 	if err != nil {
@@ -70,6 +70,9 @@ func (c *Cluster) waitReady(ctx context.Context, opts Options) error {
 		{"Ready nodes (kwok)", func(ctx context.Context) error { return nodesReady(ctx, client, c.Nodes) }},
 		{"Istio's CRDs established", c.istioCRDsEstablished},
 		{"Istio's validating webhook", c.webhookEffective},
+	}
+	if opts.Istiod {
+		checks = append(checks, readiness{"istiod ready", c.istiodReady})
 	}
 	if opts.Prometheus != nil {
 		checks = append(checks, readiness{"Prometheus ready", func(ctx context.Context) error {
