@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # gotest.sh STAGE ARGS...: runs `go test -json ARGS`, prints the usual
 # human output, and keeps the JSON events in .e2e/STAGE.json for summary.sh.
+# MODULE_DIR=dir runs the tests of the Go module in dir (such as test/xds).
 set -euo pipefail
 stage=$1; shift
 mkdir -p .e2e
 set +e
-go test -json "$@" > ".e2e/$stage.json"
+go -C "${MODULE_DIR:-.}" test -json "$@" > ".e2e/$stage.json"
 rc=$?
 set -e
 go run ./hack/testreport ".e2e/$stage.json"

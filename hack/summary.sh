@@ -2,4 +2,4 @@
 # summary.sh: one line per test stage and a total, from the JSON events
 # hack/gotest.sh kept.
 set -euo pipefail
-go run ./hack/testreport -summary .e2e/unit.json .e2e/e2e.json
+go run ./hack/testreport -summary .e2e/unit.json .e2e/e2e.json .e2e/xds.json
