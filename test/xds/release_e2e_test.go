@@ -1,0 +1,112 @@
+//go:build e2e
+
+package xds
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/test/cluster"
+)
+
+// TestReleaseStepsReachTheSidecar runs the real controller (bin/meshcanary)
+// through a release in steps of 0.01 % and 0.5 % and checks what istiod pushes
+// to a sidecar: the adopted route to the primary alone, then weighted clusters
+// of exactly 9999/1 and 9950/50, each pushed while the canary subset's cluster
+// has Ready endpoints, then the primary alone again.
+func TestReleaseStepsReachTheSidecar(t *testing.T) {
+	m := startMesh(t)
+	ctrl, err := m.c.StartMeshcanary(cluster.MeshcanaryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ctrl.Stop)
+	x := m.dial(t)
+
+	labels := map[string]string{"app": "web"}
+	_, err = m.client.AppsV1().Deployments(m.ns).Create(t.Context(), &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: "web", Labels: map[string]string{"app": "web", config.EnabledLabel: config.EnabledValue},
+			Annotations: map[string]string{
+				config.Prefix + config.KeySteps:         "0.01,0.5",
+				config.Prefix + config.KeyStepInterval:  "6s",
+				config.Prefix + config.KeyCheckInterval: "2s",
+			},
+		},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](2),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "web", Image: "registry.example/web:v1",
+					Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
+				}}},
+			},
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	primary := WeightedCluster{Cluster: m.subsetCluster(config.SubsetPrimary)}
+	canary := WeightedCluster{Cluster: m.subsetCluster(config.SubsetCanary)}
+	m.waitPushedRoute(t, x, "adoption", []WeightedCluster{primary})
+
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		d, err := m.client.AppsV1().Deployments(m.ns).Get(t.Context(), "web", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		d.Spec.Template.Spec.Containers[0].Image = "registry.example/web:v2"
+		_, err = m.client.AppsV1().Deployments(m.ns).Update(t.Context(), d, metav1.UpdateOptions{})
+		return err
+	}); err != nil {
+		t.Fatalf("release v2: %v", err)
+	}
+	for _, step := range []struct{ primary, canary uint32 }{{9999, 1}, {9950, 50}} {
+		want := []WeightedCluster{{primary.Cluster, step.primary}, {canary.Cluster, step.canary}}
+		snap := m.waitPushedRoute(t, x, fmt.Sprintf("step %d/10000", step.canary), want)
+		if got, _ := snap.HealthyEndpoints(canary.Cluster); len(got) == 0 {
+			t.Errorf("weights %d/%d pushed while the canary cluster has no Ready endpoint: requests to it would be 503 UH",
+				step.primary, step.canary)
+		}
+	}
+	m.waitPushedRoute(t, x, "promotion", []WeightedCluster{primary})
+}
+
+// waitPushedRoute waits until the route of web:80 pushed to x has the clusters
+// of want (a weight of 0 in want matches any weight) and returns that snapshot.
+func (m *mesh) waitPushedRoute(t *testing.T, x *Client, what string, want []WeightedCluster) *Snapshot {
+	t.Helper()
+	var got []WeightedCluster
+	snap := m.waitRoute(t, x, func(route []WeightedCluster) bool {
+		got = route
+		return sameRoute(want, route)
+	})
+	t.Logf("%s: istiod pushed %+v", what, got)
+	if !sameRoute(want, got) {
+		t.Errorf("%s: route (-want +got):\n%s", what, cmp.Diff(want, got))
+	}
+	return snap
+}
+
+// sameRoute compares routes by cluster and, where want has one, by weight.
+func sameRoute(want, got []WeightedCluster) bool {
+	if len(want) != len(got) {
+		return false
+	}
+	for i := range want {
+		if want[i].Cluster != got[i].Cluster || (want[i].Weight != 0 && want[i].Weight != got[i].Weight) {
+			return false
+		}
+	}
+	return true
+}
