@@ -54,3 +54,7 @@ N ?= 10
 .PHONY: bench-scale
 bench-scale: tools build ## Scale benchmark against Flagger's figures: N canaries released at once (default 10)
 	$(GO) test -tags scale -run '^$$' -bench Scale -benchtime 1x -count=1 -timeout 3h ./test/scale -args -canaries $(N)
+
+.PHONY: bench-compare
+bench-compare: tools build ## Flagger and meshcanary side by side, with the cluster floor: N canaries of 2 replicas (default 10)
+	$(GO) test -tags scale -run '^$$' -bench Compare -benchtime 1x -count=1 -timeout 6h ./test/scale -args -canaries $(N) -replicas 2

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # build-tools.sh builds the local control plane's binaries into bin/ (git-ignored):
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, helm,
-# istio-webhook and pilot-discovery (istiod), each from a pinned Go module under tools/.
-# A binary is rebuilt only when it is missing or when the inputs of its tools module
-# (go.mod, go.sum and, for istio-webhook, its sources) changed since the last build,
-# so a second run is instant.
+# istio-webhook, pilot-discovery (istiod) and flagger (for `make bench-compare`), each
+# from a pinned Go module under tools/. A binary is rebuilt only when it is missing or
+# when the inputs of its tools module (go.mod, go.sum, for istio-webhook its sources,
+# and the link flags) changed since the last build, so a second run is instant.
+#
+# The kube binaries are stamped with the version of k8s.io/kubernetes that tools/kube
+# pins, as a release build is (/version says v1.36.3, not v0.0.0-master): tools such
+# as Flagger refuse to start against a server version that is not a release.
 #
 # Prometheus and promtool come from Debian's package when apt-get is available
 # (services are kept from starting), otherwise they are built from tools/prometheus.
@@ -20,19 +24,41 @@ mkdir -p "$STAMPS"
 
 log() { printf 'build-tools: %s\n' "$*" >&2; }
 
-# inputs_hash prints a hash of everything that decides what a tools module builds.
+# inputs_hash MODULE [LDFLAGS] prints a hash of everything that decides what a tools
+# module builds: its go.mod, go.sum and sources, and the link flags when there are any.
 inputs_hash() {
-	local dir="$ROOT/tools/$1"
-	(cd "$dir" && find . -type f \( -name go.mod -o -name go.sum -o -name '*.go' \) -print0 |
-		LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1
+	local dir="$ROOT/tools/$1" ldflags="${2:-}"
+	{
+		(cd "$dir" && find . -type f \( -name go.mod -o -name go.sum -o -name '*.go' \) -print0 |
+			LC_ALL=C sort -z | xargs -0 sha256sum)
+		[[ -z "$ldflags" ]] || printf 'ldflags %s\n' "$ldflags"
+	} | sha256sum | cut -d' ' -f1
+}
+
+# kube_ldflags prints the -X flags that stamp the kube binaries with the release of
+# k8s.io/kubernetes that tools/kube requires, for component-base's and client-go's
+# version packages, the way Kubernetes' own release build (hack/lib/version.sh) does.
+kube_ldflags() {
+	local version major minor flags="" pkg
+	version="$(cd "$ROOT/tools/kube" && "$GO" list -m -f '{{.Version}}' k8s.io/kubernetes)"
+	if [[ ! "$version" =~ ^v([0-9]+)\.([0-9]+)\.[0-9]+$ ]]; then
+		log "kube: k8s.io/kubernetes version $version in tools/kube/go.mod is not a release vX.Y.Z"
+		return 1
+	fi
+	major="${BASH_REMATCH[1]}" minor="${BASH_REMATCH[2]}"
+	for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+		flags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
+	done
+	printf '%s' "${flags# }"
 }
 
 # build MODULE OUTPUT PACKAGE [OUTPUT PACKAGE...] builds each package of tools/MODULE
 # into BIN_DIR/OUTPUT unless every output exists and the module's inputs are unchanged.
+# TOOL_LDFLAGS, when set for the call, is passed to the linker.
 build() {
 	local module="$1"; shift
-	local want have="" stale=""
-	want="$(inputs_hash "$module")"
+	local want have="" stale="" ldflags="${TOOL_LDFLAGS:-}"
+	want="$(inputs_hash "$module" "$ldflags")"
 	[[ -f "$STAMPS/$module" ]] && have="$(cat "$STAMPS/$module")"
 	local args=("$@")
 	for ((i = 0; i < ${#args[@]}; i += 2)); do
@@ -45,7 +71,7 @@ build() {
 	for ((i = 0; i < ${#args[@]}; i += 2)); do
 		local out="${args[i]}" pkg="${args[i + 1]}" start=$SECONDS
 		log "$module: building $out ($pkg)"
-		(cd "$ROOT/tools/$module" && "$GO" build -trimpath -o "$BIN_DIR/$out.tmp" "$pkg")
+		(cd "$ROOT/tools/$module" && "$GO" build -trimpath -ldflags "$ldflags" -o "$BIN_DIR/$out.tmp" "$pkg")
 		mv -f "$BIN_DIR/$out.tmp" "$BIN_DIR/$out"
 		log "$module: built $out in $((SECONDS - start))s"
 	done
@@ -108,7 +134,8 @@ install_prometheus_apt() {
 
 [[ "${SKIP_PROMETHEUS:-}" == 1 ]] || install_prometheus
 build etcd etcd go.etcd.io/etcd/server/v3
-build kube \
+kube_flags="$(kube_ldflags)"
+TOOL_LDFLAGS="$kube_flags" build kube \
 	kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver \
 	kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager \
 	kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler
@@ -118,4 +145,5 @@ build helm helm helm.sh/helm/v3/cmd/helm
 build istio \
 	istio-webhook . \
 	pilot-discovery istio.io/istio/pilot/cmd/pilot-discovery
+build flagger flagger github.com/fluxcd/flagger/cmd/flagger
 log "all tools in $BIN_DIR"

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -27,45 +26,63 @@ import (
 // stopGrace is how long the controller may take to stop after SIGTERM.
 const stopGrace = 10 * time.Second
 
-// controllerProcess is bin/meshcanary's controller command running as a
-// subprocess against the counting proxy, its output in meshcanary.log.
+// controllerProcess is the controller under test (bin/meshcanary's
+// controller command, or Flagger) running as a subprocess against the
+// counting proxy, its output in <name>.log.
 type controllerProcess struct {
+	name        string
 	cmd         *exec.Cmd
 	done        chan struct{}
 	logPath     string
-	metricsAddr string
+	metricsAddr string // serves /metrics and probe
+	probe       string
 
 	mu     sync.Mutex
 	maxRSS int64 // bytes, the largest VmRSS sampled
 }
 
-// startController starts bin with the proxy's kubeconfig, logging at
-// logLevel, waits until it serves /readyz and samples its resident memory
-// every second until it exits.
+// startController starts bin/meshcanary's controller command with the
+// proxy's kubeconfig, logging at logLevel.
 func startController(bin, kubeconfig, runDir, logLevel string) (*controllerProcess, error) {
-	if _, err := os.Stat(bin); err != nil {
-		return nil, fmt.Errorf("the controller binary: %w (run `make build`)", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeAddr()
 	if err != nil {
-		return nil, fmt.Errorf("finding a port for the controller's metrics: %w", err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	p := &controllerProcess{done: make(chan struct{}), logPath: filepath.Join(runDir, "meshcanary.log"), metricsAddr: addr}
-	log, err := os.Create(p.logPath)
-	if err != nil {
-		return nil, fmt.Errorf("creating the controller's log: %w", err)
+		return nil, err
 	}
 	args := []string{"controller", "--kubeconfig", kubeconfig, "--leader-elect=false",
 		"--metrics-bind-address", addr, "--log-level", logLevel, "--log-format", "console"}
+	return startProcess("meshcanary", bin, args, runDir, addr, "/readyz")
+}
+
+// freeAddr returns a loopback address nothing listened on a moment ago.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("finding a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// startProcess starts bin with args, its output in <runDir>/<name>.log,
+// waits until http://<addr><probe> answers 200 and samples its resident
+// memory every second until it exits.
+func startProcess(name, bin string, args []string, runDir, addr, probe string) (*controllerProcess, error) {
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("the %s binary: %w (run `make build tools`)", name, err)
+	}
+	p := &controllerProcess{name: name, done: make(chan struct{}), logPath: filepath.Join(runDir, name+".log"),
+		metricsAddr: addr, probe: probe}
+	log, err := os.Create(p.logPath)
+	if err != nil {
+		return nil, fmt.Errorf("creating the %s log: %w", name, err)
+	}
 	fmt.Fprintf(log, "$ %s %s\n", bin, strings.Join(args, " "))
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = log, log
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
 		_ = log.Close()
-		return nil, fmt.Errorf("starting the controller: %w", err)
+		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
 	go func() {
 		_ = p.cmd.Wait()
@@ -81,10 +98,10 @@ func (p *controllerProcess) waitReady() error {
 	for {
 		select {
 		case <-p.done:
-			return fmt.Errorf("the controller exited at start, see %s", p.logPath)
+			return fmt.Errorf("%s exited at start, see %s", p.name, p.logPath)
 		default:
 		}
-		resp, err := http.Get("http://" + p.metricsAddr + "/readyz")
+		resp, err := http.Get("http://" + p.metricsAddr + p.probe)
 		if err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -92,7 +109,7 @@ func (p *controllerProcess) waitReady() error {
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the controller did not serve /readyz within a minute: %v", err)
+			return fmt.Errorf("%s did not serve %s within a minute: %v", p.name, p.probe, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -120,66 +137,23 @@ func (p *controllerProcess) stop() {
 	}
 }
 
-func (p *controllerProcess) sampleMemory() {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		if rss, err := p.procStatus("VmRSS"); err == nil {
-			p.mu.Lock()
-			p.maxRSS = max(p.maxRSS, rss)
-			p.mu.Unlock()
-		}
-		select {
-		case <-p.done:
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-// memory returns the kernel's peak resident set (VmHWM) and the largest
-// VmRSS sampled, in bytes.
-func (p *controllerProcess) memory() (hwm, sampled int64, err error) {
-	hwm, err = p.procStatus("VmHWM")
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return hwm, p.maxRSS, err
-}
-
-// procStatus reads a "<key>: <n> kB" line of /proc/<pid>/status, in bytes.
-func (p *controllerProcess) procStatus(key string) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-	if err != nil {
-		return 0, fmt.Errorf("reading the controller's memory: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) == 3 && fields[0] == key+":" && fields[2] == "kB" {
-			kb, err := strconv.ParseInt(fields[1], 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, fmt.Errorf("no %s in /proc/%d/status", key, p.cmd.Process.Pid)
-}
-
 // scrape reads the controller's /metrics.
 func (p *controllerProcess) scrape() (families, error) {
 	resp, err := http.Get("http://" + p.metricsAddr + "/metrics")
 	if err != nil {
-		return nil, fmt.Errorf("scraping the controller: %w", err)
+		return nil, fmt.Errorf("scraping %s: %w", p.name, err)
 	}
 	defer resp.Body.Close()
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	mf, err := parser.TextToMetricFamilies(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("parsing the controller's metrics: %w", err)
+		return nil, fmt.Errorf("parsing the metrics of %s: %w", p.name, err)
 	}
 	return mf, nil
 }
 
-// logLines returns the controller's log lines that contain s, at most n of
+// logLines returns the controller's log lines that contain s (upper case,
+// matched against the line in upper case: JSON logs say "warn"), at most n of
 // them (the first ones), and how many there are in all.
 func (p *controllerProcess) logLines(s string, n int) ([]string, int) {
 	f, err := os.Open(p.logPath)
@@ -192,7 +166,7 @@ func (p *controllerProcess) logLines(s string, n int) ([]string, int) {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
-		if strings.Contains(sc.Text(), s) {
+		if strings.Contains(strings.ToUpper(sc.Text()), s) {
 			total++
 			if len(lines) < n {
 				lines = append(lines, sc.Text())

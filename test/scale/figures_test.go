@@ -15,7 +15,10 @@ import (
 
 // run is what one benchmark run recorded.
 type run struct {
-	n        int
+	contender  string // the controller's name
+	runDir     string
+	releaseErr error // why the release did not finish; nil when it did
+	n          int
 	adoption time.Duration // controller start → every canary Ready
 	idle     time.Duration // length of each idle window
 
@@ -31,6 +34,8 @@ type run struct {
 	release       cluster.Counts // proxy counts over the release
 	idleAfter     cluster.Counts // proxy counts over the idle window after it
 
+	cpuProc         float64         // the controller's CPU seconds over the release, from /proc
+	pods            int             // Pods created during the release
 	hwm, sampledRSS int64           // bytes
 	peakRate        int             // the controller's most requests in one second of the release
 	holds           map[string]int  // hold messages seen during the release, by what waited
@@ -54,7 +59,9 @@ type figures struct {
 	gets, lists                     float64            // per canary per release
 	idleReads, idleWrites           float64            // per canary per 10 s, before the release
 	idleAfterReads, idleAfterWrites float64            // per canary per 10 s, after it
-	cpu                             float64            // seconds, release phase
+	cpu                             float64            // seconds, release phase, from the metric
+	cpuProc                         float64            // seconds, release phase, from /proc
+	pods                            float64            // Pods created per canary per release
 	hwmMB, sampledMB                float64
 	adoption                        float64 // seconds
 	succeeded                       int
@@ -109,6 +116,7 @@ func figuresOf(r run) figures {
 	f.gets = float64(r.release.Sum([]string{"get"})) / n
 	f.lists = float64(r.release.Sum([]string{"list"})) / n
 	f.cpu = delta("process_cpu_seconds_total", nil)
+	f.cpuProc, f.pods = r.cpuProc, float64(r.pods)/n
 	f.reconcileErrors = delta("meshcanary_reconcile_errors_total", nil)
 	f.retries = delta("workqueue_retries_total", nil)
 

@@ -14,10 +14,12 @@ import (
 	istioclient "istio.io/client-go/pkg/clientset/versioned"
 	istioinformers "istio.io/client-go/pkg/informers/externalversions"
 	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
 
@@ -32,53 +34,77 @@ type phaseEvent struct {
 }
 
 // weightEvent is a canary weight its VirtualService took and when the
-// benchmark saw it.
+// benchmark saw it, in percent of the route's traffic.
 type weightEvent struct {
 	at     time.Time
-	weight int32
+	weight float64
 }
 
-// observer watches, as admin, the canaries' Deployments and the
-// VirtualServices in the namespace and keeps what each did when.
+// observer watches, as admin, the Deployments, Pods and VirtualServices in
+// the namespace (and Flagger's Canaries when asked) and keeps what each
+// canary did when. It reads the same objects for every controller under
+// test; only where the release status lives differs (status.go).
 type observer struct {
 	mu        sync.Mutex
-	status    map[string]string // the last status annotation, by canary
+	status    map[string]string // the last status, as JSON, by canary
 	available map[string]bool
 	phases    map[string][]phaseEvent
 	weights   map[string][]weightEvent
 	vsWrites  map[string][]time.Time // every resourceVersion a VirtualService took
 	rollout   map[string][]rolloutEvent
 	holds     []hold
+	pods      []time.Time // when each Pod was first seen, after the initial list
 }
 
-// startObserver starts the watches and returns once their caches are synced.
-func startObserver(ctx context.Context, kube kubernetes.Interface, istio istioclient.Interface) (*observer, error) {
+// startObserver starts the watches and returns once their caches are
+// synced; with canaries set it also watches Flagger's Canary objects.
+func startObserver(ctx context.Context, cfg *rest.Config, canaries bool) (*observer, error) {
 	o := &observer{
 		status: map[string]string{}, available: map[string]bool{},
 		phases: map[string][]phaseEvent{}, weights: map[string][]weightEvent{}, vsWrites: map[string][]time.Time{},
 		rollout: map[string][]rolloutEvent{},
 	}
-	deps := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithNamespace(namespace),
-		informers.WithTweakListOptions(func(opts *metav1.ListOptions) {
-			opts.LabelSelector = labels.Set{config.EnabledLabel: config.EnabledValue}.String()
-		})).Apps().V1().Deployments().Informer()
-	vss := istioinformers.NewSharedInformerFactoryWithOptions(istio, 0,
-		istioinformers.WithNamespace(namespace)).Networking().V1().VirtualServices().Informer()
-	if _, err := deps.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { o.deployment(obj) },
-		UpdateFunc: func(_, obj any) { o.deployment(obj) },
-	}); err != nil {
-		return nil, fmt.Errorf("watching Deployments: %w", err)
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("the observer's client: %w", err)
 	}
-	if _, err := vss.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { o.virtualService(obj) },
-		UpdateFunc: func(_, obj any) { o.virtualService(obj) },
-	}); err != nil {
-		return nil, fmt.Errorf("watching VirtualServices: %w", err)
+	istio, err := istioclient.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("the observer's Istio client: %w", err)
 	}
-	go deps.RunWithContext(ctx)
-	go vss.RunWithContext(ctx)
-	if !cache.WaitForCacheSync(ctx.Done(), deps.HasSynced, vss.HasSynced) {
+	factory := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithNamespace(namespace))
+	watched := map[string]cache.SharedIndexInformer{
+		"Deployments":     factory.Apps().V1().Deployments().Informer(),
+		"Pods":            factory.Core().V1().Pods().Informer(),
+		"VirtualServices": istioinformers.NewSharedInformerFactoryWithOptions(istio, 0, istioinformers.WithNamespace(namespace)).Networking().V1().VirtualServices().Informer(),
+	}
+	if canaries {
+		dyn, err := dynamic.NewForConfig(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("the observer's dynamic client: %w", err)
+		}
+		watched["Canaries"] = dynamicinformer.NewFilteredDynamicSharedInformerFactory(dyn, 0, namespace, nil).
+			ForResource(flaggerCanaries).Informer()
+	}
+	handlers := map[string]func(obj any, initial bool){
+		"Deployments":     func(obj any, _ bool) { o.deployment(obj) },
+		"Pods":            func(_ any, initial bool) { o.pod(initial) },
+		"VirtualServices": func(obj any, _ bool) { o.virtualService(obj) },
+		"Canaries":        func(obj any, _ bool) { o.flaggerCanary(obj) },
+	}
+	var synced []cache.InformerSynced
+	for kind, informer := range watched {
+		handle := handlers[kind]
+		if _, err := informer.AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
+			AddFunc:    handle,
+			UpdateFunc: func(_, obj any) { handle(obj, false) },
+		}); err != nil {
+			return nil, fmt.Errorf("watching %s: %w", kind, err)
+		}
+		go informer.RunWithContext(ctx)
+		synced = append(synced, informer.HasSynced)
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return nil, fmt.Errorf("syncing the benchmark's watches: %w", ctx.Err())
 	}
 	return o, nil
@@ -90,27 +116,70 @@ func (o *observer) deployment(obj any) {
 		return
 	}
 	now := time.Now()
-	raw := d.Annotations[config.StatusAnnotation]
-	var s stepper.Status
-	_ = json.Unmarshal([]byte(raw), &s)
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if newHold(o.status[d.Name], s) {
-		o.holds = append(o.holds, hold{at: now, wait: waitOf(s.Message)})
-	}
-	o.status[d.Name] = raw
+	o.meshcanaryStatus(obj, now)
 	if d.Spec.Replicas != nil && *d.Spec.Replicas > 0 {
-		o.available[d.Name] = d.Status.AvailableReplicas >= *d.Spec.Replicas && d.Status.ObservedGeneration >= d.Generation
+		o.available[d.Name] = d.Status.AvailableReplicas >= *d.Spec.Replicas && d.Status.UpdatedReplicas >= *d.Spec.Replicas &&
+			d.Status.ObservedGeneration >= d.Generation
 	}
 	e := rolloutEvent{at: now, generation: d.Generation, observed: d.Status.ObservedGeneration, spec: ptr.Deref(d.Spec.Replicas, 1),
 		replicas: d.Status.Replicas, updated: d.Status.UpdatedReplicas, available: d.Status.AvailableReplicas}
 	if r := o.rollout[d.Name]; len(r) == 0 || r[len(r)-1].String() != e.String() {
 		o.rollout[d.Name] = append(r, e)
 	}
-	seen := o.phases[d.Name]
-	if s.Phase != "" && (len(seen) == 0 || seen[len(seen)-1].phase != s.Phase) {
-		o.phases[d.Name] = append(seen, phaseEvent{at: now, phase: s.Phase})
+}
+
+// meshcanaryStatus records the release status meshcanary published on obj,
+// if it carries one. The caller holds o.mu.
+func (o *observer) meshcanaryStatus(obj any, now time.Time) {
+	name, raw, ok := meshcanaryStatus(obj)
+	if !ok {
+		return
 	}
+	var s stepper.Status
+	_ = json.Unmarshal([]byte(raw), &s)
+	if newHold(o.status[name], s) {
+		o.holds = append(o.holds, hold{at: now, wait: waitOf(s.Message)})
+	}
+	o.status[name] = raw
+	o.recordPhase(name, s.Phase, now)
+}
+
+// flaggerCanary records the phase of a Flagger Canary's status.
+func (o *observer) flaggerCanary(obj any) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return
+	}
+	now := time.Now()
+	status, _, _ := unstructured.NestedMap(u.Object, "status")
+	raw, _ := json.Marshal(status)
+	phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.status[u.GetName()] = string(raw)
+	o.recordPhase(u.GetName(), flaggerPhase(phase), now)
+}
+
+// recordPhase appends phase to the canary's phases when it changed. The
+// caller holds o.mu.
+func (o *observer) recordPhase(name string, phase stepper.Phase, now time.Time) {
+	seen := o.phases[name]
+	if phase != "" && (len(seen) == 0 || seen[len(seen)-1].phase != phase) {
+		o.phases[name] = append(seen, phaseEvent{at: now, phase: phase})
+	}
+}
+
+// pod records a Pod created after the watch began.
+func (o *observer) pod(initial bool) {
+	if initial {
+		return
+	}
+	now := time.Now()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.pods = append(o.pods, now)
 }
 
 func (o *observer) virtualService(obj any) {
@@ -126,6 +195,7 @@ func (o *observer) virtualService(obj any) {
 	w := canaryWeight(vs)
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.meshcanaryStatus(obj, now)
 	o.vsWrites[name] = append(o.vsWrites[name], now)
 	seen := o.weights[name]
 	if len(seen) == 0 || seen[len(seen)-1].weight != w {
@@ -133,18 +203,37 @@ func (o *observer) virtualService(obj any) {
 	}
 }
 
-// canaryWeight is the largest weight any HTTP route of vs gives the canary
-// subset.
-func canaryWeight(vs *networkingv1.VirtualService) int32 {
-	var w int32
+// canaryWeight is the largest share, in percent, that any HTTP route of vs
+// gives the canary: meshcanary's canary subset, or Flagger's
+// <name>-canary host.
+func canaryWeight(vs *networkingv1.VirtualService) float64 {
+	var share float64
 	for _, route := range vs.Spec.GetHttp() {
+		var total, canary int32
 		for _, dst := range route.GetRoute() {
-			if dst.GetDestination().GetSubset() == config.SubsetCanary {
-				w = max(w, dst.GetWeight())
+			total += dst.GetWeight()
+			if dst.GetDestination().GetSubset() == config.SubsetCanary || dst.GetDestination().GetHost() == vs.Name+"-canary" {
+				canary += dst.GetWeight()
 			}
 		}
+		if total > 0 {
+			share = max(share, 100*float64(canary)/float64(total))
+		}
 	}
-	return w
+	return share
+}
+
+// podsCreatedBetween counts the Pods first seen in [from, to).
+func (o *observer) podsCreatedBetween(from, to time.Time) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for _, at := range o.pods {
+		if !at.Before(from) && at.Before(to) {
+			n++
+		}
+	}
+	return n
 }
 
 // countAvailable counts the canaries whose Deployment has all its replicas
@@ -228,8 +317,8 @@ func (o *observer) phaseCounts() map[stepper.Phase]int {
 	return out
 }
 
-// timeline writes, per canary, every phase, canary weight and rollout state seen, in
-// seconds from t0, one canary a line.
+// timeline writes, per canary, every phase, canary weight and rollout state
+// (its primary's too) seen, in seconds from t0, one canary a line.
 func (o *observer) timeline(w io.Writer, names []string, t0 time.Time) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -240,11 +329,17 @@ func (o *observer) timeline(w io.Writer, names []string, t0 time.Time) error {
 		}
 		line += " | weights:"
 		for _, e := range o.weights[name] {
-			line += fmt.Sprintf(" %d@%.2f", e.weight, e.at.Sub(t0).Seconds())
+			line += fmt.Sprintf(" %g@%.2f", e.weight, e.at.Sub(t0).Seconds())
 		}
 		line += " | rollout:"
 		for _, e := range o.rollout[name] {
 			line += fmt.Sprintf(" %s@%.2f", e, e.at.Sub(t0).Seconds())
+		}
+		if primary := o.rollout[name+"-primary"]; len(primary) > 0 {
+			line += " | primary:"
+			for _, e := range primary {
+				line += fmt.Sprintf(" %s@%.2f", e, e.at.Sub(t0).Seconds())
+			}
 		}
 		if _, err := fmt.Fprintln(w, line); err != nil {
 			return fmt.Errorf("writing the timeline: %w", err)

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	istioclient "istio.io/client-go/pkg/clientset/versioned"
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/meshcanary/meshcanary/pkg/stepper"
@@ -22,14 +22,14 @@ import (
 
 var (
 	canaries       = flag.Int("canaries", 10, "how many canaries to release at once")
+	replicas       = flag.Int("replicas", 1, "replicas of each canary's Deployment")
 	idleWindow     = flag.Duration("idle", 30*time.Second, "length of each idle window")
 	releaseTimeout = flag.Duration("release-timeout", 0, "how long the release may take; 0 means 10m + 2s per canary")
 	controllerBin  = flag.String("controller-bin", "../../bin/meshcanary", "the meshcanary binary to run (`make build` builds the default)")
 	logLevel       = flag.String("log-level", "warn", "the controller's --log-level")
 )
 
-// podsPerNode is how many pods the benchmark puts on one fake node at most
-// (each canary runs up to three: primary, canary and a surge pod).
+// podsPerNode is how many pods the benchmark puts on one fake node at most.
 const podsPerNode = 200
 
 // BenchmarkScale releases -canaries canaries at once on a local control plane
@@ -39,7 +39,12 @@ const podsPerNode = 200
 func BenchmarkScale(b *testing.B) {
 	var f figures
 	for b.Loop() {
-		f = measure(b, *canaries)
+		r := measure(b, *canaries, meshcanaryOf(), "")
+		f = figuresOf(r)
+		report(b, r.runDir, f, r)
+		if r.releaseErr != nil {
+			b.Fatalf("the release did not finish: %v", r.releaseErr)
+		}
 	}
 	b.ReportMetric(f.releaseP50, "release-p50-s")
 	b.ReportMetric(f.firstWeightP50, "first-weight-p50-s")
@@ -50,50 +55,65 @@ func BenchmarkScale(b *testing.B) {
 	b.ReportMetric(f.hwmMB, "peak-rss-MB")
 }
 
-// measure runs the whole scenario for n canaries and returns its figures.
-func measure(b *testing.B, n int) figures {
+// meshcanaryOf is meshcanary as the flags configure it.
+func meshcanaryOf() meshcanaryContender {
+	return meshcanaryContender{bin: *controllerBin, logLevel: *logLevel, replicas: int32(*replicas)}
+}
+
+// nodesFor is how many fake nodes n canaries need: each runs up to twice
+// its replicas (primary and canary) plus a surge pod.
+func nodesFor(n int) int {
+	pods := (2**replicas + 1) * n
+	return max(1, (pods+podsPerNode-1)/podsPerNode)
+}
+
+// measure runs the whole scenario for n canaries released by con on a
+// fresh cluster whose run folder is made under logRoot (empty: <repo>/.e2e)
+// and returns what it recorded. A release that did not finish is in
+// run.releaseErr, after the evidence is logged.
+func measure(b *testing.B, n int, con contender, logRoot string) run {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c, err := cluster.Start(ctx, cluster.Options{
-		Name: fmt.Sprintf("scale-%d", n), Nodes: max(1, (3*n+podsPerNode-1)/podsPerNode), StartTimeout: 3 * time.Minute,
+		Name: fmt.Sprintf("%s-%d", con.name(), n), Nodes: nodesFor(n), StartTimeout: 3 * time.Minute, LogRoot: logRoot,
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer c.Stop()
-	b.Logf("local cluster ready in %s, logs in %s", c.StartDuration.Round(time.Millisecond), c.RunDir)
+	b.Logf("%s: local cluster ready in %s, logs in %s", con.name(), c.StartDuration.Round(time.Millisecond), c.RunDir)
 
 	cfg := c.AdminConfig()
 	cfg.QPS, cfg.Burst = 500, 1000
 	kube, err := kubernetes.NewForConfig(cfg)
 	must(b, err)
-	istio, err := istioclient.NewForConfig(cfg)
-	must(b, err)
-	obs, err := startObserver(ctx, kube, istio)
+	must(b, con.install(ctx, c))
+	obs, err := startObserver(ctx, cfg, con.watchesCanaries())
 	must(b, err)
 
 	names := canaryNames(n)
-	must(b, createCanaries(ctx, kube, names))
+	must(b, createCanaries(ctx, kube, names, func(name string) []*appsv1.Deployment {
+		return []*appsv1.Deployment{con.deployment(name)}
+	}))
 	waitFor(b, "every Deployment available before the controller starts", 5*time.Minute+time.Duration(n)*time.Second,
 		func() (int, error) { return obs.countAvailable(names), nil }, n)
+	must(b, con.adopt(ctx, c, names))
 
 	proxy, err := cluster.StartProxy(c.AdminConfig())
 	must(b, err)
 	defer proxy.Close()
 	kubeconfig, err := proxy.WriteKubeconfig(c.RunDir, "proxy")
 	must(b, err)
-	bin, err := filepath.Abs(*controllerBin)
-	must(b, err)
 	started := time.Now()
-	ctrl, err := startController(bin, kubeconfig, c.RunDir, *logLevel)
+	ctrl, err := con.start(kubeconfig, c.RunDir)
 	must(b, err)
 	defer ctrl.stop()
-	r := run{n: n, idle: *idleWindow}
+	r := run{contender: con.name(), runDir: c.RunDir, n: n, idle: *idleWindow}
 
 	phase := func(p stepper.Phase, since time.Time) func() (int, error) {
 		return func() (int, error) {
 			if ctrl.exited() {
-				return 0, fmt.Errorf("the controller exited, see %s", ctrl.logPath)
+				return 0, fmt.Errorf("%s exited, see %s", ctrl.name, ctrl.logPath)
 			}
 			return len(obs.reached(names, p, since)), nil
 		}
@@ -110,20 +130,26 @@ func measure(b *testing.B, n int) figures {
 	}
 	r.before, err = ctrl.scrape()
 	must(b, err)
+	cpu0, err := ctrl.cpuSeconds()
+	must(b, err)
 	p0, t0 := proxy.Snapshot(), time.Now()
 	r.patched, r.answered, err = patchImages(ctx, kube, names)
 	must(b, err)
-	releaseErr := waitUntil(timeout, phase(stepper.PhaseSucceeded, t0), n)
+	r.releaseErr = waitUntil(timeout, phase(stepper.PhaseSucceeded, t0), n)
 	r.after, err = ctrl.scrape()
 	must(b, err)
-	r.release, r.vsWrites = proxy.Snapshot().Minus(p0), obs.vsWritesBetween(t0, time.Now())
+	cpu1, err := ctrl.cpuSeconds()
+	must(b, err)
+	t1 := time.Now()
+	r.cpuProc = cpu1 - cpu0
+	r.release, r.vsWrites, r.pods = proxy.Snapshot().Minus(p0), obs.vsWritesBetween(t0, t1), obs.podsCreatedBetween(t0, t1)
 	r.progressing = obs.reached(names, stepper.PhaseProgressing, t0)
 	r.succeeded = obs.reached(names, stepper.PhaseSucceeded, t0)
 	r.weights = map[string][]weightEvent{}
 	for _, name := range names {
 		r.weights[name] = obs.weightsSince(name, t0)
 	}
-	if releaseErr == nil {
+	if r.releaseErr == nil {
 		r.idleAfter = idle(proxy, r.idle)
 	}
 	r.hwm, r.sampledRSS, err = ctrl.memory()
@@ -131,14 +157,11 @@ func measure(b *testing.B, n int) figures {
 	r.peakRate, r.holds = proxy.PeakRate(t0, time.Now()), obs.holdsSince(t0)
 	r.observedLags = obs.observedLags(names, t0)
 
-	f := figuresOf(r)
-	report(b, c.RunDir, f, r)
 	writeTimeline(b, obs, names, t0, filepath.Join(c.RunDir, fmt.Sprintf("timeline-%d.txt", n)))
-	if releaseErr != nil {
+	if r.releaseErr != nil {
 		evidence(b, obs, ctrl, names, r.succeeded)
-		b.Fatalf("the release did not finish: %v", releaseErr)
 	}
-	return f
+	return r
 }
 
 // idle waits for d and returns what the controller requested meanwhile.
@@ -197,7 +220,7 @@ func evidence(b *testing.B, obs *observer, ctrl *controllerProcess, names []stri
 	}
 	for _, level := range []string{"WARN", "ERROR"} {
 		lines, total := ctrl.logLines(level, 20)
-		b.Logf("controller log: %d %s lines, the first ones:\n%s", total, level, strings.Join(lines, "\n"))
+		b.Logf("%s log: %d %s lines, the first ones:\n%s", ctrl.name, total, level, strings.Join(lines, "\n"))
 	}
 }
 

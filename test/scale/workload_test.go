@@ -27,6 +27,7 @@ const (
 	imageV2      = "example.com/app:v2"
 	steps        = "10,20,30,40,50"
 	stepCount    = 5
+	stepPercent  = 10 // each step's rise of the canary's weight
 	stepInterval = 10 * time.Second
 	// concurrency is how many requests the benchmark has in flight when it
 	// creates or patches the canaries.
@@ -54,21 +55,23 @@ func canaryService(name string) *corev1.Service {
 	}
 }
 
-// canaryDeployment is the opted-in Deployment of the canary name: one
-// replica, steps 10..50 % of 10 s, no gates.
-func canaryDeployment(name string) *appsv1.Deployment {
+// canaryDeployment is the Deployment of the canary name with the given
+// replicas; optIn adds meshcanary's label and annotations (steps 10..50 %
+// of 10 s, no gates).
+func canaryDeployment(name string, replicas int32, optIn bool) *appsv1.Deployment {
 	labels := map[string]string{"app": name}
+	meta := metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: map[string]string{"app": name}}
+	if optIn {
+		meta.Labels[config.EnabledLabel] = config.EnabledValue
+		meta.Annotations = map[string]string{
+			config.Prefix + config.KeySteps:        steps,
+			config.Prefix + config.KeyStepInterval: stepInterval.String(),
+		}
+	}
 	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: name, Namespace: namespace,
-			Labels: map[string]string{"app": name, config.EnabledLabel: config.EnabledValue},
-			Annotations: map[string]string{
-				config.Prefix + config.KeySteps:        steps,
-				config.Prefix + config.KeyStepInterval: stepInterval.String(),
-			},
-		},
+		ObjectMeta: meta,
 		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To[int32](1),
+			Replicas: ptr.To(replicas),
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
@@ -81,9 +84,9 @@ func canaryDeployment(name string) *appsv1.Deployment {
 	}
 }
 
-// createCanaries creates the namespace and every canary's Service and
-// Deployment.
-func createCanaries(ctx context.Context, kube kubernetes.Interface, names []string) error {
+// createCanaries creates the namespace and every canary's Service and the
+// Deployments deployments returns for it.
+func createCanaries(ctx context.Context, kube kubernetes.Interface, names []string, deployments func(name string) []*appsv1.Deployment) error {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}
 	if _, err := kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("creating namespace %s: %w", namespace, err)
@@ -92,8 +95,10 @@ func createCanaries(ctx context.Context, kube kubernetes.Interface, names []stri
 		if _, err := kube.CoreV1().Services(namespace).Create(ctx, canaryService(name), metav1.CreateOptions{}); err != nil {
 			return fmt.Errorf("creating Service %s: %w", name, err)
 		}
-		if _, err := kube.AppsV1().Deployments(namespace).Create(ctx, canaryDeployment(name), metav1.CreateOptions{}); err != nil {
-			return fmt.Errorf("creating Deployment %s: %w", name, err)
+		for _, d := range deployments(name) {
+			if _, err := kube.AppsV1().Deployments(namespace).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+				return fmt.Errorf("creating Deployment %s: %w", d.Name, err)
+			}
 		}
 		return nil
 	})

@@ -1,0 +1,125 @@
+//go:build scale
+
+package scale
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// floorFigures are the cluster floor's figures.
+type floorFigures struct {
+	releaseP50, releaseP99 float64 // seconds, the copy's patch → the primary rolled out
+	scaledP50              float64 // seconds, the copy's patch → the copy back at 0
+	pods                   float64 // Pods created per canary
+}
+
+// floorFiguresOf derives the floor's figures from its run.
+func floorFiguresOf(f floorRun, n int) floorFigures {
+	var ff floorFigures
+	ff.releaseP50, ff.releaseP99 = quantiles(sincePatch(f.patched, f.promoted))
+	ff.scaledP50, _ = quantiles(sincePatch(f.patched, f.scaled))
+	ff.pods = float64(f.pods) / float64(n)
+	return ff
+}
+
+// compareRow is one line of the side-by-side table: the floor's figure
+// (or empty), Flagger's, meshcanary's, meshcanary's over Flagger's, and
+// the target for meshcanary, marked met or missed.
+type compareRow struct {
+	what, floor, flagger, meshcanary, ratio, target string
+}
+
+// compareTable renders the floor's, Flagger's and meshcanary's figures of
+// one run as one Markdown table.
+func compareTable(n int, fl floorFigures, fg, mc figures) string {
+	releaseOverFloor := func(f figures) float64 { return f.releaseP50 / fl.releaseP50 }
+	rows := []compareRow{
+		{"release: image patch → Succeeded, p50 (p99); floor: patch → primary rolled out",
+			pair(fl.releaseP50, fl.releaseP99, "s"), pair(fg.releaseP50, fg.releaseP99, "s"), pair(mc.releaseP50, mc.releaseP99, "s"),
+			ratio(mc.releaseP50, fg.releaseP50), ""},
+		{"release p50 ÷ floor p50", "1", num(releaseOverFloor(fg), 2, ""), num(releaseOverFloor(mc), 2, ""),
+			ratio(releaseOverFloor(mc), releaseOverFloor(fg)), check(releaseOverFloor(mc) <= 1.1, "≤ 1.1")},
+		{"patch → first weight write, p50 (p99)", "",
+			pair(fg.firstWeightP50, fg.firstWeightP99, "s"), pair(mc.firstWeightP50, mc.firstWeightP99, "s"),
+			ratio(mc.firstWeightP50, fg.firstWeightP50), ""},
+		{"step lag (gap between weight writes − 10 s), p99", "",
+			num(fg.stepLagWatchP99, 3, "s"), num(mc.stepLagWatchP99, 3, "s"),
+			ratio(mc.stepLagWatchP99, fg.stepLagWatchP99), check(mc.stepLagWatchP99 < 0.5, "< 0.5 s")},
+		{"reaction: patch → Progressing, p50 (p99)", "",
+			pair(fg.reactionP50, fg.reactionP99, "s"), pair(mc.reactionP50, mc.reactionP99, "s"),
+			ratio(mc.reactionP99, fg.reactionP99), check(mc.reactionP99 < 2, "p99 < 2 s")},
+		{"API writes per canary per release, without Events", "",
+			num(fg.proxyWrites, 1, ""), num(mc.proxyWrites, 1, ""), ratio(mc.proxyWrites, fg.proxyWrites), check(mc.proxyWrites <= 8, "≤ 8")},
+		{"Events per canary per release", "", num(fg.events, 1, ""), num(mc.events, 1, ""), ratio(mc.events, fg.events), ""},
+		{"reads (GET + LIST) per canary per release", "",
+			num(fg.gets+fg.lists, 1, ""), num(mc.gets+mc.lists, 1, ""), ratio(mc.gets+mc.lists, fg.gets+fg.lists), ""},
+		{"reads while idle, per canary per 10 s", "", num(fg.idleReads, 2, ""), num(mc.idleReads, 2, ""),
+			ratio(mc.idleReads, fg.idleReads), check(mc.idleReads == 0, "0")},
+		{"controller CPU seconds over the release", "", num(fg.cpuProc, 1, "s"), num(mc.cpuProc, 1, "s"),
+			ratio(mc.cpuProc, fg.cpuProc), check(mc.cpuProc <= 0.5*fg.cpuProc, "≤ 0.5 × Flagger's")},
+		{"controller peak RSS (VmHWM)", "", num(fg.hwmMB, 0, "MB"), num(mc.hwmMB, 0, "MB"),
+			ratio(mc.hwmMB, fg.hwmMB), check(mc.hwmMB <= fg.hwmMB, "≤ Flagger's")},
+		{"Pods created per canary per release", num(fl.pods, 1, ""), num(fg.pods, 1, ""), num(mc.pods, 1, ""),
+			ratio(mc.pods, fg.pods), ""},
+		{"canaries Succeeded", "", fmt.Sprintf("%d of %d", fg.succeeded, n), fmt.Sprintf("%d of %d", mc.succeeded, n), "",
+			check(mc.succeeded == n, "all")},
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "| N=%d | floor (no controller) | Flagger 1.44.0 | meshcanary | meshcanary ÷ Flagger | target |\n", n)
+	b.WriteString("|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", r.what, r.floor, r.flagger, r.meshcanary, r.ratio, r.target)
+	}
+	return b.String()
+}
+
+// ratio formats ours ÷ theirs as "×0.52", "—" when either is missing or
+// theirs is 0.
+func ratio(ours, theirs float64) string {
+	if math.IsNaN(ours) || math.IsNaN(theirs) || theirs == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("×%.2f", ours/theirs)
+}
+
+func TestCompareTableMatchesGolden(t *testing.T) {
+	t0 := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	floor := floorFiguresOf(floorRun{
+		patched:  map[string]time.Time{"app-000": t0, "app-001": t0},
+		promoted: map[string]time.Time{"app-000": at(61.5), "app-001": at(63)},
+		scaled:   map[string]time.Time{"app-000": at(62), "app-001": at(64)},
+		pods:     8,
+	}, 2)
+	flagger := figures{n: 2, releaseP50: 88, releaseP99: 90, firstWeightP50: 18, firstWeightP99: 19, stepLagWatchP99: 0.05,
+		reactionP50: 8, reactionP99: 10, proxyWrites: 18, events: 12, gets: 140, lists: 4, idleReads: 12, cpuProc: 0.5,
+		hwmMB: 76, pods: 4, succeeded: 2}
+	meshcanary := figures{n: 2, releaseP50: 66, releaseP99: 67, firstWeightP50: 3, firstWeightP99: 3.5, stepLagWatchP99: 0.04,
+		reactionP50: 0.2, reactionP99: 0.4, proxyWrites: 9, events: 8, gets: 2, lists: 1, idleReads: 0, cpuProc: 0.3,
+		hwmMB: 43, pods: 4, succeeded: 2, stepLagHistP99: math.NaN()}
+	got := compareTable(2, floor, flagger, meshcanary)
+	path := filepath.Join("testdata", "compare-2.golden.md")
+	if os.Getenv("UPDATE_GOLDEN") != "" {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (UPDATE_GOLDEN=1 writes it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("compare table (-%s +got):\n%s", path, diff)
+	}
+	if got := ratio(1, 0); got != "—" {
+		t.Errorf("ratio(1, 0) = %q, want —", got)
+	}
+}
