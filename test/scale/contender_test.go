@@ -38,8 +38,8 @@ type meshcanaryContender struct {
 	replicas      int32
 }
 
-func (meshcanaryContender) name() string                                     { return "meshcanary" }
-func (meshcanaryContender) watchesCanaries() bool                            { return false }
+func (meshcanaryContender) name() string                                    { return "meshcanary" }
+func (meshcanaryContender) watchesCanaries() bool                           { return false }
 func (meshcanaryContender) install(context.Context, *cluster.Cluster) error { return nil }
 func (meshcanaryContender) adopt(context.Context, *cluster.Cluster, []string) error {
 	return nil // the label the Deployments were created with opts them in

@@ -19,8 +19,8 @@ type run struct {
 	runDir     string
 	releaseErr error // why the release did not finish; nil when it did
 	n          int
-	adoption time.Duration // controller start → every canary Ready
-	idle     time.Duration // length of each idle window
+	adoption   time.Duration // controller start → every canary Ready
+	idle       time.Duration // length of each idle window
 
 	patched     map[string]time.Time // when each image patch was sent
 	answered    map[string]time.Time // when the apiserver answered it

@@ -53,7 +53,7 @@ func TestMeshcanaryStatus(t *testing.T) {
 			wantName: "app-001", wantRaw: `{"phase":"Ready"}`, wantOK: true,
 		},
 		"a Deployment without it carries none": {
-			obj: &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "app-001-primary"}},
+			obj:      &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "app-001-primary"}},
 			wantName: "app-001",
 		},
 		"a VirtualService carries none": {
