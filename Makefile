@@ -56,5 +56,5 @@ bench-scale: tools build ## Scale benchmark against Flagger's figures: N canarie
 	$(GO) test -tags scale -run '^$$' -bench Scale -benchtime 1x -count=1 -timeout 3h ./test/scale -args -canaries $(N)
 
 .PHONY: bench-compare
-bench-compare: tools build ## Flagger and meshcanary side by side, with the cluster floor: N canaries of 2 replicas (default 10)
+bench-compare: tools-flagger build ## Flagger and meshcanary side by side, with the cluster floor: N canaries of 2 replicas (default 10)
 	$(GO) test -tags scale -run '^$$' -bench Compare -benchtime 1x -count=1 -timeout 6h ./test/scale -args -canaries $(N) -replicas 2

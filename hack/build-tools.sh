@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # build-tools.sh builds the local control plane's binaries into bin/ (git-ignored):
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, helm,
-# istio-webhook, pilot-discovery (istiod) and flagger (for `make bench-compare`), each
-# from a pinned Go module under tools/. A binary is rebuilt only when it is missing or
-# when the inputs of its tools module (go.mod, go.sum, for istio-webhook its sources,
-# and the link flags) changed since the last build, so a second run is instant.
+# istio-webhook and pilot-discovery (istiod), and with WITH_FLAGGER=1 flagger too (only
+# `make bench-compare` runs it, and it takes minutes to build), each from a pinned Go
+# module under tools/. A binary is rebuilt only when it is missing or when the inputs
+# of its tools module (go.mod, go.sum, for istio-webhook its sources, and the link
+# flags) changed since the last build, so a second run is instant.
 #
 # The kube binaries are stamped with the version of k8s.io/kubernetes that tools/kube
 # pins, as a release build is (/version says v1.36.3, not v0.0.0-master): tools such
@@ -13,7 +14,8 @@
 # Prometheus and promtool come from Debian's package when apt-get is available
 # (services are kept from starting), otherwise they are built from tools/prometheus.
 #
-# Environment: BIN_DIR (default <repo>/bin), GO (default go), SKIP_PROMETHEUS=1.
+# Environment: BIN_DIR (default <repo>/bin), GO (default go), SKIP_PROMETHEUS=1,
+# WITH_FLAGGER=1.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -145,5 +147,5 @@ build helm helm helm.sh/helm/v3/cmd/helm
 build istio \
 	istio-webhook . \
 	pilot-discovery istio.io/istio/pilot/cmd/pilot-discovery
-build flagger flagger github.com/fluxcd/flagger/cmd/flagger
+[[ "${WITH_FLAGGER:-}" != 1 ]] || build flagger flagger github.com/fluxcd/flagger/cmd/flagger
 log "all tools in $BIN_DIR"

@@ -7,3 +7,7 @@
 .PHONY: tools
 tools: ## Build or install the local control plane's binaries into bin/
 	./hack/build-tools.sh
+
+.PHONY: tools-flagger
+tools-flagger: ## The tools, and Flagger 1.44.0 for `make bench-compare`, into bin/
+	WITH_FLAGGER=1 ./hack/build-tools.sh

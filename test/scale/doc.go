@@ -1,15 +1,41 @@
 //go:build scale
 
-// Package scale measures meshcanary at scale on a local control plane and
-// prints its figures beside those Flagger 1.44.0 gave on the same work (the
-// team's anchors), with meshcanary's targets (build tag scale;
-// `make bench-scale N=10`).
+// Package scale measures meshcanary at scale on a local control plane
+// (build tag scale). BenchmarkScale (`make bench-scale N=10`) prints its
+// figures beside those Flagger 1.44.0 gave on the same work (the team's
+// anchors), with meshcanary's targets. BenchmarkCompare (`make
+// bench-compare N=10`) measures three releases of the same workload one
+// after the other, each on a fresh cluster: the cluster floor, Flagger
+// 1.44.0 (bin/flagger, from tools/flagger) and meshcanary, and prints one
+// table with the three columns and the ratios, and a plot of every
+// canary's weight over time (docs/performance.md).
+//
+// # The cluster floor
+//
+// The cluster work of a release done by a script with no controller
+// (floor_test.go): per canary, a copy of the Deployment at 0 replicas takes
+// the new image and the primary's replicas; once it is available it is
+// left for 5 × 10 s (the schedule); then the primary takes the new image;
+// once rolled out, the copy is scaled back to 0. Its release time is the
+// copy's patch → the primary rolled out.
+//
+// # Flagger
+//
+// Flagger runs unmodified with -mesh-provider istio against the same
+// counting proxy, its CRDs applied from the module's
+// artifacts/flagger/crd.yaml, one Canary per Deployment (interval 10 s,
+// stepWeight 10, maxWeight 50, threshold 100, no metrics) and
+// -metrics-server at a closed port: with no metrics it never queries one.
+// Its phase is read from the Canary's status (Initialized counts as
+// Ready), its weights from the VirtualService it writes (the
+// <name>-canary destination).
 //
 // # The work
 //
-// N canaries in one namespace, each a Deployment of one replica (kwok makes
-// its pods Ready) and a Service, labelled meshcanary.io/canary=enabled, with
-// steps "10,20,30,40,50" of 10 s and no gates. The Deployments are created
+// N canaries in one namespace, each a Deployment of -replicas replicas (1
+// for bench-scale, 2 for bench-compare; kwok makes its pods Ready) and a
+// Service, labelled meshcanary.io/canary=enabled, with steps
+// "10,20,30,40,50" of 10 s and no gates. The Deployments are created
 // and rolled out first, then bin/meshcanary starts and adopts them (phase
 // Ready). After a 30 s idle window every image is patched at once, and the
 // run waits until every status says Succeeded, then idles 30 s again.
@@ -17,8 +43,10 @@
 // # How each figure is taken
 //
 //   - Times (release, first weight write, reaction, step lag) come from
-//     watches the benchmark holds as admin: the user's Deployments (the status
-//     annotation's phase) and the VirtualServices (the canary subset's weight).
+//     watches the benchmark holds as admin (observe_test.go): the release
+//     status (status_test.go says where each controller keeps it) and the
+//     VirtualServices (the canary's share of each route). Pods created
+//     are counted from a watch too.
 //     A time is when the benchmark received the event, against when it sent
 //     the canary's image patch.
 //
@@ -34,7 +62,9 @@
 //     request by verb (get, list, watch, create, update, patch, delete) and
 //     resource. Reads (GET and LIST, watches apart) are counted there.
 //
-//   - CPU is the delta of process_cpu_seconds_total over the release phase.
+//   - CPU is the delta of process_cpu_seconds_total over the release phase;
+//     bench-compare reads utime + stime from /proc/<pid>/stat instead, the
+//     same way for both controllers.
 //     Memory is read from /proc/<pid>/status (VmHWM, the kernel's peak, and
 //     VmRSS sampled every second), so measuring costs the controller nothing;
 //     /metrics is scraped only at the edges of each phase.

@@ -86,19 +86,19 @@ func startObserver(ctx context.Context, cfg *rest.Config, canaries bool) (*obser
 		watched["Canaries"] = dynamicinformer.NewFilteredDynamicSharedInformerFactory(dyn, 0, namespace, nil).
 			ForResource(flaggerCanaries).Informer()
 	}
-	handlers := map[string]func(obj any, initial bool){
-		"Deployments":     func(obj any, _ bool) { o.deployment(obj) },
-		"Pods":            func(_ any, initial bool) { o.pod(initial) },
-		"VirtualServices": func(obj any, _ bool) { o.virtualService(obj) },
-		"Canaries":        func(obj any, _ bool) { o.flaggerCanary(obj) },
+	updated := func(handle func(any)) cache.ResourceEventHandler {
+		return cache.ResourceEventHandlerFuncs{AddFunc: handle, UpdateFunc: func(_, obj any) { handle(obj) }}
+	}
+	handlers := map[string]cache.ResourceEventHandler{
+		"Deployments":     updated(o.deployment),
+		"VirtualServices": updated(o.virtualService),
+		"Canaries":        updated(o.flaggerCanary),
+		// A Pod counts once, when it is added after the initial list.
+		"Pods": cache.ResourceEventHandlerDetailedFuncs{AddFunc: func(_ any, initial bool) { o.pod(initial) }},
 	}
 	var synced []cache.InformerSynced
 	for kind, informer := range watched {
-		handle := handlers[kind]
-		if _, err := informer.AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
-			AddFunc:    handle,
-			UpdateFunc: func(_, obj any) { handle(obj, false) },
-		}); err != nil {
+		if _, err := informer.AddEventHandler(handlers[kind]); err != nil {
 			return nil, fmt.Errorf("watching %s: %w", kind, err)
 		}
 		go informer.RunWithContext(ctx)

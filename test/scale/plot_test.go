@@ -114,24 +114,31 @@ func stepPoints(line []point, x, y func(float64) float64) string {
 	return strings.Join(parts, " ")
 }
 
-// medianLine is the median weight over the lines at every whole second
-// from 0 to end, with a point only where it changes (and the last one).
+// medianLine is the median weight over the lines, as a step line with a
+// point at every time any line changes, and one at end.
 func medianLine(lines [][]point, end float64) []point {
 	if len(lines) == 0 {
 		return nil
 	}
+	var times []float64
+	for _, line := range lines {
+		for _, p := range line {
+			times = append(times, p.t)
+		}
+	}
+	slices.Sort(times)
 	var out []point
 	ws := make([]float64, len(lines))
-	for t := 0.0; t <= end; t++ {
+	for _, t := range append(slices.Compact(times), end) {
 		for i, line := range lines {
 			ws[i] = weightAt(line, t)
 		}
 		m, _ := percentile(ws, 0.5)
-		if len(out) == 0 || out[len(out)-1].w != m || t+1 > end {
+		if len(out) == 0 || out[len(out)-1].w != m {
 			out = append(out, point{t, m})
 		}
 	}
-	return out
+	return append(out, point{end, out[len(out)-1].w})
 }
 
 // weightAt is the weight a step line holds at time t.
@@ -205,9 +212,9 @@ func TestPlotHelpers(t *testing.T) {
 			t.Errorf("weightAt(%v) = %v, want %v", t0, got, want)
 		}
 	}
-	lines := [][]point{{{0, 0}, {2, 10}}, {{0, 0}, {3, 10}}, {{0, 0}, {9, 10}}}
-	want := []point{{0, 0}, {3, 10}, {4, 10}}
-	if diff := cmp.Diff(want, medianLine(lines, 4), cmp.AllowUnexported(point{})); diff != "" {
+	lines := [][]point{{{0, 0}, {2, 10}}, {{0, 0}, {3.5, 10}}, {{0, 0}, {9, 10}}}
+	want := []point{{0, 0}, {3.5, 10}, {12, 10}}
+	if diff := cmp.Diff(want, medianLine(lines, 12), cmp.AllowUnexported(point{})); diff != "" {
 		t.Errorf("medianLine (-want +got):\n%s", diff)
 	}
 }

@@ -53,8 +53,7 @@ func TestMeshcanaryStatus(t *testing.T) {
 			wantName: "app-001", wantRaw: `{"phase":"Ready"}`, wantOK: true,
 		},
 		"a Deployment without it carries none": {
-			obj:      &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "app-001-primary"}},
-			wantName: "app-001",
+			obj: &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "app-001-primary"}},
 		},
 		"a VirtualService carries none": {
 			obj: &networkingv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: "app-001"}},
