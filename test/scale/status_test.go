@@ -20,14 +20,20 @@ var flaggerCanaries = schema.GroupVersionResource{Group: "flagger.app", Version:
 // meshcanaryStatus returns the release status meshcanary publishes on obj
 // (raw JSON) and the canary it is for; ok is false when obj carries none.
 // It is the one place the benchmark knows where that status lives: the
-// status annotation of the user's Deployment.
+// status annotation of the canary's home VirtualService (which names the
+// canary in its routes-for annotation), or of the user's Deployment, where
+// meshcanary kept it before.
 func meshcanaryStatus(obj any) (name, raw string, ok bool) {
-	d, isDeployment := obj.(*appsv1.Deployment)
-	if !isDeployment {
+	switch o := obj.(type) {
+	case *networkingv1.VirtualService:
+		raw, ok = o.Annotations[config.StatusAnnotation]
+		return o.Annotations[config.RoutesForAnnotation], raw, ok && raw != ""
+	case *appsv1.Deployment:
+		raw, ok = o.Annotations[config.StatusAnnotation]
+		return o.Name, raw, ok && raw != ""
+	default:
 		return "", "", false
 	}
-	raw, ok = d.Annotations[config.StatusAnnotation]
-	return d.Name, raw, ok
 }
 
 // flaggerPhase maps a Flagger Canary's status phase to the stepper's phase
@@ -55,8 +61,18 @@ func TestMeshcanaryStatus(t *testing.T) {
 		"a Deployment without it carries none": {
 			obj: &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "app-001-primary"}},
 		},
-		"a VirtualService carries none": {
-			obj: &networkingv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: "app-001"}},
+		"a home VirtualService carries it for the canary it routes for": {
+			obj: &networkingv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: "app-001",
+				Annotations: map[string]string{config.StatusAnnotation: `{"phase":"Progressing"}`, config.RoutesForAnnotation: "app-001"}}},
+			wantName: "app-001", wantRaw: `{"phase":"Progressing"}`, wantOK: true,
+		},
+		"a VirtualService without it carries none": {
+			obj: &networkingv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: "app-001",
+				Annotations: map[string]string{config.RoutesForAnnotation: "app-001"}}},
+		},
+		"an emptied annotation carries none": {
+			obj: &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "app-001",
+				Annotations: map[string]string{config.StatusAnnotation: ""}}},
 		},
 	}
 	for name, tc := range tests {
