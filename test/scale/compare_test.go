@@ -3,6 +3,7 @@
 package scale
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -32,24 +33,35 @@ func BenchmarkCompare(b *testing.B) {
 	must(b, os.MkdirAll(root, 0o755))
 	fl := flaggerContender{bin: *flaggerBin, toolsDir: filepath.Join("..", "..", "tools", "flagger"), logLevel: *flaggerLogLevel,
 		replicas: int32(*replicas)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	load := sampleLoad(ctx)
 	for b.Loop() {
-		began := time.Now()
+		var loads [3]float64
+		t0 := time.Now()
 		floor := measureFloor(b, n, root)
-		b.Logf("floor done after %s", time.Since(began).Round(time.Second))
+		t1 := time.Now()
+		loads[0] = load.mean(t0, t1)
+		b.Logf("floor done after %s", t1.Sub(t0).Round(time.Second))
 		fg := measure(b, n, fl, root)
-		b.Logf("flagger done after %s", time.Since(began).Round(time.Second))
+		t2 := time.Now()
+		loads[1] = load.mean(t1, t2)
+		b.Logf("flagger done after %s", t2.Sub(t0).Round(time.Second))
 		mc := measure(b, n, meshcanaryOf(), root)
-		b.Logf("meshcanary done after %s", time.Since(began).Round(time.Second))
-		compareReport(b, root, n, floor, fg, mc)
+		t3 := time.Now()
+		loads[2] = load.mean(t2, t3)
+		b.Logf("meshcanary done after %s", t3.Sub(t0).Round(time.Second))
+		compareReport(b, root, n, floor, fg, mc, loads)
 	}
 }
 
-// compareReport prints the side-by-side table and writes it and the plot
-// to dir; it fails b when either release did not finish, after both are
+// compareReport prints the side-by-side table (with the machine's mean
+// load while the floor, Flagger and meshcanary ran) and writes it and the
+// plot to dir; it fails b when either release did not finish, after both are
 // reported.
-func compareReport(b *testing.B, dir string, n int, floor floorRun, fg, mc run) {
+func compareReport(b *testing.B, dir string, n int, floor floorRun, fg, mc run, loads [3]float64) {
 	ff, gf, mf := floorFiguresOf(floor, n), figuresOf(fg), figuresOf(mc)
-	t := compareTable(n, ff, gf, mf)
+	t := compareTable(n, ff, gf, mf, loads)
 	host, _ := os.Hostname()
 	fmt.Printf("\nFlagger 1.44.0 and meshcanary side by side, N=%d canaries of %d replicas, on %s (logs in %s)\n\n%s\n",
 		n, *replicas, host, dir, t)

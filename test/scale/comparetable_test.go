@@ -38,8 +38,9 @@ type compareRow struct {
 }
 
 // compareTable renders the floor's, Flagger's and meshcanary's figures of
-// one run as one Markdown table.
-func compareTable(n int, fl floorFigures, fg, mc figures) string {
+// one run as one Markdown table, with the machine's mean 1-minute load
+// average while each ran.
+func compareTable(n int, fl floorFigures, fg, mc figures, loads [3]float64) string {
 	releaseOverFloor := func(f figures) float64 { return f.releaseP50 / fl.releaseP50 }
 	rows := []compareRow{
 		{"release: image patch → Succeeded, p50 (p99); floor: patch → primary rolled out",
@@ -71,6 +72,8 @@ func compareTable(n int, fl floorFigures, fg, mc figures) string {
 			ratio(mc.pods, fg.pods), ""},
 		{"canaries Succeeded", "", fmt.Sprintf("%d of %d", fg.succeeded, n), fmt.Sprintf("%d of %d", mc.succeeded, n), "",
 			check(mc.succeeded == n, "all")},
+		{"machine load average (1 min), mean over the phase, on 2 shared cores",
+			num(loads[0], 1, ""), num(loads[1], 1, ""), num(loads[2], 1, ""), "", ""},
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "| N=%d | floor (no controller) | Flagger 1.44.0 | meshcanary | meshcanary ÷ Flagger | target |\n", n)
@@ -105,7 +108,7 @@ func TestCompareTableMatchesGolden(t *testing.T) {
 	meshcanary := figures{n: 2, releaseP50: 66, releaseP99: 67, firstWeightP50: 3, firstWeightP99: 3.5, stepLagWatchP99: 0.04,
 		reactionP50: 0.2, reactionP99: 0.4, proxyWrites: 9, events: 8, gets: 2, lists: 1, idleReads: 0, cpuProc: 0.3,
 		hwmMB: 43, pods: 4, succeeded: 2, stepLagHistP99: math.NaN()}
-	got := compareTable(2, floor, flagger, meshcanary)
+	got := compareTable(2, floor, flagger, meshcanary, [3]float64{3.1, 4.25, math.NaN()})
 	path := filepath.Join("testdata", "compare-2.golden.md")
 	if os.Getenv("UPDATE_GOLDEN") != "" {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
