@@ -34,6 +34,8 @@ func TestLocalCluster(t *testing.T) {
 		"Istio's webhook accepts valid and rejects invalid DestinationRules":      checkDestinationRuleValidation,
 		"Prometheus scrapes a loopback target":                                    checkPrometheusScrapes,
 		"a service account config authenticates as that account under RBAC":       checkServiceAccountConfig,
+		"ApplyCRDs applies a file of CRDs and refuses one with another kind":      checkApplyCRDs,
+		"the apiserver reports the Kubernetes release tools/kube pins":            checkServerVersion,
 	}
 	for name, check := range checks {
 		t.Run(name, func(t *testing.T) { check(t, c, client) })
