@@ -34,7 +34,9 @@ const (
 	// ManagedByValue is the value of ManagedByLabel on owned objects.
 	ManagedByValue = "meshcanary"
 	// RoutesForAnnotation on a VirtualService or DestinationRule names the
-	// Deployment whose subsets or routes meshcanary manages in it.
+	// Deployment whose subsets or routes meshcanary manages in it: its name
+	// on an object in the Deployment's namespace, namespace/name on one in
+	// another namespace.
 	RoutesForAnnotation = Prefix + "routes-for"
 
 	// SubsetPrimary and SubsetCanary are the DestinationRule subset names.
@@ -52,6 +54,7 @@ const (
 	KeyStepInterval     = "step-interval"
 	KeyCheckInterval    = "check-interval"
 	KeyVirtualService   = "virtual-service"
+	KeyVirtualServices  = "virtual-services"
 	KeyGateways         = "gateways"
 	KeyHosts            = "hosts"
 	KeyMaxFailedChecks  = "max-failed-checks"

@@ -30,6 +30,26 @@
 // [RestoredVirtualService] and [RestoredDestinationRule] undo the patch for
 // opt-out, and return nil for objects meshcanary owns.
 //
+// # Topologies
+//
+// Istio reads a host without a dot in the namespace of the object that
+// holds it, so [MatchesHost] accepts the short name only in the Service's
+// namespace and "name.ns", "name.ns.svc" and the FQDN anywhere; every
+// function that reads a VirtualService reads it from its own namespace.
+// [DesiredVirtualService] therefore splits, with one Routing and the same
+// exact weights, a mesh VirtualService next to the Service, a mesh or
+// gateway-bound one in another namespace, and a delegate (a VirtualService
+// without hosts that a root's delegate route points to). A root's delegate
+// routes have no destinations and stay as they are.
+//
+// [Discover] lists every VirtualService that routes to the Service besides
+// the home one and gives each a [Verdict] within a [Scope]: Split, or not
+// split because the operator does not allow its namespace, the user's list
+// leaves it out, or no split is safe (another controller generates it,
+// every route to the Service also sends elsewhere, or the DestinationRule
+// with the subsets is not exported to its namespace or its root's).
+// [Reach.Message] says where the traffic of one that is not split goes.
+//
 // # Route builder
 //
 // The rewrite of one route is the split type in routes.go, applied by

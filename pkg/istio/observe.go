@@ -21,6 +21,7 @@ func ObserveRouting(vs *networkingv1.VirtualService, t Target) (routed bool, can
 	if vs == nil {
 		return false, 0
 	}
+	t = t.seenFrom(vs.Namespace)
 	var first split
 	n, consistent := 0, true
 	observe := func(s split, ok bool) {
@@ -73,6 +74,7 @@ func ReferencedSubsets(vs *networkingv1.VirtualService, t Target) sets.Set[strin
 	if vs == nil {
 		return refs
 	}
+	t = t.seenFrom(vs.Namespace)
 	add := func(d *apinetworkingv1.Destination) {
 		if MatchesHost(d.GetHost(), t) && isOurSubset(d.GetSubset()) {
 			refs.Insert(d.GetSubset())
@@ -111,6 +113,7 @@ func SkippedRoutes(vs *networkingv1.VirtualService, t Target) []string {
 	if vs == nil {
 		return nil
 	}
+	t = t.seenFrom(vs.Namespace)
 	var skipped []string
 	for i, route := range vs.Spec.Http {
 		if mentions(route.Route, t) && !splittable(route.Route, t) {

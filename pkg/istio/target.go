@@ -20,6 +20,21 @@ type Target struct {
 	// Owner is set on the objects meshcanary creates; nil leaves them
 	// without an owner reference (render, tests).
 	Owner *metav1.OwnerReference
+	// from is the namespace of the object whose hosts are read (see
+	// seenFrom); "" is Namespace.
+	from string
+}
+
+// seenFrom is t read from an object in namespace ns: a host without a dot
+// in that object names a Service of ns, as Istio resolves it.
+func (t Target) seenFrom(ns string) Target {
+	t.from = ns
+	return t
+}
+
+// Key is the Deployment as namespace/name.
+func (t Target) Key() string {
+	return t.Namespace + "/" + t.Deployment
 }
 
 // Routing is the desired traffic split and the strategy shaping it.
@@ -42,17 +57,23 @@ type Routing struct {
 	Strategy Strategy
 }
 
-// MatchesHost reports whether host names the target's Service in one of the
-// forms Istio resolves from the target's namespace: "name", "name.ns",
-// "name.ns.svc" or "name.ns.svc.cluster.local". Wildcards never match.
+// MatchesHost reports whether host names the target's Service: "name.ns",
+// "name.ns.svc" or "name.ns.svc.cluster.local", or the short "name" when it
+// is read in the target's namespace. Istio expands a host without a dot to
+// name.<namespace of the VirtualService>.svc.cluster.local
+// (ResolveShortnameToFQDN), so "reviews" in a VirtualService of
+// istio-system is reviews.istio-system, another Service. Wildcards never
+// match.
 func MatchesHost(host string, t Target) bool {
 	if t.Service == "" {
 		return false
 	}
 	qualified := t.Service + "." + t.Namespace
 	switch host {
-	case t.Service, qualified, qualified + ".svc", qualified + ".svc.cluster.local":
+	case qualified, qualified + ".svc", qualified + ".svc.cluster.local":
 		return true
+	case t.Service:
+		return t.from == "" || t.from == t.Namespace
 	}
 	return false
 }
@@ -86,16 +107,26 @@ func owned(m metav1.ObjectMeta) bool {
 }
 
 // markRoutesFor records on m (a copy) that meshcanary manages routes or
-// subsets in it for t's Deployment.
+// subsets in it for t's Deployment: its name in the Deployment's
+// namespace, namespace/name in any other.
 func markRoutesFor(m *metav1.ObjectMeta, t Target) {
 	if m.Annotations == nil {
 		m.Annotations = map[string]string{}
 	}
-	m.Annotations[config.RoutesForAnnotation] = t.Deployment
+	m.Annotations[config.RoutesForAnnotation] = routesForValue(m.Namespace, t)
+}
+
+// routesForValue is the value of config.RoutesForAnnotation for t on an
+// object in namespace ns.
+func routesForValue(ns string, t Target) string {
+	if ns == t.Namespace {
+		return t.Deployment
+	}
+	return t.Key()
 }
 
 // routesFor reports whether m is marked as managed for t's Deployment.
 func routesFor(m metav1.ObjectMeta, t Target) bool {
 	v, ok := m.Annotations[config.RoutesForAnnotation]
-	return ok && v == t.Deployment
+	return ok && v == routesForValue(m.Namespace, t)
 }

@@ -22,6 +22,12 @@ import (
 // config.RoutesForAnnotation is set. On a VirtualService meshcanary owns,
 // hosts and gateways follow r too.
 //
+// Hosts are read as Istio reads them in live's namespace (see MatchesHost),
+// so the same Routing splits a mesh VirtualService next to the Service, a
+// gateway-bound one in another namespace naming the Service by its FQDN,
+// and a delegate VirtualService (no hosts) a root in any namespace points
+// to; the root's delegate routes have no destinations and stay as they are.
+//
 // With no live VirtualService, a new one named after the Service is returned
 // with one http route to the subsets.
 //
@@ -48,6 +54,7 @@ func DesiredVirtualService(live *networkingv1.VirtualService, r Routing) *networ
 		}}
 	} else {
 		vs = live.DeepCopy()
+		r.Target = r.Target.seenFrom(vs.Namespace)
 		markRoutesFor(&vs.ObjectMeta, r.Target)
 		if owned(vs.ObjectMeta) {
 			vs.Spec.Hosts = r.hosts()
@@ -81,6 +88,7 @@ func RestoredVirtualService(live *networkingv1.VirtualService, t Target) *networ
 		return nil
 	}
 	vs := live.DeepCopy()
+	t = t.seenFrom(vs.Namespace)
 	delete(vs.Annotations, config.RoutesForAnnotation)
 	vs.Spec.Http = withoutStrategy(vs.Spec.Http, t)
 	for _, route := range vs.Spec.Http {
