@@ -22,7 +22,8 @@ type verbCommand struct {
 // annotation, in the order help lists them.
 var verbCommands = []verbCommand{
 	{stepper.VerbPromote, "Skip the remaining steps and promote the canary",
-		"Skip the remaining steps of the running release and promote the canary: the primary is\nupdated to the canary's template, then gets all traffic back. Applies while Progressing."},
+		"Skip the remaining steps of the running release and promote the canary: the primary is\nupdated to the canary's template, then gets all traffic back. Applies while Progressing.\n" +
+			"While the release awaits approval before its first step (meshcanary.io/approval), it\nstarts step 1 instead."},
 	{stepper.VerbAbort, "Roll the running release back",
 		"Roll the running release back: all traffic returns to the primary in one write, the canary\nis scaled down and the release is recorded as Failed. Applies while Progressing."},
 	{stepper.VerbRetry, "Release the failed revision again",

@@ -45,6 +45,9 @@ type Config struct {
 	// before step 1; 0 skips mirroring. It is set by the controller from the
 	// strategy annotations (package strategy), not by Parse.
 	MirrorDuration time.Duration
+	// Approval is the point where a release waits for a promote command:
+	// ApprovalNone, ApprovalBeforeFirstStep or ApprovalBeforePromotion.
+	Approval Approval
 	// MaxHold is how long gates may answer Hold past the end of a step (or
 	// how long Prometheus may be unreachable) before the release rolls back.
 	MaxHold time.Duration
@@ -53,3 +56,19 @@ type Config struct {
 	// route without it before its pods go (xDS propagation).
 	ScaleDownDelay time.Duration
 }
+
+// Approval is a point of a release where it waits for an operator's
+// promote command, for as long as it takes (MaxHold does not apply).
+type Approval string
+
+// The values of meshcanary.io/approval.
+const (
+	// ApprovalNone: the release never waits for an operator.
+	ApprovalNone Approval = ""
+	// ApprovalBeforeFirstStep: the canary is available (and, with
+	// mirroring, was mirrored to) but gets no traffic until approved.
+	ApprovalBeforeFirstStep Approval = "before-first-step"
+	// ApprovalBeforePromotion: every step passed; the primary is updated
+	// once approved.
+	ApprovalBeforePromotion Approval = "before-promotion"
+)

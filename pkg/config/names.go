@@ -64,5 +64,6 @@ const (
 	KeyPrimaryName      = "primary-name"
 	KeyCanaryReplicas   = "canary-replicas"
 	KeyMaxHold          = "max-hold"
+	KeyApproval         = "approval"
 	KeyScaleDownDelay   = "scale-down-delay"
 )

@@ -90,6 +90,7 @@ var fields = []field{
 	{KeyPrimaryName, into(parsePrimaryName, func(c *Config) *string { return &c.PrimaryName })},
 	{KeyCanaryReplicas, setCanaryReplicas},
 	{KeyMaxHold, into(ParseDuration, func(c *Config) *time.Duration { return &c.MaxHold })},
+	{KeyApproval, into(parseApproval, func(c *Config) *Approval { return &c.Approval })},
 	{KeyScaleDownDelay, into(parseScaleDownDelay, func(c *Config) *time.Duration { return &c.ScaleDownDelay })},
 }
 

@@ -46,6 +46,8 @@ var invalidCases = map[string]struct {
 	"a check interval longer than the step is invalid":    {map[string]string{"step-interval": "1m", "check-interval": "2m"}, []string{"check-interval"}},
 	"a check interval longer than the default is invalid": {map[string]string{"check-interval": "90s"}, []string{"check-interval"}},
 	"a virtual service with an underscore is invalid":     {map[string]string{"virtual-service": "shop_vs"}, []string{"virtual-service"}},
+	"an approval point with a capital is invalid":         {map[string]string{"approval": "Before-Promotion"}, []string{"approval"}},
+	"an approval of true is invalid":                      {map[string]string{"approval": "true"}, []string{"approval"}},
 	"a gateway with two slashes is invalid":               {map[string]string{"gateways": "mesh,a/b/c"}, []string{"gateways"}},
 	"an empty gateway entry is invalid":                   {map[string]string{"gateways": "mesh,"}, []string{"gateways"}},
 	"a gateway namespace with dots is invalid":            {map[string]string{"gateways": "istio.system/gw"}, []string{"gateways"}},
@@ -155,9 +157,13 @@ func TestParseProblemText(t *testing.T) {
 				Value: "5",
 				Valid: "an unknown key; did you mean meshcanary.io/steps? valid keys are meshcanary.io/ followed by one of " +
 					"service, steps, step-interval, check-interval, virtual-service, gateways, hosts, max-failed-checks, " +
-					"progress-deadline, scale-down-canary, paused, primary-name, canary-replicas, max-hold, scale-down-delay, " +
+					"progress-deadline, scale-down-canary, paused, primary-name, canary-replicas, max-hold, approval, scale-down-delay, " +
 					"or by a key starting with gate., strategy., notify.",
 			}},
+		},
+		"an approval point names the valid ones": {
+			map[string]string{"approval": "manual"},
+			Problems{{Key: "meshcanary.io/approval", Value: "manual", Valid: `"before-first-step" or "before-promotion"`}},
 		},
 		"bools accept only true and false": {
 			map[string]string{"paused": "yes"},

@@ -132,6 +132,14 @@ func TestParseValid(t *testing.T) {
 			map[string]string{"virtual-service": "shop.routes"},
 			func(c *Config) { c.VirtualService = "shop.routes" },
 		},
+		"approval may wait before the first step": {
+			map[string]string{"approval": "before-first-step"},
+			func(c *Config) { c.Approval = ApprovalBeforeFirstStep },
+		},
+		"approval may wait before promotion": {
+			map[string]string{"approval": " before-promotion "},
+			func(c *Config) { c.Approval = ApprovalBeforePromotion },
+		},
 		"gateways may be mesh, bare or namespaced": {
 			map[string]string{"gateways": "mesh, public-gw ,istio-system/ingress.gateway"},
 			func(c *Config) { c.Gateways = []string{"mesh", "public-gw", "istio-system/ingress.gateway"} },

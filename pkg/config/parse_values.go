@@ -139,3 +139,12 @@ func parseList(v, valid string, ok func(string) bool) ([]string, error) {
 	}
 	return entries, nil
 }
+
+// parseApproval accepts the points where a release may wait for approval.
+func parseApproval(v string) (Approval, error) {
+	switch a := Approval(v); a {
+	case ApprovalBeforeFirstStep, ApprovalBeforePromotion:
+		return a, nil
+	}
+	return "", fmt.Errorf("%q or %q", ApprovalBeforeFirstStep, ApprovalBeforePromotion)
+}

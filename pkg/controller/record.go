@@ -41,6 +41,11 @@ func (c *Controller) record(s *snapshot, next stepper.Status, act stepper.Action
 	m.Step.WithLabelValues(ns, name).Set(float64(next.Step))
 	m.Steps.WithLabelValues(ns, name).Set(float64(next.Steps))
 	m.FailedChecks.WithLabelValues(ns, name).Set(float64(next.FailedChecks))
+	awaiting := 0.0
+	if next.AwaitingApproval != nil {
+		awaiting = 1
+	}
+	m.AwaitingApproval.WithLabelValues(ns, name).Set(awaiting)
 	for _, p := range allPhases {
 		v := 0.0
 		if p == next.Phase {

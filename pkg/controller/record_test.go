@@ -30,3 +30,24 @@ func TestAReleaseIsCountedOnceWhenItEnds(t *testing.T) {
 		})
 	}
 }
+
+func TestTheApprovalGaugeIsOneWhileTheReleaseWaits(t *testing.T) {
+	since := t0
+	cases := map[string]struct {
+		next stepper.Status
+		want float64
+	}{
+		"a release awaiting approval sets the gauge": {stepper.Status{Phase: stepper.PhaseProgressing, AwaitingApproval: &since}, 1},
+		"a release that goes on clears it":           {stepper.Status{Phase: stepper.PhaseProgressing}, 0},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, []runtime.Object{webService(), webDeployment(nil)})
+			s := &snapshot{user: webDeployment(nil), status: stepper.Status{Phase: stepper.PhaseProgressing}}
+			f.c.record(s, tc.next, stepper.Actions{}, t0, f.c.log)
+			if got := testutil.ToFloat64(f.c.metrics.AwaitingApproval.WithLabelValues("ns", "web")); got != tc.want {
+				t.Errorf("canary_awaiting_approval = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

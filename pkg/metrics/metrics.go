@@ -18,6 +18,9 @@ type Metrics struct {
 	Steps *prometheus.GaugeVec
 	// FailedChecks counts failed gate checks in the current release.
 	FailedChecks *prometheus.GaugeVec
+	// AwaitingApproval is 1 while the release waits for a promote command
+	// (meshcanary.io/approval), 0 otherwise.
+	AwaitingApproval *prometheus.GaugeVec
 	// Releases counts finished releases by result.
 	Releases *prometheus.CounterVec
 	// ReleaseDuration observes the time from release start to its end.
@@ -62,6 +65,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: Namespace, Name: "canary_failed_checks",
 			Help: "Failed gate checks in the current release.",
 		}, canaryLabels),
+		AwaitingApproval: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "canary_awaiting_approval",
+			Help: "1 while the release waits for a promote command (meshcanary.io/approval), 0 otherwise.",
+		}, canaryLabels),
 		Releases: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "releases_total",
 			Help: "Finished releases by result (succeeded, failed, superseded).",
@@ -103,7 +110,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	for _, result := range []string{"succeeded", "failed"} {
 		m.ReleaseDuration.WithLabelValues(result)
 	}
-	reg.MustRegister(m.Weight, m.Phase, m.Step, m.Steps, m.FailedChecks, m.Releases,
+	reg.MustRegister(m.Weight, m.Phase, m.Step, m.Steps, m.FailedChecks, m.AwaitingApproval, m.Releases,
 		m.ReleaseDuration, m.StepLag, m.ReconcileErrors, m.ReconcileDuration, m.Writes, m.GateEvaluationsLate, m.PrimaryRepairs)
 	return m
 }
@@ -115,5 +122,6 @@ func (m *Metrics) Forget(namespace, deployment string) {
 	m.Step.Delete(l)
 	m.Steps.Delete(l)
 	m.FailedChecks.Delete(l)
+	m.AwaitingApproval.Delete(l)
 	m.Phase.DeletePartialMatch(l)
 }

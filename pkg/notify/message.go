@@ -18,6 +18,9 @@ const (
 	Held         Milestone = "held"
 	RolledBack   Milestone = "rolled-back"
 	Promoted     Milestone = "promoted"
+	// AwaitingApproval: the release waits for an operator's promote
+	// command (meshcanary.io/approval).
+	AwaitingApproval Milestone = "awaiting-approval"
 )
 
 // Message is one milestone of one Deployment's release. It is the JSON body
@@ -50,6 +53,8 @@ var milestones = map[string]Milestone{
 	stepper.ReasonStepAdvanced:             StepAdvanced,
 	stepper.ReasonMirroring:                StepAdvanced,
 	stepper.ReasonHolding:                  Held,
+	stepper.ReasonAwaitingApproval:         AwaitingApproval,
+	stepper.ReasonApproved:                 StepAdvanced,
 	stepper.ReasonProgressDeadlineExceeded: RolledBack,
 	stepper.ReasonTooManyFailedChecks:      RolledBack,
 	stepper.ReasonHoldTimeout:              RolledBack,

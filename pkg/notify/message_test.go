@@ -38,6 +38,10 @@ func TestFromEventsAnnouncesTheMilestones(t *testing.T) {
 			status: at(stepper.PhaseProgressing, 1, 5), events: event(stepper.ReasonStepAdvanced),
 			want: []Message{{Milestone: StepAdvanced, Step: 1, Steps: 3, Weight: "0.5%", Reason: stepper.ReasonStepAdvanced}},
 		},
+		"a wait for approval is announced at the step it waits at": {
+			status: at(stepper.PhaseProgressing, 3, 50, passing), events: event(stepper.ReasonAwaitingApproval),
+			want: []Message{{Milestone: AwaitingApproval, Step: 3, Steps: 3, Weight: "5%", Reason: stepper.ReasonAwaitingApproval}},
+		},
 		"a hold carries the gates that did not pass": {
 			status: at(stepper.PhaseProgressing, 2, 50, passing, failing), events: event(stepper.ReasonHolding),
 			want: []Message{{Milestone: Held, Step: 2, Steps: 3, Weight: "5%", Reason: stepper.ReasonHolding, Gates: []gates.Verdict{failing}}},

@@ -38,20 +38,22 @@ type slackField struct {
 // slackColors are the attachment colors of the milestones: Slack's good,
 // warning and danger, and a neutral blue.
 var slackColors = map[Milestone]string{
-	Started:      "#439fe0",
-	StepAdvanced: "#439fe0",
-	Held:         "warning",
-	RolledBack:   "danger",
-	Promoted:     "good",
+	Started:          "#439fe0",
+	StepAdvanced:     "#439fe0",
+	Held:             "warning",
+	AwaitingApproval: "warning",
+	RolledBack:       "danger",
+	Promoted:         "good",
 }
 
 // slackTitles say the milestones in words.
 var slackTitles = map[Milestone]string{
-	Started:      "release started",
-	StepAdvanced: "step advanced",
-	Held:         "release held",
-	RolledBack:   "release rolled back",
-	Promoted:     "release promoted",
+	Started:          "release started",
+	StepAdvanced:     "step advanced",
+	Held:             "release held",
+	AwaitingApproval: "release awaits approval",
+	RolledBack:       "release rolled back",
+	Promoted:         "release promoted",
 }
 
 // slackPayload is m for Slack: a one-line summary, and the event's text,

@@ -10,7 +10,9 @@ import (
 
 // The command verbs of the meshcanary.io/command annotation.
 const (
-	// VerbPromote skips the remaining steps and promotes the canary.
+	// VerbPromote skips the remaining steps and promotes the canary; while
+	// the release awaits approval before its first step, it approves the
+	// first step instead.
 	VerbPromote = "promote"
 	// VerbAbort rolls the release back.
 	VerbAbort = "abort"
@@ -57,9 +59,16 @@ func (m *machine) command() {
 	}
 	phase := effectivePhase(m.s)
 	switch {
+	case verb == VerbPromote && phase == PhaseProgressing && m.awaitingFirstStep():
+		m.s.PauseCommand = false
+		m.approve()
 	case verb == VerbPromote && phase == PhaseProgressing:
 		m.s.PauseCommand = false
-		m.promote(fmt.Sprintf("promote command at %s: promoting revision %s", m.position(), m.s.Revision))
+		what := "promote command"
+		if m.s.AwaitingApproval != nil {
+			what = "promote command approved the promotion"
+		}
+		m.promote(fmt.Sprintf("%s at %s: promoting revision %s", what, m.position(), m.s.Revision))
 	case verb == VerbAbort && phase == PhaseProgressing:
 		m.s.PauseCommand = false
 		m.rollBack(ReasonAborted, fmt.Sprintf("abort command at %s", m.position()))

@@ -29,6 +29,10 @@
 // is applied (Status.TrafficLeftAt), so that Envoy proxies that get the
 // route late still find a pod, and is idled then.
 //
+// With Config.Approval, the release waits for a promote command before
+// step 1 or before promotion (Status.AwaitingApproval). The wait is not a
+// hold: the maximum hold time does not end it, failed checks still do.
+//
 // Weight moves only when the canary is available and the DestinationRule
 // has its subset, so traffic never goes to a subset without Ready pods. The
 // primary is only ever asked to run the user's current template, the only

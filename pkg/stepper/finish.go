@@ -7,7 +7,7 @@ import "fmt"
 func (m *machine) promote(message string) {
 	m.clearPause()
 	m.s.Phase = PhasePromoting
-	m.s.StepStart, m.s.HoldSince = m.stamp(), nil
+	m.s.StepStart, m.s.HoldSince, m.s.AwaitingApproval = m.stamp(), nil, nil
 	m.transition(false, ReasonPromoting, message)
 }
 
@@ -71,7 +71,7 @@ func (m *machine) promoting() {
 func (m *machine) rollBack(reason, message string) {
 	m.clearPause()
 	m.s.Phase = PhaseRollingBack
-	m.s.Weight, m.s.HoldSince, m.s.Mirroring = 0, nil, false
+	m.s.Weight, m.s.HoldSince, m.s.Mirroring, m.s.AwaitingApproval = 0, nil, false, nil
 	m.transition(reason != ReasonReverted, reason, message)
 }
 

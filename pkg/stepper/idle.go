@@ -85,4 +85,5 @@ func (m *machine) begin() {
 	s.Step, s.Steps, s.Weight, s.Total = 0, len(m.cfg.Steps), 0, m.cfg.Total
 	s.ReleaseStart, s.StepStart, s.HoldSince, s.Mirroring = m.stamp(), m.stamp(), nil, false
 	s.FailedChecks, s.Verdicts = 0, nil
+	s.AwaitingApproval, s.Approved = nil, false
 }

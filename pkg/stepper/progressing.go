@@ -65,12 +65,13 @@ func (m *machine) canaryWaits() []string {
 
 // bake judges a step: failed checks count (and roll back at the maximum);
 // once the bake time is over a passing evaluation advances, anything else
-// holds, and a hold longer than the maximum rolls back.
+// holds, and a hold longer than the maximum rolls back. A release awaiting
+// approval only counts failed checks.
 func (m *machine) bake() {
 	if m.o.Verdicts != nil && m.check() {
 		return
 	}
-	if m.now.Before(m.stepEnd()) {
+	if m.now.Before(m.stepEnd()) || m.s.AwaitingApproval != nil {
 		return
 	}
 	if m.o.Verdicts != nil {
@@ -115,11 +116,15 @@ func (m *machine) check() bool {
 }
 
 // advance moves to the next step's weight, or to promotion after the last
-// step. The weights come from the current configuration, so an edit of the
+// step, unless the move awaits approval (see awaitApproval). The weights come from the current configuration, so an edit of the
 // steps takes effect at the next advance.
 func (m *machine) advance() {
 	s := &m.s
 	next := s.Step + 1
+	if m.approvalDue(next) {
+		m.awaitApproval(next)
+		return
+	}
 	if next > len(m.cfg.Steps) {
 		m.promote(fmt.Sprintf("all %d steps passed: promoting revision %s", s.Steps, s.Revision))
 		return

@@ -36,6 +36,12 @@ const (
 	ReasonRolledBack = "RolledBack"
 	// ReasonSuperseded: a newer revision restarted the release at step 0.
 	ReasonSuperseded = "ReleaseSuperseded"
+	// ReasonAwaitingApproval: the release waits for a promote command
+	// before its first step or before promotion (Config.Approval), for as
+	// long as it takes.
+	ReasonAwaitingApproval = "AwaitingApproval"
+	// ReasonApproved: a promote command approved the first step.
+	ReasonApproved = "Approved"
 	// ReasonPromoting: the primary is being updated to the released revision.
 	ReasonPromoting = "Promoting"
 	// ReasonPromotionResumed: the primary was found running the release's

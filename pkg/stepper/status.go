@@ -98,4 +98,10 @@ type Status struct {
 	// that still have the older route find a pod; it is cleared when the
 	// canary is scaled down.
 	TrafficLeftAt *time.Time `json:"trafficLeftAt,omitempty"`
+	// AwaitingApproval is when the release began to wait for a promote
+	// command at the point Config.Approval names; nil when not waiting.
+	AwaitingApproval *time.Time `json:"awaitingApproval,omitempty"`
+	// Approved is set by the promote command that approved the first step
+	// of this release (Config.Approval before-first-step).
+	Approved bool `json:"approved,omitempty"`
 }
