@@ -81,6 +81,9 @@ func rowCells(c Canary, now time.Time) []string {
 		if s.ConfigError != "" {
 			phase += ",InvalidConfig"
 		}
+		if s.AwaitingApproval != nil {
+			phase += ",AwaitingApproval"
+		}
 		if s.Steps > 0 {
 			step = fmt.Sprintf("%d/%d", s.Step, s.Steps)
 		}
