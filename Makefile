@@ -33,6 +33,10 @@ test-unit: ## Unit tests, golden files, property tests and a short fuzz run
 	$(GO) -C test/xds test -count=1 ./...
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./pkg/config
 
+.PHONY: test-istio-golden
+test-istio-golden: ## Istio's own validation over every golden file of pkg/istio (builds istio.io/istio: slow when cold)
+	$(GO) -C tools/istio test -count=1 ./...
+
 .PHONY: test-e2e
 test-e2e: tools build ## End-to-end suite on a local control plane (etcd, kube-*, kwok, Prometheus)
 	./hack/gotest.sh e2e -count=1 -tags e2e $(E2E_FLAGS) ./test/... ./pkg/gates/...

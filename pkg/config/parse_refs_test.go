@@ -56,7 +56,7 @@ func TestParseVirtualServices(t *testing.T) {
 	}
 }
 
-func FuzzParseVirtualServices(f *testing.F) {
+func FuzzVirtualServicesList(f *testing.F) {
 	f.Add("web,istio-system/public-web")
 	f.Add("a/b/c,,web")
 	f.Fuzz(func(t *testing.T, v string) {

@@ -69,3 +69,36 @@ func validate(doc string) error {
 	}
 	return nil
 }
+
+// TestValidateRejectsWhatIstioRejects shows that validate is Istio's check
+// and not a parse alone: a delegate VirtualService bound to a gateway and a
+// negative weight are refused.
+func TestValidateRejectsWhatIstioRejects(t *testing.T) {
+	for name, doc := range map[string]string{
+		"a delegate with gateways": `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: d, namespace: shop}
+spec:
+  gateways: [istio-system/public]
+  http:
+  - route:
+    - destination: {host: reviews}`,
+		"a negative weight": `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: w, namespace: shop}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: primary}
+      weight: -5
+    - destination: {host: reviews, subset: canary}
+      weight: 105`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := validate(doc); err == nil {
+				t.Errorf("validate accepted %s", name)
+			}
+		})
+	}
+}
