@@ -41,6 +41,7 @@ type Client struct {
 
 	mu      sync.Mutex
 	snap    *Snapshot
+	history []*Snapshot   // every snapshot, oldest first
 	changed chan struct{} // closed and replaced with each new snapshot
 	err     error         // why the stream ended, once done is closed
 	done    chan struct{}
@@ -106,6 +107,14 @@ func (c *Client) Snapshot() *Snapshot {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.snap
+}
+
+// History returns every snapshot so far, one per response, oldest first:
+// [Client.Wait] may skip snapshots that arrive in quick succession.
+func (c *Client) History() []*Snapshot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.history)
 }
 
 // Wait returns the first snapshot, the current one included, for which ok is
@@ -225,6 +234,7 @@ func (c *Client) publish(next *Snapshot) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.snap = next
+	c.history = append(c.history, next)
 	close(c.changed)
 	c.changed = make(chan struct{})
 }
