@@ -49,6 +49,10 @@
 // every route to the Service also sends elsewhere, or the DestinationRule
 // with the subsets is not exported to its namespace or its root's).
 // [Reach.Message] says where the traffic of one that is not split goes.
+// [ObserveRoutingAll] and [ReferencedSubsetsAll] read the VirtualServices
+// of one release as one: a step is applied when every one carries its
+// weight, and a subset may leave the DestinationRule only when none names
+// it.
 //
 // # Route builder
 //

@@ -149,3 +149,30 @@ func routeName(kind string, i int, name string) string {
 	}
 	return fmt.Sprintf("%s[%d] %q", kind, i, name)
 }
+
+// ObserveRoutingAll reads what every VirtualService in vss does with the
+// service, for a release split across several (see Discover): routed is
+// true when each routes the service as ObserveRouting says and all hold the
+// same canary weight, which is returned. A step is applied only then, so
+// that its bake time starts once every VirtualService carries it. An empty
+// vss is not routed.
+func ObserveRoutingAll(vss []*networkingv1.VirtualService, t Target) (routed bool, canaryWeight int32) {
+	for i, vs := range vss {
+		ok, w := ObserveRouting(vs, t)
+		if !ok || (i > 0 && w != canaryWeight) {
+			return false, 0
+		}
+		canaryWeight = w
+	}
+	return len(vss) > 0, canaryWeight
+}
+
+// ReferencedSubsetsAll is the union of ReferencedSubsets over vss: a subset
+// leaves the DestinationRule only when no VirtualService names it.
+func ReferencedSubsetsAll(vss []*networkingv1.VirtualService, t Target) sets.Set[string] {
+	refs := sets.New[string]()
+	for _, vs := range vss {
+		refs = refs.Union(ReferencedSubsets(vs, t))
+	}
+	return refs
+}

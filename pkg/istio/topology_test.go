@@ -4,7 +4,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 )
@@ -168,6 +170,50 @@ func TestReachMessage(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if got := tc.reach.Message("reviews"); got != tc.want {
 				t.Errorf("Message = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestObserveRoutingAll(t *testing.T) {
+	home := func(w int32) *networkingv1.VirtualService {
+		return DesiredVirtualService(loadVS(t, "user-vs-header-match.yaml"), routing(w, 100))
+	}
+	gateway := func(w int32) *networkingv1.VirtualService {
+		return DesiredVirtualService(loadVS(t, "gateway-vs-fqdn.yaml"), routing(w, 100))
+	}
+	tests := map[string]struct {
+		vss        []*networkingv1.VirtualService
+		wantRouted bool
+		wantWeight int32
+		wantRefs   []string
+	}{
+		"every VirtualService at the step's weight is the step applied": {
+			vss: []*networkingv1.VirtualService{home(25), gateway(25)}, wantRouted: true, wantWeight: 25,
+			wantRefs: []string{"canary", "primary"},
+		},
+		"one VirtualService still at the previous weight is not": {
+			vss:      []*networkingv1.VirtualService{home(25), gateway(10)},
+			wantRefs: []string{"canary", "primary"},
+		},
+		"one VirtualService not yet routed to the subsets is not": {
+			vss:      []*networkingv1.VirtualService{home(25), loadVS(t, "gateway-vs-fqdn.yaml")},
+			wantRefs: []string{"canary", "primary"},
+		},
+		"a rollback is applied once every VirtualService is back on the primary, and only then may the canary subset go": {
+			vss: []*networkingv1.VirtualService{home(0), gateway(0)}, wantRouted: true, wantWeight: 0,
+			wantRefs: []string{"primary"},
+		},
+		"no VirtualService is not routed": {},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			routed, weight := ObserveRoutingAll(tc.vss, shop)
+			if routed != tc.wantRouted || weight != tc.wantWeight {
+				t.Errorf("ObserveRoutingAll = %v, %d; want %v, %d", routed, weight, tc.wantRouted, tc.wantWeight)
+			}
+			if diff := cmp.Diff(tc.wantRefs, sets.List(ReferencedSubsetsAll(tc.vss, shop)), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("ReferencedSubsetsAll (-want +got):\n%s", diff)
 			}
 		})
 	}
