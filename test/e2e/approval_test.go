@@ -63,3 +63,38 @@ func TestApprovalWaitsPastTheMaximumHoldUntilPromote(t *testing.T) {
 	}
 	a.checkPromoted(rev, "example.com/web:v2")
 }
+
+// TestApprovalBeforeFirstStepKeepsTheCanaryWithoutTraffic releases with
+// meshcanary.io/approval: before-first-step: the canary is scaled up and
+// ready but the route sends everything to the primary until the promote
+// command, which starts step 1; the release then runs to its promotion.
+func TestApprovalBeforeFirstStepKeepsTheCanaryWithoutTraffic(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, "approval-first").Steps("20,50").StepInterval("2s").
+		Set(config.KeyApproval, string(config.ApprovalBeforeFirstStep)).Set(config.KeyMaxHold, "2s").Create()
+	rev := a.SetImage("example.com/web:v2")
+	waiting := a.waitStatus("the wait for approval of revision "+rev, func(s stepper.Status) (bool, error) {
+		if s.Revision == rev && s.Step > 0 {
+			return false, fmt.Errorf("the release reached step %d without approval", s.Step)
+		}
+		return s.Revision == rev && s.AwaitingApproval != nil, nil
+	})
+	if waiting.Weight != 0 || waiting.Reason != stepper.ReasonAwaitingApproval {
+		t.Errorf("waiting with weight %d and reason %s (%s), want 0 and %s", waiting.Weight, waiting.Reason, waiting.Message,
+			stepper.ReasonAwaitingApproval)
+	}
+	if got := describeRoute(a.virtualService(appName).Spec.Http[0].Route); got != "primary" {
+		t.Errorf("route while waiting %q, want the primary alone", got)
+	}
+
+	a.Annotate(config.CommandAnnotation, "promote/first")
+	a.waitEvent(corev1.EventTypeNormal, stepper.ReasonApproved, func() error { return nil })
+	final := a.waitPhase(rev, stepper.PhaseSucceeded)
+	if got, want := strings.Join(a.stepsOf(rev), "; "), "step 1/2 weight 20/100; step 2/2 weight 50/100"; got != want {
+		t.Errorf("steps of the release %q, want %q after the approval", got, want)
+	}
+	if final.Reason != stepper.ReasonPromoted {
+		t.Errorf("final reason %s (%s), want %s", final.Reason, final.Message, stepper.ReasonPromoted)
+	}
+	a.checkPromoted(rev, "example.com/web:v2")
+}
