@@ -55,14 +55,6 @@ func specs(t *testing.T, annotations map[string]string) Specs {
 	return s
 }
 
-func results(vs []Verdict) []Result {
-	out := make([]Result, len(vs))
-	for i, v := range vs {
-		out[i] = v.Result
-	}
-	return out
-}
-
 func TestEvaluateWithoutSpecsIsAnEmptySlice(t *testing.T) {
 	te := newTestEvaluator(t)
 	if got := te.Evaluate(context.Background(), nil, release("web", t0)); got == nil || len(got) != 0 {

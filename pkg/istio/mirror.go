@@ -24,10 +24,12 @@ func addMirror(route *apinetworkingv1.HTTPRoute, dst *apinetworkingv1.Destinatio
 		return
 	}
 	user := &apinetworkingv1.HTTPMirrorPolicy{Destination: route.Mirror, Percentage: route.MirrorPercentage}
-	if user.Percentage == nil && route.MirrorPercent != nil {
-		user.Percentage = &apinetworkingv1.Percent{Value: float64(route.MirrorPercent.GetValue())}
+	//lint:ignore SA1019 a user's VirtualService may still set the deprecated field; it is moved to mirrorPercentage
+	if percent := route.MirrorPercent; user.Percentage == nil && percent != nil {
+		user.Percentage = &apinetworkingv1.Percent{Value: float64(percent.GetValue())}
 	}
 	route.Mirrors = []*apinetworkingv1.HTTPMirrorPolicy{ours, user}
+	//lint:ignore SA1019 the deprecated field is cleared with the others it was moved from
 	route.Mirror, route.MirrorPercentage, route.MirrorPercent = nil, nil, nil
 }
 

@@ -105,6 +105,7 @@ func TestAUserMirrorComesBackAfterMirroring(t *testing.T) {
 			want:  &apinetworkingv1.HTTPRoute{Mirror: shadow()},
 		},
 		"a deprecated integer percentage comes back as mirrorPercentage": {
+			//lint:ignore SA1019 the deprecated field is what this case is about
 			route: &apinetworkingv1.HTTPRoute{Mirror: shadow(), MirrorPercent: wrapperspb.UInt32(3)},
 			want:  &apinetworkingv1.HTTPRoute{Mirror: shadow(), MirrorPercentage: &apinetworkingv1.Percent{Value: 3}},
 		},
