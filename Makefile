@@ -20,18 +20,23 @@ build: ## Build bin/meshcanary (also usable as kubectl-meshcanary)
 	ln -sf meshcanary bin/kubectl-meshcanary
 
 .PHONY: lint
-lint: ## go vet and a gofmt check
+lint: bin/staticcheck ## go vet, a gofmt check and staticcheck (pinned in tools/staticcheck)
 	$(GO) vet ./...
 	$(GO) -C test/xds vet -tags e2e ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^tools/')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	bin/staticcheck -tags e2e,scale ./...
+
+bin/staticcheck: tools/staticcheck/go.mod tools/staticcheck/go.sum
+	$(GO) -C tools/staticcheck build -trimpath -o ../../bin/staticcheck honnef.co/go/tools/cmd/staticcheck
 
 .PHONY: test-unit
 test-unit: ## Unit tests, golden files, property tests and a short fuzz run
-	./hack/gotest.sh unit -count=1 ./...
+	GO=$(GO) ./hack/gotest.sh unit -count=1 ./...
 	$(GO) -C test/grafana/promqlparse test -count=1 ./...
 	$(GO) -C test/xds test -count=1 ./...
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./pkg/config
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./pkg/strategy
 
 .PHONY: test-istio-golden
 test-istio-golden: ## Istio's own validation over every golden file of pkg/istio (builds istio.io/istio: slow when cold)
@@ -39,12 +44,12 @@ test-istio-golden: ## Istio's own validation over every golden file of pkg/istio
 
 .PHONY: test-e2e
 test-e2e: tools build ## End-to-end suite on a local control plane (etcd, kube-*, kwok, Prometheus)
-	./hack/gotest.sh e2e -count=1 -tags e2e $(E2E_FLAGS) ./test/... ./pkg/gates/...
-	MODULE_DIR=test/xds ./hack/gotest.sh xds -count=1 -tags e2e $(E2E_FLAGS) ./...
+	GO=$(GO) ./hack/gotest.sh e2e -count=1 -tags e2e $(E2E_FLAGS) ./test/... ./pkg/gates/...
+	GO=$(GO) MODULE_DIR=test/xds ./hack/gotest.sh xds -count=1 -tags e2e $(E2E_FLAGS) ./...
 
 .PHONY: test
 test: lint test-unit test-e2e ## Everything CI runs: lint, unit, fuzz, end to end
-	@./hack/summary.sh
+	@GO=$(GO) ./hack/summary.sh
 
 .PHONY: demo
 demo: tools build ## Start a local control plane and watch a good and a bad canary release

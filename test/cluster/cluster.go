@@ -160,6 +160,9 @@ func newCluster(opts Options) (*Cluster, error) {
 	if err := os.MkdirAll(runDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create run folder: %w", err)
 	}
+	if err := pruneRuns(opts.LogRoot, keepRuns); err != nil {
+		fmt.Fprintf(os.Stderr, "cluster: pruning old run folders of %s: %v\n", opts.LogRoot, err)
+	}
 	dataDir, err := os.MkdirTemp("", "meshcanary-e2e-")
 	if err != nil {
 		return nil, fmt.Errorf("create storage folder: %w", err)

@@ -10,7 +10,8 @@
 // connects sidecars to it.
 //
 // Every process listens on 127.0.0.1 on a free port, runs in its own process group
-// and logs to a file under <repo>/.e2e/<run>/; [Cluster.Stop] (or cancelling the
+// and logs to a file under <repo>/.e2e/<run>/ (the 10 newest run folders are
+// kept, and those of test binaries still running); [Cluster.Stop] (or cancelling the
 // context given to [Start]) stops them all. Tests use [StartForTest], which stops
 // the cluster in t.Cleanup and prints the logs' tails when the test failed.
 //
