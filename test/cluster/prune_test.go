@@ -26,7 +26,7 @@ func TestPruneRunsKeepsTheNewestAndThoseOfLiveProcesses(t *testing.T) {
 		mk(fmt.Sprintf("e2e-20261128-12000%d-%d", i, dead), time.Duration(10-i)*time.Hour)
 	}
 	mk(fmt.Sprintf("e2e-20261127-120000-%d", os.Getpid()), 48*time.Hour) // old, but its process runs
-	mk("notes", 72*time.Hour)                                             // not a run folder
+	mk("notes", 72*time.Hour)                                            // not a run folder
 	if err := os.WriteFile(filepath.Join(root, "unit.json"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
