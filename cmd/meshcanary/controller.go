@@ -18,14 +18,10 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 	istioclient "istio.io/client-go/pkg/clientset/versioned"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
-	"k8s.io/client-go/tools/record"
 
 	"github.com/meshcanary/meshcanary/pkg/controller"
 	"github.com/meshcanary/meshcanary/pkg/gates"
@@ -51,6 +47,8 @@ type controllerFlags struct {
 	webhookAllow   string
 	qps            float32
 	burst          int
+	eventQPS       float32
+	eventBurst     int
 	notify         notify.Flags
 }
 
@@ -92,6 +90,8 @@ and release each change to their pod template as an Istio canary.`,
 	fs.StringVar(&f.webhookAllow, "gate-webhook-allow", "", "comma-separated URL prefixes webhook gates may call (none by default)")
 	fs.Float32Var(&f.qps, "kube-api-qps", 50, "client-side rate limit to the Kubernetes API, requests per second")
 	fs.IntVar(&f.burst, "kube-api-burst", 100, "client-side burst to the Kubernetes API")
+	fs.Float32Var(&f.eventQPS, "event-qps", controller.DefaultEventQPS, "client-side rate limit of the Events, requests per second, apart from --kube-api-qps")
+	fs.IntVar(&f.eventBurst, "event-burst", controller.DefaultEventBurst, "client-side burst of the Events, apart from --kube-api-burst")
 	return cmd
 }
 
@@ -156,10 +156,11 @@ func runController(ctx context.Context, f *controllerFlags) error {
 	}
 	go notifier.Run(ctx)
 
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")})
-	defer broadcaster.Shutdown()
-	recorder := broadcaster.NewRecorder(clientgoscheme.Scheme, corev1.EventSource{Component: "meshcanary"})
+	recorder, stopEvents, err := controller.NewEventRecorder(ctx, restCfg, f.eventQPS, f.eventBurst)
+	if err != nil {
+		return err
+	}
+	defer stopEvents()
 
 	ctrl := controller.New(controller.Options{
 		Kube:         kube,
