@@ -6,7 +6,8 @@ import (
 	"strings"
 
 	"go.uber.org/zap"
-	appsv1 "k8s.io/api/apps/v1"
+	"google.golang.org/protobuf/proto"
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -24,26 +25,36 @@ var (
 	updateOpts = metav1.UpdateOptions{FieldManager: config.FieldManager}
 )
 
-// persist writes the decided status, the release's intent, before anything
-// it implies: the user's Deployment with its status annotation and, when
-// they change, its replicas, in one update. A crash, a lost lease or a
-// conflict at any later write leaves a status that is ahead of the cluster,
-// never behind it, so the next reconcile carries the same decision forward
-// instead of undoing it (see docs/design.md, "Crash safety"). The one write
-// before it is a count the user gave their Deployment while idle, which
-// goes to the primary before the Deployment is scaled back to 0.
-func (c *Controller) persist(ctx context.Context, s *snapshot, next stepper.Status, act stepper.Actions) error {
+// persist writes the decided status, the release's intent, no later than
+// the traffic it implies: the subsets, then the home VirtualService with
+// the routes and the status in one write (writeHome). A crash, a lost
+// lease or a conflict at any later write leaves a status that is ahead of
+// the cluster, never behind it, so the next reconcile carries the same
+// decision forward instead of undoing it (see docs/design.md, "Crash
+// safety"). Two writes come before it: a count the user gave their
+// Deployment while idle, which goes to the primary before the Deployment
+// is scaled back to 0 (scalePrimaryFirst), and a scale-down of the idle
+// canary (scaleCanary), which must not follow a status that no longer
+// marks the canary's replicas as its own.
+func (c *Controller) persist(ctx context.Context, s *snapshot, next stepper.Status, act stepper.Actions, log *zap.Logger) error {
 	if err := c.scalePrimaryFirst(ctx, s, act); err != nil {
 		return err
 	}
-	return c.writeUser(ctx, s.user, stepper.CanaryReplicas(s.cfg, next, act, s.obs), next)
+	if err := c.scaleCanary(ctx, s, next, act, true); err != nil {
+		return err
+	}
+	if err := c.applyDestinationRule(ctx, s, next); err != nil {
+		return err
+	}
+	return c.writeHome(ctx, s, next, act.Route, log)
 }
 
 // converge makes the persisted decision true, writing only objects whose
 // desired state differs from the live one: the primary and the HPA twin,
-// the subsets, then the routes. Updates carry the cached resourceVersion, so
-// a concurrent edit makes the write fail with a conflict and the reconcile
-// is retried on fresh state: nobody's edit is lost or overwritten.
+// then the canary's replicas when it scales up. Updates carry the cached
+// resourceVersion, so a concurrent edit makes the write fail with a
+// conflict and the reconcile is retried on fresh state: nobody's edit is
+// lost or overwritten.
 func (c *Controller) converge(ctx context.Context, s *snapshot, next stepper.Status, act stepper.Actions, log *zap.Logger) error {
 	if err := c.applyPrimary(ctx, s, act, log); err != nil {
 		return err
@@ -51,13 +62,7 @@ func (c *Controller) converge(ctx context.Context, s *snapshot, next stepper.Sta
 	if err := c.applyHPATwin(ctx, s); err != nil {
 		return err
 	}
-	if err := c.applyDestinationRule(ctx, s, next); err != nil {
-		return err
-	}
-	if !act.Route {
-		return nil
-	}
-	return c.applyVirtualService(ctx, s, next, log)
+	return c.scaleCanary(ctx, s, next, act, false)
 }
 
 func (c *Controller) applyPrimary(ctx context.Context, s *snapshot, act stepper.Actions, log *zap.Logger) error {
@@ -135,10 +140,74 @@ func (c *Controller) applyDestinationRule(ctx context.Context, s *snapshot, next
 	return wrap(err, "updating DestinationRule %s", desired.Name)
 }
 
-// applyVirtualService routes the service to the subsets with the status's
-// weight. A canary without a single Ready pod gets no weight, whatever the
-// status says.
-func (c *Controller) applyVirtualService(ctx context.Context, s *snapshot, next stepper.Status, log *zap.Logger) error {
+// writeHome persists the status in the home VirtualService, in one write
+// with the routes when route is set: created when there is none yet,
+// updated when the routes or the status differ, left alone otherwise. A
+// canary without a single Ready pod gets no weight, whatever the status
+// says. Without a home and without routes to create one with (adoption
+// before the primary serves, invalid configuration), the status is kept
+// in memory until there is (see pending).
+func (c *Controller) writeHome(ctx context.Context, s *snapshot, next stepper.Status, route bool, log *zap.Logger) error {
+	key := s.user.Namespace + "/" + s.user.Name
+	var desired *networkingv1.VirtualService
+	switch {
+	case route:
+		desired = c.desiredRoutes(s, next, log)
+	case s.vs != nil:
+		desired = s.vs.DeepCopy()
+	default:
+		c.setPending(key, next)
+		return nil
+	}
+	status := encodeStatus(next)
+	if desired.Annotations == nil {
+		desired.Annotations = map[string]string{}
+	}
+	desired.Annotations[config.StatusAnnotation] = status
+	desired.Annotations[config.RoutesForAnnotation] = s.user.Name
+	vss := c.istio.NetworkingV1().VirtualServices(s.user.Namespace)
+	if s.vs == nil {
+		_, err := vss.Create(ctx, desired, createOpts)
+		c.countWrite("VirtualService", "create")
+		if err != nil {
+			return wrap(err, "creating VirtualService %s", desired.Name)
+		}
+		c.wroteHome(s, status)
+		return nil
+	}
+	if istio.VirtualServiceEqual(s.vs, desired) {
+		s.homeHolds = true
+		c.clearPending(key)
+		return nil
+	}
+	if skipped := istio.SkippedRoutes(s.vs, s.target); len(skipped) > 0 && !proto.Equal(&s.vs.Spec, &desired.Spec) {
+		msg := fmt.Sprintf("VirtualService %s: routes %s also send to other destinations and are left unsplit; their traffic reaches primary and canary pods alike",
+			s.vs.Name, strings.Join(skipped, ", "))
+		log.Warn(msg)
+		c.recorder.Event(s.user, corev1.EventTypeWarning, "RoutesNotSplit", msg)
+	}
+	_, err := vss.Update(ctx, desired, updateOpts)
+	c.countWrite("VirtualService", "update")
+	if err != nil {
+		return wrap(err, "updating VirtualService %s", desired.Name)
+	}
+	c.wroteHome(s, status)
+	return nil
+}
+
+// wroteHome records a status write to the home VirtualService: the next
+// reconcile waits for the cache to show it, and the status decided in
+// memory is no longer needed.
+func (c *Controller) wroteHome(s *snapshot, status string) {
+	key := s.user.Namespace + "/" + s.user.Name
+	c.own.wrote(key, status, c.clock.Now())
+	c.clearPending(key)
+	s.homeHolds = true
+}
+
+// desiredRoutes is the home VirtualService routing the service to the
+// subsets with the status's weight.
+func (c *Controller) desiredRoutes(s *snapshot, next stepper.Status, log *zap.Logger) *networkingv1.VirtualService {
 	weight := next.Weight
 	if weight > 0 && s.user.Status.ReadyReplicas == 0 {
 		log.Warn("canary has no Ready pod; routing it no traffic", zap.Int32("wantedWeight", weight))
@@ -151,25 +220,7 @@ func (c *Controller) applyVirtualService(ctx context.Context, s *snapshot, next 
 	stage := strategyStage(next)
 	r.Strategy = s.strategy.Routes(stage, next.CanaryHash)
 	r.CanaryReady = stage != strategy.Idle && s.user.Status.ReadyReplicas > 0 && s.obs.SubsetsReady
-	desired := istio.DesiredVirtualService(s.vs, r)
-	vss := c.istio.NetworkingV1().VirtualServices(s.user.Namespace)
-	if s.vs == nil {
-		_, err := vss.Create(ctx, desired, createOpts)
-		c.countWrite("VirtualService", "create")
-		return wrap(err, "creating VirtualService %s", desired.Name)
-	}
-	if istio.VirtualServiceEqual(s.vs, desired) {
-		return nil
-	}
-	if skipped := istio.SkippedRoutes(s.vs, s.target); len(skipped) > 0 {
-		msg := fmt.Sprintf("VirtualService %s: routes %s also send to other destinations and are left unsplit; their traffic reaches primary and canary pods alike",
-			s.vs.Name, strings.Join(skipped, ", "))
-		log.Warn(msg)
-		c.recorder.Event(s.user, corev1.EventTypeWarning, "RoutesNotSplit", msg)
-	}
-	_, err := vss.Update(ctx, desired, updateOpts)
-	c.countWrite("VirtualService", "update")
-	return wrap(err, "updating VirtualService %s", desired.Name)
+	return istio.DesiredVirtualService(s.vs, r)
 }
 
 // strategyStage says which routes the strategy adds for a status: none
@@ -189,26 +240,37 @@ func strategyStage(s stepper.Status) strategy.Stage {
 	return strategy.Idle
 }
 
-// writeUser updates the user's Deployment when its replicas (if given) or
-// its status annotation differ from what is wanted, in one write.
-func (c *Controller) writeUser(ctx context.Context, user *appsv1.Deployment, replicas *int32, next stepper.Status) error {
-	status := encodeStatus(next)
-	sameReplicas := replicas == nil || workload.Replicas(user) == *replicas
-	if sameReplicas && user.Annotations[config.StatusAnnotation] == status {
+// scaleCanary writes the replicas the decision gives the user's (canary)
+// Deployment, in one of two places in a reconcile: a scale-down before the
+// status is persisted (before is set), a scale-up after. A scale-up before
+// it could leave a running canary under a status that says idle, where its
+// replicas would be taken for a user's scale; a scale-down is re-decided
+// from the persisted status (idle, drain over) and must not follow a status
+// that no longer says the replicas are the canary's. The write after the
+// status also removes an older meshcanary's status annotation from the
+// Deployment once the home holds the status (one write, at upgrade).
+func (c *Controller) scaleCanary(ctx context.Context, s *snapshot, next stepper.Status, act stepper.Actions, before bool) error {
+	replicas := stepper.CanaryReplicas(s.cfg, next, act, s.obs)
+	current := workload.Replicas(s.user)
+	change := replicas != nil && *replicas != current && (*replicas < current) == before
+	_, legacy := s.user.Annotations[config.StatusAnnotation]
+	legacy = legacy && !before && (s.homeHolds || s.statusFrom == fromHome)
+	if !change && !legacy {
 		return nil
 	}
-	d := user.DeepCopy()
-	if d.Annotations == nil {
-		d.Annotations = map[string]string{}
-	}
-	d.Annotations[config.StatusAnnotation] = status
-	if !sameReplicas {
+	d := s.user.DeepCopy()
+	if change {
 		d.Spec.Replicas = replicas
 	}
-	if err := c.updateUser(ctx, user, d); err != nil {
+	if legacy {
+		delete(d.Annotations, config.StatusAnnotation)
+	}
+	written, err := c.updateUser(ctx, s.user, d)
+	if err != nil {
 		return wrap(err, "updating Deployment %s", d.Name)
 	}
-	c.own.wrote(d.Namespace+"/"+d.Name, status, c.clock.Now())
+	c.own.wroteUser(d.Namespace+"/"+d.Name, written.Generation, c.clock.Now())
+	s.user = written
 	return nil
 }
 

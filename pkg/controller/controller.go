@@ -20,6 +20,7 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/gates"
 	"github.com/meshcanary/meshcanary/pkg/metrics"
 	"github.com/meshcanary/meshcanary/pkg/notify"
+	"github.com/meshcanary/meshcanary/pkg/stepper"
 )
 
 // GateEvaluator answers for the gates of one release. It is implemented by
@@ -91,6 +92,9 @@ type Controller struct {
 	evals map[string]*gateEvaluation
 	// own holds the status writes the cache does not show yet.
 	own ownWrites
+	// pending holds the statuses decided while their Deployment has no
+	// VirtualService to hold them (see pendingOf).
+	pending map[string]stepper.Status
 }
 
 // New creates a Controller and its informers. Call Run to start it.

@@ -106,7 +106,7 @@ func runCrashRelease(t *testing.T, failFrom, dieAfter int) crashRun {
 		if err != nil {
 			t.Fatalf("reconcile: %v", err)
 		}
-		run.final = statusOf(t, f.deployment("web"))
+		run.final = f.status()
 		if done := run.final.Phase == stepper.PhaseSucceeded || run.final.Phase == stepper.PhaseFailed; done && run.writes == before {
 			if quiet++; quiet == 2 {
 				run.image = f.deployment("web-primary").Spec.Template.Spec.Containers[0].Image

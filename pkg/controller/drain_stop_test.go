@@ -13,8 +13,8 @@ import (
 )
 
 // stoppingFixture is a fixture whose controller runs its workqueue, with
-// the creation of the primary held until release is closed, and the
-// reconciles of ns/web2 counted.
+// the creation of the DestinationRule held until release is closed, and
+// the reconciles of ns/web2 counted.
 type stoppingFixture struct {
 	*fixture
 	entered chan struct{}
@@ -32,7 +32,7 @@ func newStoppingFixture(t *testing.T, drainTimeout time.Duration) *stoppingFixtu
 	f.c.queue = workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]())
 	f.c.drainTimeout = drainTimeout
 	var once sync.Once
-	f.kube.PrependReactor("create", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {
+	f.istio.PrependReactor("create", "destinationrules", func(k8stesting.Action) (bool, runtime.Object, error) {
 		once.Do(func() { close(f.entered) })
 		<-f.release
 		return false, nil, nil
@@ -49,7 +49,7 @@ func newStoppingFixture(t *testing.T, drainTimeout time.Duration) *stoppingFixtu
 }
 
 // stopMidWrite runs the controller with one worker, adopts ns/web until
-// its reconcile is inside the primary's creation, queues ns/web2 behind
+// its reconcile is inside the DestinationRule's creation, queues ns/web2 behind
 // it, and cancels Run's context there. It returns a channel closed when
 // Run returns.
 func (f *stoppingFixture) stopMidWrite() <-chan struct{} {
@@ -66,18 +66,18 @@ func (f *stoppingFixture) stopMidWrite() <-chan struct{} {
 	select {
 	case <-f.entered:
 	case <-time.After(10 * time.Second):
-		f.t.Fatal("the reconcile never reached the primary's creation")
+		f.t.Fatal("the reconcile never reached the DestinationRule's creation")
 	}
 	f.c.queue.Add("ns/web2")
 	cancel()
 	return done
 }
 
-// istioWrites lists the writes to the Istio clientset (the Kubernetes one
+// kubeWrites lists the writes to the Kubernetes clientset (the Istio one
 // stays locked while the held creation blocks in its reactor).
-func (f *stoppingFixture) istioWrites() []string {
+func (f *stoppingFixture) kubeWrites() []string {
 	var out []string
-	for _, a := range f.istio.Actions() {
+	for _, a := range f.kube.Actions() {
 		if a.GetVerb() != "get" && a.GetVerb() != "list" && a.GetVerb() != "watch" {
 			out = append(out, a.GetVerb()+" "+a.GetResource().Resource)
 		}
@@ -103,8 +103,8 @@ func TestStoppingDrainsTheReconcileUnderWayAndStartsNoOther(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return once the reconcile under way finished")
 	}
-	if writes := f.istioWrites(); !slices.Contains(writes, "create destinationrules") {
-		t.Errorf("writes %q: the reconcile under way did not finish (no DestinationRule after the primary)", writes)
+	if writes := f.kubeWrites(); !slices.Contains(writes, "create deployments") {
+		t.Errorf("writes %q: the reconcile under way did not finish (no primary after the DestinationRule)", writes)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -123,7 +123,7 @@ func TestStoppingGivesUpOnAStuckReconcileAfterTheDrainTimeout(t *testing.T) {
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		select {
 		case <-done:
-			if writes := f.istioWrites(); slices.Contains(writes, "create destinationrules") {
+			if writes := f.kubeWrites(); slices.Contains(writes, "create deployments") {
 				t.Errorf("writes %q: the stuck reconcile went on", writes)
 			}
 			return

@@ -66,13 +66,13 @@ func TestTheCanaryKeepsItsPodsForTheScaleDownDelayAfterItsTrafficLeft(t *testing
 			}
 
 			f.reconcile()
-			if diff := cmp.Diff([]string{"update deployments"}, f.writes()); diff != "" {
-				t.Errorf("writes at the end of the delay (-want +got):\n%s", diff)
+			if diff := cmp.Diff([]string{"update deployments", "update virtualservices"}, f.writes()); diff != "" {
+				t.Errorf("writes at the end of the delay: the scale-down, then the status without trafficLeftAt (-want +got):\n%s", diff)
 			}
 			if got := ptr.Deref(f.deployment("web").Spec.Replicas, 1); got != 0 {
 				t.Errorf("after the delay the canary wants %d replicas, want 0", got)
 			}
-			end := statusOf(t, f.deployment("web"))
+			end := f.status()
 			if end.TrafficLeftAt != nil || end.Phase != tc.want {
 				t.Errorf("after the delay: phase %s, trafficLeftAt %v; want %s without trafficLeftAt", end.Phase, end.TrafficLeftAt, tc.want)
 			}

@@ -70,7 +70,7 @@ func TestGatesSlowerThanTheDeadlineAreJudgedWhenTheyAnswerWithoutHoldingAWorker(
 	defer f.c.queue.ShutDown()
 	f.adopt()
 	f.setImage("web:v2", "h2")
-	for st := (stepper.Status{}); st.Step < 1; st = statusOf(t, f.deployment("web")) {
+	for st := (stepper.Status{}); st.Step < 1; st = f.status() {
 		requeue := f.reconcile()
 		if user := f.deployment("web"); *user.Spec.Replicas > 0 && user.Status.AvailableReplicas == 0 {
 			f.markAvailable("web")
@@ -82,7 +82,7 @@ func TestGatesSlowerThanTheDeadlineAreJudgedWhenTheyAnswerWithoutHoldingAWorker(
 	if r := <-g.calls; r.Step != 1 {
 		t.Errorf("gates asked about step %d, want 1", r.Step)
 	}
-	if st := statusOf(t, f.deployment("web")); st.Phase != stepper.PhaseProgressing || st.FailedChecks != 0 || len(st.Verdicts) != 0 {
+	if st := f.status(); st.Phase != stepper.PhaseProgressing || st.FailedChecks != 0 || len(st.Verdicts) != 0 {
 		t.Errorf("after a reconcile cut short by the gate deadline: %s, %d failed checks, verdicts %v; want the step not judged",
 			st.Phase, st.FailedChecks, st.Verdicts)
 	}
@@ -110,7 +110,7 @@ func TestGatesSlowerThanTheDeadlineAreJudgedWhenTheyAnswerWithoutHoldingAWorker(
 		t.Fatal("the canary was not queued again when the gates answered")
 	}
 	f.reconcileWithin(false)
-	st := statusOf(t, f.deployment("web"))
+	st := f.status()
 	if st.FailedChecks != 1 || len(st.Verdicts) != 1 || st.Verdicts[0].Reason != "users complain" {
 		t.Errorf("after the gates answered: %d failed checks, verdicts %v; want their Fail counted", st.FailedChecks, st.Verdicts)
 	}

@@ -25,7 +25,9 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/istio"
 	"github.com/meshcanary/meshcanary/pkg/metrics"
+	"github.com/meshcanary/meshcanary/pkg/stepper"
 )
 
 var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
@@ -160,6 +162,26 @@ func (f *fixture) virtualService() *networkingv1.VirtualService {
 		f.t.Fatalf("get virtualservice: %v", err)
 	}
 	return vs
+}
+
+// status is the status of ns/web as the controller would read it: from
+// its home VirtualService, or the one it keeps in memory while there is
+// none.
+func (f *fixture) status() stepper.Status {
+	f.t.Helper()
+	f.refresh()
+	user := f.deployment("web")
+	s := &snapshot{user: user}
+	cfg, _ := config.Parse(user.Name, user.Annotations)
+	t := istio.Target{Namespace: "ns", Service: "web", Deployment: "web"}
+	var err error
+	if s.vs, err = homeVirtualService(f.cs, user, t, cfg.VirtualService); err != nil {
+		f.t.Fatalf("home VirtualService: %v", err)
+	}
+	if !f.c.readStatus(s) {
+		f.t.Fatalf("status %q is unreadable", s.statusRaw)
+	}
+	return s.status
 }
 
 // markAvailable plays the Deployment controller: every replica of name is

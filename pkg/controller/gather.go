@@ -31,30 +31,35 @@ type snapshot struct {
 	receivers []string
 	status    stepper.Status
 	target    istio.Target
-	vs        *networkingv1.VirtualService
-	dr        *networkingv1.DestinationRule
-	primary   *appsv1.Deployment
-	userHPA   *autoscalingv2.HorizontalPodAutoscaler
-	twinHPA   *autoscalingv2.HorizontalPodAutoscaler
-	obs       stepper.Observations
+	// vs is the home VirtualService (see homeVirtualService): the routes
+	// meshcanary splits and the status; nil until meshcanary creates it.
+	vs      *networkingv1.VirtualService
+	dr      *networkingv1.DestinationRule
+	primary *appsv1.Deployment
+	userHPA *autoscalingv2.HorizontalPodAutoscaler
+	twinHPA *autoscalingv2.HorizontalPodAutoscaler
+	obs     stepper.Observations
+	// statusRaw is the status annotation as read, statusFrom where.
+	statusRaw  string
+	statusFrom statusSource
+	// behind is set when the caches do not show the controller's own last
+	// writes yet: nothing is decided then.
+	behind bool
+	// homeHolds is set once this reconcile wrote the status to the home
+	// VirtualService, or found it there as decided.
+	homeHolds bool
 	// statusUnreadable is set when the status annotation is not valid JSON;
 	// it is then reported but never overwritten.
 	statusUnreadable bool
 }
 
 // gather reads the configuration and the live objects of one opted-in
-// Deployment. Problems are configuration the user must fix; with problems,
-// s.target is set only when the routes could still be found. err is a
-// transient failure worth a retry.
+// Deployment, and its status from the home VirtualService. Problems are
+// configuration the user must fix; with problems, s.target is set only
+// when the routes could still be found. err is a transient failure worth a
+// retry.
 func (c *Controller) gather(ctx context.Context, cs *caches, user *appsv1.Deployment) (*snapshot, config.Problems, error) {
 	s := &snapshot{user: user}
-	var problems config.Problems
-	var err error
-	if s.status, err = decodeStatus(user.Annotations); err != nil {
-		s.statusUnreadable = true
-		problems = append(problems, config.Problem{Key: config.StatusAnnotation, Value: user.Annotations[config.StatusAnnotation],
-			Valid: "JSON written by meshcanary; remove the annotation to start over"})
-	}
 	cfg, cfgProblems := config.Parse(user.Name, user.Annotations)
 	specs, gateProblems := gates.Parse(user.Annotations)
 	strat, stratProblems := strategy.Parse(user.Annotations)
@@ -62,14 +67,12 @@ func (c *Controller) gather(ctx context.Context, cs *caches, user *appsv1.Deploy
 	cfg.Steps = strat.Steps(cfg.Steps)
 	cfg.MirrorDuration = strat.MirrorDuration()
 	s.cfg, s.specs, s.strategy, s.receivers = cfg, specs, strat, receivers
+	var problems config.Problems
 	for _, ps := range []config.Problems{cfgProblems, gateProblems, stratProblems, notifyProblems} {
 		problems = append(problems, ps...)
 	}
 	if c.gates != nil {
 		problems = append(problems, c.gates.Check(s.specs)...)
-	}
-	if s.statusUnreadable {
-		return s, problems, nil
 	}
 
 	// The routes are found even when annotations are invalid, or the Service
@@ -79,15 +82,27 @@ func (c *Controller) gather(ctx context.Context, cs *caches, user *appsv1.Deploy
 	service, p := resolveService(cs, user, s.cfg.Service)
 	if p != nil {
 		problems = append(problems, *p)
-		if service = routedService(cs, user); service == "" {
-			return s, problems, nil
-		}
+		service = routedService(cs, user)
 	}
-	s.target = istio.Target{Namespace: ns, Service: service, Deployment: user.Name, Owner: ownerRef(user)}
-	allVS, _ := cs.vss.VirtualServices(ns).List(labels.Everything())
-	if s.vs, err = istio.FindVirtualService(allVS, s.target, s.cfg.VirtualService); err != nil {
+	if service != "" {
+		s.target = istio.Target{Namespace: ns, Service: service, Deployment: user.Name, Owner: ownerRef(user)}
+	}
+	vs, err := homeVirtualService(cs, user, s.target, s.cfg.VirtualService)
+	if err != nil {
 		s.target = istio.Target{}
-		return s, append(problems, config.Problem{Key: config.Prefix + config.KeyVirtualService, Value: s.cfg.VirtualService, Valid: err.Error()}), nil
+		problems = append(problems, config.Problem{Key: config.Prefix + config.KeyVirtualService, Value: s.cfg.VirtualService, Valid: err.Error()})
+	}
+	s.vs = vs
+	if c.own.behind(user.Namespace+"/"+user.Name, s.vsStatus(), user.Generation, c.clock.Now()) {
+		s.behind = true
+		return s, nil, nil
+	}
+	if !c.readStatus(s) {
+		return s, append(problems, config.Problem{Key: config.StatusAnnotation, Value: s.statusRaw,
+			Valid: "JSON written by meshcanary; remove the annotation to start over"}), nil
+	}
+	if s.target.Service == "" {
+		return s, problems, nil
 	}
 	allDR, _ := cs.drs.DestinationRules(ns).List(labels.Everything())
 	if s.dr, err = istio.FindDestinationRule(allDR, s.target); err != nil {
@@ -101,6 +116,36 @@ func (c *Controller) gather(ctx context.Context, cs *caches, user *appsv1.Deploy
 		return nil, nil, err
 	}
 	return s, problems, nil
+}
+
+// vsStatus is the status annotation of the home VirtualService, "" when
+// there is none.
+func (s *snapshot) vsStatus() string {
+	if s.vs == nil {
+		return ""
+	}
+	return s.vs.Annotations[config.StatusAnnotation]
+}
+
+// readStatus sets s.status from the home VirtualService, from the user's
+// Deployment where an older meshcanary kept it, or from the status decided
+// in memory while there is no home. It reports false when the annotation
+// is not a status: it is then reported but never overwritten.
+func (c *Controller) readStatus(s *snapshot) bool {
+	s.statusRaw, s.statusFrom = rawStatus(s.vs, s.user)
+	if s.statusFrom == fromNowhere {
+		if pending, ok := c.pendingOf(s.user.Namespace + "/" + s.user.Name); ok {
+			s.status = pending
+		}
+		return true
+	}
+	st, err := decodeStatus(s.statusRaw)
+	if err != nil {
+		s.statusUnreadable = true
+		return false
+	}
+	s.status = st
+	return true
 }
 
 // observe builds the stepper's observations from the snapshot.

@@ -30,11 +30,11 @@ const handBackPoll = time.Second
 //     rejected or unpromoted template never gets all traffic unasked;
 //  1. the user's Deployment is scaled back to the primary's replicas and
 //     waited for until available;
-//  2. routes are restored to the plain service host (a VirtualService
-//     meshcanary created is deleted);
+//  2. routes are restored to the plain service host and the status is
+//     removed with them (a VirtualService meshcanary created is deleted);
 //  3. once no route names them, meshcanary's subsets are removed;
-//  4. the status annotation is removed, then the primary and the HPA
-//     twin are deleted.
+//  4. a status annotation an older meshcanary left on the Deployment is
+//     removed, then the primary and the HPA twin are deleted.
 //
 // A deleted Deployment skips stage 1; its primary and owned objects are
 // also garbage-collected through their owner references.
@@ -90,7 +90,7 @@ func (c *Controller) handBack(ctx context.Context, cs *caches, ns, name string) 
 		// that is out of its label-filtered cache and has no primary left,
 		// and the status would stay on it.
 		if user != nil && user.Annotations[config.StatusAnnotation] != "" {
-			log.Info("opt-out: removing the status")
+			log.Info("opt-out: removing the status an older meshcanary kept on the Deployment")
 			return handBackPoll, c.removeStatus(ctx, user)
 		}
 		log.Info("opt-out: deleting the primary", zap.String("primary", primary.Name))
@@ -106,6 +106,9 @@ func (c *Controller) restoreVirtualServices(ctx context.Context, vss []*networki
 	client := c.istio.NetworkingV1().VirtualServices(ns)
 	for _, vs := range vss {
 		restored := istio.RestoredVirtualService(vs, targetFromDRs(ns, name, drs, vs))
+		if restored != nil {
+			delete(restored.Annotations, config.StatusAnnotation)
+		}
 		if restored == nil {
 			err := client.Delete(ctx, vs.Name, metav1.DeleteOptions{})
 			c.countWrite("VirtualService", "delete")
@@ -157,8 +160,8 @@ func (c *Controller) deletePrimary(ctx context.Context, cs *caches, primary *app
 	return wrap(ignoreNotFound(err), "deleting primary %s", primary.Name)
 }
 
-// clearStatus removes the status annotation from a Deployment that opted
-// out, once everything else is handed back. It reads the Deployment (it is
+// clearStatus removes the status annotation an older meshcanary kept on
+// the Deployment, once everything else is handed back. It reads the Deployment (it is
 // outside the cache) only when it may still carry the annotation, which is
 // at most once per opt-out.
 func (c *Controller) clearStatus(ctx context.Context, ns, name string) error {

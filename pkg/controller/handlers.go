@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"google.golang.org/protobuf/proto"
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -33,20 +35,33 @@ func (c *Controller) addHandlers(cs *caches) {
 		UpdateFunc: func(_, newObj any) { enqueueHPA(newObj) },
 		DeleteFunc: enqueueHPA,
 	})
-	nsWide := c.routesHandler(cs)
+	nsWide := c.routesHandler(cs, func(any, any) bool { return false })
 	_, _ = services.AddEventHandler(nsWide)
-	_, _ = vss.AddEventHandler(nsWide)
+	_, _ = vss.AddEventHandler(c.routesHandler(cs, statusOnly))
 	_, _ = drs.AddEventHandler(nsWide)
 }
 
 // userChanged reports whether an update of a user's Deployment is more than
-// meshcanary's own status write, so the controller does not react to itself.
+// a change of the status annotation (meshcanary removes the one an older
+// version kept there), so the controller does not react to itself.
 func userChanged(oldD, newD *appsv1.Deployment) bool {
 	if oldD.Generation != newD.Generation || !equality.Semantic.DeepEqual(oldD.Status, newD.Status) ||
 		!equality.Semantic.DeepEqual(oldD.Labels, newD.Labels) {
 		return true
 	}
 	return !equalExcept(oldD.Annotations, newD.Annotations, config.StatusAnnotation)
+}
+
+// statusOnly reports whether an update of a VirtualService changed only
+// its status annotation: meshcanary's write of a decision that moves no
+// traffic, which needs no reconcile (the one that wrote it requeued itself
+// as it needed). Any other change, a user's edit or meshcanary's own route
+// write, is looked at.
+func statusOnly(oldObj, newObj any) bool {
+	o, ok1 := oldObj.(*networkingv1.VirtualService)
+	n, ok2 := newObj.(*networkingv1.VirtualService)
+	return ok1 && ok2 && proto.Equal(&o.Spec, &n.Spec) && equality.Semantic.DeepEqual(o.Labels, n.Labels) &&
+		equalExcept(o.Annotations, n.Annotations, config.StatusAnnotation)
 }
 
 func equalExcept(a, b map[string]string, skip string) bool {
@@ -112,8 +127,9 @@ func (c *Controller) enqueueHPA(cs *caches, obj any) {
 // routesHandler handles Services, VirtualServices and DestinationRules:
 // an object that records meshcanary routes enqueues its Deployment; any
 // other may be the one a canary should adopt, so every opted-in Deployment
-// of its namespace is enqueued (these objects change rarely).
-func (c *Controller) routesHandler(cs *caches) cache.ResourceEventHandler {
+// of its namespace is enqueued (these objects change rarely). Updates that
+// ignore reports as meshcanary's own are skipped.
+func (c *Controller) routesHandler(cs *caches, ignore func(oldObj, newObj any) bool) cache.ResourceEventHandler {
 	enqueue := func(obj any) {
 		o, err := meta.Accessor(unwrap(obj))
 		if err != nil {
@@ -133,7 +149,7 @@ func (c *Controller) routesHandler(cs *caches) cache.ResourceEventHandler {
 		UpdateFunc: func(oldObj, newObj any) {
 			o, _ := meta.Accessor(oldObj)
 			n, _ := meta.Accessor(newObj)
-			if o != nil && n != nil && o.GetResourceVersion() == n.GetResourceVersion() {
+			if o != nil && n != nil && o.GetResourceVersion() == n.GetResourceVersion() || ignore(oldObj, newObj) {
 				return
 			}
 			enqueue(newObj)

@@ -9,70 +9,95 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/meshcanary/meshcanary/pkg/config"
 )
 
-// The status annotation is written first in a reconcile, before the
-// routes it implies. Deciding on a status older than the one last written
-// would undo it: a reconcile that reads the previous step's status after
-// the next step's was written writes the previous step's weight back,
-// moving traffic backwards. Two things prevent it: a reconcile waits until
-// the cache shows the controller's own last status write (ownWrites), and a
-// status write that conflicts only because the Deployment controller
-// updated the object's .status is retried on the fresh object instead of
-// being dropped (updateUser).
+// The status annotation of the home VirtualService carries each decision,
+// with the routes it implies. Deciding on a status older than the one last
+// written would undo it: a reconcile that reads the previous step's status
+// after the next step's was written writes the previous step's weight back,
+// moving traffic backwards. So a reconcile waits until the cache shows the
+// controller's own last status write (ownWrites), and likewise its last
+// write of the canary's replicas, so that it does not scale the canary
+// again from a stale count. A write of the user's Deployment that
+// conflicts only because the Deployment controller updated the object's
+// .status is retried on the fresh object instead of being dropped
+// (updateUser).
 
 // ownWriteWait bounds how long reconciles wait for the cache to show the
-// controller's own status write; past it the cache is trusted again, so a
-// status changed by someone else in the meantime cannot stall a canary.
+// controller's own write; past it the cache is trusted again, so a status
+// changed by someone else in the meantime cannot stall a canary.
 const ownWriteWait = 10 * time.Second
 
 // staleCacheRetry is how soon a reconcile that found the cache behind the
-// controller's own write looks again: that write's watch event does not
-// enqueue the key (see userChanged).
+// controller's own write looks again: a status write's watch event does
+// not enqueue the key (see statusOnly).
 const staleCacheRetry = 100 * time.Millisecond
 
-// maxStatusConflicts is how many times a status write is retried after
-// conflicts with updates of the Deployment's .status alone.
+// maxStatusConflicts is how many times a write of the user's Deployment is
+// retried after conflicts with updates of its .status alone.
 const maxStatusConflicts = 5
 
-// ownWrites remembers the status each canary was last written with, until
-// the cache shows it. The zero value is ready to use.
+// ownWrites remembers, per canary, the status last written to its home
+// VirtualService and the generation its Deployment got from the last
+// replica write, until the cache shows them. The zero value is ready to
+// use.
 type ownWrites struct {
 	mu sync.Mutex
 	m  map[string]ownWrite
 }
 
 type ownWrite struct {
-	status string
-	at     time.Time
+	status   string
+	statusAt time.Time
+	// generation is the user's Deployment's generation after the write;
+	// 0 when none is awaited.
+	generation   int64
+	generationAt time.Time
 }
 
-// wrote records that key's status annotation was written as status at now.
+// wrote records that key's status was written as status at now.
 func (w *ownWrites) wrote(key, status string, now time.Time) {
+	w.update(key, func(o *ownWrite) { o.status, o.statusAt = status, now })
+}
+
+// wroteUser records that key's Deployment was written, getting generation.
+func (w *ownWrites) wroteUser(key string, generation int64, now time.Time) {
+	w.update(key, func(o *ownWrite) { o.generation, o.generationAt = generation, now })
+}
+
+func (w *ownWrites) update(key string, f func(*ownWrite)) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.m == nil {
 		w.m = map[string]ownWrite{}
 	}
-	w.m[key] = ownWrite{status: status, at: now}
+	o := w.m[key]
+	f(&o)
+	w.m[key] = o
 }
 
-// behind reports whether the cached Deployment of key does not show the
-// status last written yet. The record is dropped once it does, or after
-// ownWriteWait.
-func (w *ownWrites) behind(key string, cached *appsv1.Deployment, now time.Time) bool {
+// behind reports whether the cache does not show key's last own writes
+// yet: status is the status annotation of the cached home (or of wherever
+// the status was read), generation the cached Deployment's. A record is
+// dropped once the cache shows it, or after ownWriteWait.
+func (w *ownWrites) behind(key, status string, generation int64, now time.Time) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	last, ok := w.m[key]
+	o, ok := w.m[key]
 	if !ok {
 		return false
 	}
-	if cached.Annotations[config.StatusAnnotation] == last.status || now.Sub(last.at) > ownWriteWait {
+	if o.status != "" && (status == o.status || now.Sub(o.statusAt) > ownWriteWait) {
+		o.status = ""
+	}
+	if o.generation != 0 && (generation >= o.generation || now.Sub(o.generationAt) > ownWriteWait) {
+		o.generation = 0
+	}
+	if o.status == "" && o.generation == 0 {
 		delete(w.m, key)
 		return false
 	}
+	w.m[key] = o
 	return true
 }
 
@@ -82,24 +107,25 @@ func (w *ownWrites) forget(key string) {
 	delete(w.m, key)
 }
 
-// updateUser writes d, the cached user's Deployment with new replicas or
-// status. A conflict is retried on the live object when the live object
+// updateUser writes d, the cached user's Deployment with new replicas
+// (or without an older meshcanary's status annotation), and returns it as
+// written. A conflict is retried on the live object when the live object
 // differs from the cached one only in what nobody but the Deployment
 // controller and meshcanary write (.status, resourceVersion): the decision
 // was taken on the same spec and annotations, so it still holds. Any other
 // change (a user's edit) returns the conflict before anything else is
 // written, so the next reconcile decides again on fresh state.
-func (c *Controller) updateUser(ctx context.Context, cached, d *appsv1.Deployment) error {
+func (c *Controller) updateUser(ctx context.Context, cached, d *appsv1.Deployment) (*appsv1.Deployment, error) {
 	deployments := c.kube.AppsV1().Deployments(d.Namespace)
 	for attempt := 1; ; attempt++ {
-		_, err := deployments.Update(ctx, d, updateOpts)
+		written, err := deployments.Update(ctx, d, updateOpts)
 		c.countWrite("Deployment", "update")
 		if !apierrors.IsConflict(err) || attempt == maxStatusConflicts {
-			return err
+			return written, err
 		}
 		live, getErr := deployments.Get(ctx, d.Name, metav1.GetOptions{})
 		if getErr != nil || !sameButStatus(cached, live) {
-			return err
+			return nil, err
 		}
 		live.Annotations, live.Spec.Replicas = d.Annotations, d.Spec.Replicas
 		d = live

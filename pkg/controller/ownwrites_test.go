@@ -13,33 +13,39 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/utils/ptr"
 
-	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/metrics"
 )
 
 func TestOwnWritesBehind(t *testing.T) {
-	withStatus := func(s string) *appsv1.Deployment {
-		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{config.StatusAnnotation: s}}}
-	}
 	cases := map[string]struct {
-		wrote   bool
-		cached  string
-		elapsed time.Duration
-		want    bool
+		wroteStatus bool
+		wroteGen    int64
+		cached      string
+		cachedGen   int64
+		elapsed     time.Duration
+		want        bool
 	}{
-		"without a write of its own the cache is trusted":                 {cached: "old", want: false},
-		"a cache showing the status written is not behind":                {wrote: true, cached: "new", want: false},
-		"a cache still showing the previous status is behind":             {wrote: true, cached: "old", elapsed: time.Second, want: true},
-		"past the wait the cache is trusted even if it shows another one": {wrote: true, cached: "old", elapsed: ownWriteWait + time.Second, want: false},
+		"without a write of its own the cache is trusted":                     {cached: "old", want: false},
+		"a cache showing the status written is not behind":                    {wroteStatus: true, cached: "new", want: false},
+		"a cache still showing the previous status is behind":                 {wroteStatus: true, cached: "old", elapsed: time.Second, want: true},
+		"past the wait the cache is trusted even if it shows another one":     {wroteStatus: true, cached: "old", elapsed: ownWriteWait + time.Second, want: false},
+		"a cache showing the Deployment before the replica write is behind":   {wroteGen: 5, cachedGen: 4, elapsed: time.Second, want: true},
+		"a cache showing the generation of the replica write is not behind":   {wroteGen: 5, cachedGen: 5, want: false},
+		"a status shown with the replica write not shown yet is still behind": {wroteStatus: true, cached: "new", wroteGen: 5, cachedGen: 4, want: true},
+		"past the wait the cache is trusted even with an older generation":    {wroteGen: 5, cachedGen: 4, elapsed: ownWriteWait + time.Second, want: false},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			var w ownWrites
-			if tc.wrote {
+			if tc.wroteStatus {
 				w.wrote("ns/web", "new", t0)
 			}
-			if got := w.behind("ns/web", withStatus(tc.cached), t0.Add(tc.elapsed)); got != tc.want {
+			if tc.wroteGen > 0 {
+				w.wroteUser("ns/web", tc.wroteGen, t0)
+			}
+			if got := w.behind("ns/web", tc.cached, tc.cachedGen, t0.Add(tc.elapsed)); got != tc.want {
 				t.Errorf("behind = %v, want %v", got, tc.want)
 			}
 		})
@@ -49,8 +55,8 @@ func TestOwnWritesBehind(t *testing.T) {
 func TestUpdateUserOnConflict(t *testing.T) {
 	cached := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{
 		Name: "web", Namespace: "ns", UID: "u1", Generation: 3, ResourceVersion: "10",
-		Annotations: map[string]string{config.StatusAnnotation: "old"},
-	}}
+		Annotations: map[string]string{"owner": "shop"},
+	}, Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2)}}
 	cases := map[string]struct {
 		live        func(*appsv1.Deployment)
 		wantErr     bool
@@ -87,18 +93,18 @@ func TestUpdateUserOnConflict(t *testing.T) {
 			})
 			c := &Controller{kube: kube, metrics: metrics.New(prometheus.NewRegistry())}
 			d := cached.DeepCopy()
-			d.Annotations[config.StatusAnnotation] = "new"
-			err := c.updateUser(context.Background(), cached, d)
+			d.Spec.Replicas = ptr.To[int32](5)
+			_, err := c.updateUser(context.Background(), cached, d)
 			if (err != nil) != tc.wantErr || updates != tc.wantUpdates {
 				t.Fatalf("updateUser: error %v after %d updates, want error %v after %d", err, updates, tc.wantErr, tc.wantUpdates)
 			}
 			got, _ := kube.AppsV1().Deployments("ns").Get(context.Background(), "web", metav1.GetOptions{})
-			want := "new"
+			want := int32(5)
 			if tc.wantErr {
-				want = "old"
+				want = 2
 			}
-			if s := got.Annotations[config.StatusAnnotation]; s != want {
-				t.Errorf("live status annotation %q, want %q", s, want)
+			if n := ptr.Deref(got.Spec.Replicas, 0); n != want {
+				t.Errorf("live replicas %d, want %d", n, want)
 			}
 		})
 	}

@@ -121,7 +121,7 @@ func TestAPrimaryBrokenWhileIdleIsRepairedFromTheStableRevisionAtItsCount(t *tes
 			tc.break_(f)
 
 			f.reconcile()
-			st := statusOf(t, f.deployment("web"))
+			st := f.status()
 			if st.Reason != stepper.ReasonPrimaryMissing {
 				t.Errorf("status reason %q, want %s", st.Reason, stepper.ReasonPrimaryMissing)
 			}
@@ -144,7 +144,7 @@ func TestAPrimaryBrokenWhileIdleIsRepairedFromTheStableRevisionAtItsCount(t *tes
 
 			f.markAvailable("web-primary")
 			f.reconcile()
-			if st := statusOf(t, f.deployment("web")); st.Reason != stepper.ReasonPrimaryRestored {
+			if st := f.status(); st.Reason != stepper.ReasonPrimaryRestored {
 				t.Errorf("status reason once the primary is back %q, want %s", st.Reason, stepper.ReasonPrimaryRestored)
 			}
 			f.c.gates = stepGates{}
@@ -192,7 +192,7 @@ func TestKubectlScaleWhileIdleReachesThePrimary(t *testing.T) {
 			if got := ptr.Deref(f.deployment("web").Spec.Replicas, 1); got != 0 {
 				t.Errorf("the user's Deployment wants %d replicas, want 0 while idle", got)
 			}
-			if got := statusOf(t, f.deployment("web")).PrimaryReplicas; got != 5 {
+			if got := f.status().PrimaryReplicas; got != 5 {
 				t.Errorf("status.primaryReplicas %d, want 5", got)
 			}
 			if events := f.events(); !hasEvent(events, "Normal "+stepper.ReasonPrimaryScaled) {
@@ -200,6 +200,18 @@ func TestKubectlScaleWhileIdleReachesThePrimary(t *testing.T) {
 			}
 		})
 	}
+}
+
+// failHomeWriteOnce makes the next update of the home VirtualService fail.
+func (f *fixture) failHomeWriteOnce() {
+	failed := false
+	f.istio.PrependReactor("update", "virtualservices", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if failed {
+			return false, nil, nil
+		}
+		failed = true
+		return true, nil, errDied
+	})
 }
 
 // failUserWriteOnce makes the next update of the user's Deployment fail.

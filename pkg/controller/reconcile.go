@@ -30,14 +30,14 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 	if err != nil {
 		return 0, err
 	}
-	if c.own.behind(key, user, c.clock.Now()) {
-		return staleCacheRetry, nil
-	}
 	log := c.log.With(zap.String("namespace", ns), zap.String("deployment", name))
 
 	snap, problems, err := c.gather(ctx, cs, user)
 	if err != nil {
 		return 0, err
+	}
+	if snap.behind {
+		return staleCacheRetry, nil
 	}
 	if len(problems) > 0 {
 		return c.reportInvalid(ctx, snap, problems, log)
@@ -57,7 +57,7 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 	}
 	next.ConfigError = ""
 
-	if err := c.persist(ctx, snap, next, act); err != nil {
+	if err := c.persist(ctx, snap, next, act, log); err != nil {
 		return 0, err
 	}
 	c.record(snap, next, act, now, log)
@@ -67,8 +67,10 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 	return act.Requeue, nil
 }
 
-// reportInvalid records invalid configuration in the status, as a Warning
-// Event and in the log, and releases nothing new. A release in flight keeps
+// reportInvalid records invalid configuration in the status (in memory
+// while the Deployment has no VirtualService: see pending), as a Warning
+// Event and in the log, and releases nothing new; with the weight of a
+// rollback, status and route go in one write. A release in flight keeps
 // its safety timers (stepper.Invalid): a step that holds past max-hold, or
 // a canary that misses its progress deadline, is rolled back to weight 0,
 // and the canary is looked at again when the next timer is due.
@@ -88,15 +90,14 @@ func (c *Controller) reportInvalid(ctx context.Context, s *snapshot, problems co
 		log.Warn("invalid configuration; nothing new is released", zap.String("problems", msg))
 		act.Events = append([]stepper.Event{{Warning: true, Reason: "InvalidConfig", Message: msg}}, act.Events...)
 	}
-	if err := c.persist(ctx, s, next, act); err != nil {
+	routes := s
+	if act.Route {
+		routes = s.withLiveRouting()
+	}
+	if err := c.writeHome(ctx, routes, next, act.Route, log); err != nil {
 		return 0, err
 	}
 	c.record(s, next, act, now, log)
-	if act.Route {
-		if err := c.applyVirtualService(ctx, s.withLiveRouting(), next, log); err != nil {
-			return 0, err
-		}
-	}
 	return act.Requeue, nil
 }
 
@@ -116,6 +117,7 @@ func (c *Controller) setLastEval(key string, t time.Time) {
 func (c *Controller) forget(namespace, name string) {
 	c.forgetRelease(namespace, name)
 	c.own.forget(namespace + "/" + name)
+	c.clearPending(namespace + "/" + name)
 }
 
 // forgetRelease drops the in-memory state of a release that ended. The

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -16,27 +15,19 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/stepper"
 )
 
-func statusOf(t *testing.T, d *appsv1.Deployment) stepper.Status {
-	t.Helper()
-	s, err := decodeStatus(d.Annotations)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 func TestAdoptionRoutesToThePrimaryOnlyOnceItIsAvailableThenIdlesTheUserDeployment(t *testing.T) {
 	f := newFixture(t, []runtime.Object{webService(), webDeployment(nil)})
 
 	f.reconcile()
-	if diff := cmp.Diff([]string{"update deployments", "create deployments", "create destinationrules"}, f.writes()); diff != "" {
+	if diff := cmp.Diff([]string{"create destinationrules", "create deployments"}, f.writes()); diff != "" {
 		t.Fatalf("first reconcile writes (-want +got):\n%s", diff)
 	}
 	primary := f.deployment("web-primary")
 	if got := primary.Spec.Template.Labels[config.RoleLabel]; got != config.RolePrimary {
 		t.Errorf("primary template role label = %q", got)
 	}
-	if got := statusOf(t, f.deployment("web")).Phase; got != stepper.PhaseInitializing {
+	if got := f.status().Phase; got != stepper.PhaseInitializing {
 		t.Errorf("phase = %s, want Initializing", got)
 	}
 
@@ -55,15 +46,19 @@ func TestAdoptionRoutesToThePrimaryOnlyOnceItIsAvailableThenIdlesTheUserDeployme
 		t.Fatalf("routes = %v, want the primary only", got)
 	}
 
+	if got := vs.Annotations[config.StatusAnnotation]; !strings.Contains(got, `"phase":"Initializing"`) {
+		t.Errorf("status created with the routes = %s, want Initializing", got)
+	}
+
 	f.reconcile()
-	if diff := cmp.Diff([]string{"update deployments"}, f.writes()); diff != "" {
+	if diff := cmp.Diff([]string{"update deployments", "update virtualservices"}, f.writes()); diff != "" {
 		t.Fatalf("writes once routed (-want +got):\n%s", diff)
 	}
 	user := f.deployment("web")
 	if got := *user.Spec.Replicas; got != 0 {
 		t.Errorf("user replicas = %d, want 0 (idled)", got)
 	}
-	if got := statusOf(t, user).Phase; got != stepper.PhaseReady {
+	if got := f.status().Phase; got != stepper.PhaseReady {
 		t.Errorf("phase = %s, want Ready", got)
 	}
 	if got := *f.deployment("web-primary").Spec.Replicas; got != 3 {
@@ -71,15 +66,15 @@ func TestAdoptionRoutesToThePrimaryOnlyOnceItIsAvailableThenIdlesTheUserDeployme
 	}
 }
 
-func TestInvalidAnnotationChangesNothingButTheStatusAndWarns(t *testing.T) {
+func TestInvalidAnnotationBeforeAnyRouteChangesNothingAndWarns(t *testing.T) {
 	f := newFixture(t, []runtime.Object{webService(), webDeployment(map[string]string{config.Prefix + config.KeySteps: "5,abc"})})
 
 	f.reconcile()
-	if diff := cmp.Diff([]string{"update deployments"}, f.writes()); diff != "" {
-		t.Fatalf("writes (-want +got):\n%s", diff)
+	if w := f.writes(); len(w) != 0 {
+		t.Fatalf("without a VirtualService to hold the status, the reconcile wrote %v", w)
 	}
 	user := f.deployment("web")
-	st := statusOf(t, user)
+	st := f.status()
 	if !strings.Contains(st.ConfigError, `meshcanary.io/steps="5,abc"`) {
 		t.Errorf("configError = %q, want the key and value named", st.ConfigError)
 	}
@@ -107,12 +102,12 @@ func TestAServiceThatCannotBeResolvedIsAConfigurationError(t *testing.T) {
 	f := newFixture(t, []runtime.Object{webService(), other, webDeployment(nil)})
 
 	f.reconcile()
-	st := statusOf(t, f.deployment("web"))
+	st := f.status()
 	if !strings.Contains(st.ConfigError, "several Services select the pods (web, web-2)") {
 		t.Errorf("configError = %q", st.ConfigError)
 	}
-	if diff := cmp.Diff([]string{"update deployments"}, f.writes()); diff != "" {
-		t.Errorf("writes (-want +got):\n%s", diff)
+	if w := f.writes(); len(w) != 0 {
+		t.Errorf("without a VirtualService to hold the status, the reconcile wrote %v", w)
 	}
 }
 
@@ -142,9 +137,9 @@ func TestInvalidOrAmbiguousConfigMidReleaseHoldsThenRollsBackAtMaxHold(t *testin
 			f.adopt()
 			f.setImage("web:v2", "h2")
 			target := istio.Target{Namespace: "ns", Service: "web", Deployment: "web"}
-			for i := 0; statusOf(t, f.deployment("web")).Step < 1; i++ {
+			for i := 0; f.status().Step < 1; i++ {
 				if i == 10 {
-					t.Fatalf("the release did not reach step 1: %s", statusOf(t, f.deployment("web")).Message)
+					t.Fatalf("the release did not reach step 1: %s", f.status().Message)
 				}
 				if user := f.deployment("web"); *user.Spec.Replicas > 0 && user.Status.AvailableReplicas == 0 {
 					f.markAvailable("web")
@@ -158,7 +153,7 @@ func TestInvalidOrAmbiguousConfigMidReleaseHoldsThenRollsBackAtMaxHold(t *testin
 
 			breakConfig(f)
 			requeue := f.reconcile()
-			st := statusOf(t, f.deployment("web"))
+			st := f.status()
 			if st.ConfigError == "" || st.HoldSince == nil || st.Phase != stepper.PhaseProgressing {
 				t.Fatalf("after the change: phase %s, configError %q, holdSince %v; want a hold with the error", st.Phase, st.ConfigError, st.HoldSince)
 			}
@@ -171,7 +166,7 @@ func TestInvalidOrAmbiguousConfigMidReleaseHoldsThenRollsBackAtMaxHold(t *testin
 
 			f.clock.Step(2 * time.Minute)
 			f.reconcile()
-			st = statusOf(t, f.deployment("web"))
+			st = f.status()
 			if st.Phase != stepper.PhaseRollingBack || st.Reason != stepper.ReasonHoldTimeout {
 				t.Fatalf("after max-hold: phase %s reason %s, want RollingBack %s", st.Phase, st.Reason, stepper.ReasonHoldTimeout)
 			}
@@ -183,7 +178,7 @@ func TestInvalidOrAmbiguousConfigMidReleaseHoldsThenRollsBackAtMaxHold(t *testin
 				t.Errorf("hosts of the VirtualService changed by the rollback (-want +got):\n%s", diff)
 			}
 			f.reconcile()
-			if st := statusOf(t, f.deployment("web")); st.Phase != stepper.PhaseFailed {
+			if st := f.status(); st.Phase != stepper.PhaseFailed {
 				t.Errorf("once weight 0 holds: phase %s, want Failed", st.Phase)
 			}
 		})

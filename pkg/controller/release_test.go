@@ -23,7 +23,7 @@ func (f *fixture) adopt() {
 	f.markAvailable("web-primary")
 	f.reconcile()
 	f.reconcile()
-	if got := statusOf(f.t, f.deployment("web")).Phase; got != stepper.PhaseReady {
+	if got := f.status().Phase; got != stepper.PhaseReady {
 		f.t.Fatalf("after adoption phase = %s", got)
 	}
 }
@@ -67,14 +67,14 @@ func TestANewRevisionWalksEveryStepWithExactWeightsAndIsPromoted(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		requeue := f.reconcile()
 		writes += len(f.writes())
-		st := statusOf(t, f.deployment("web"))
+		st := f.status()
 		if st.Phase == stepper.PhaseSucceeded {
 			break
 		}
 		if user := f.deployment("web"); *user.Spec.Replicas > 0 && user.Status.AvailableReplicas == 0 {
 			f.markAvailable("web")
 		}
-		if p := f.deployment("web-primary"); p.Status.ObservedGeneration < p.Generation || p.Annotations[config.RevisionAnnotation] != statusOf(t, f.deployment("web")).StableRevision {
+		if p := f.deployment("web-primary"); p.Status.ObservedGeneration < p.Generation || p.Annotations[config.RevisionAnnotation] != f.status().StableRevision {
 			f.markAvailable("web-primary")
 		}
 		f.refresh()
@@ -83,7 +83,7 @@ func TestANewRevisionWalksEveryStepWithExactWeightsAndIsPromoted(t *testing.T) {
 		}
 		f.clock.Step(requeue)
 	}
-	st := statusOf(t, f.deployment("web"))
+	st := f.status()
 	if st.Phase != stepper.PhaseSucceeded {
 		t.Fatalf("phase = %s (%s), want Succeeded", st.Phase, st.Message)
 	}
@@ -107,7 +107,7 @@ func (f *fixture) release(each func(st stepper.Status)) stepper.Status {
 	f.t.Helper()
 	for i := 0; i < 40; i++ {
 		requeue := f.reconcile()
-		st := statusOf(f.t, f.deployment("web"))
+		st := f.status()
 		each(st)
 		if st.Phase == stepper.PhaseSucceeded || st.Phase == stepper.PhaseFailed {
 			return st
@@ -115,7 +115,7 @@ func (f *fixture) release(each func(st stepper.Status)) stepper.Status {
 		if user := f.deployment("web"); *user.Spec.Replicas > 0 && user.Status.AvailableReplicas == 0 {
 			f.markAvailable("web")
 		}
-		if p := f.deployment("web-primary"); p.Annotations[config.RevisionAnnotation] != statusOf(f.t, f.deployment("web")).StableRevision {
+		if p := f.deployment("web-primary"); p.Annotations[config.RevisionAnnotation] != f.status().StableRevision {
 			f.markAvailable("web-primary")
 		}
 		f.clock.Step(requeue)

@@ -2,10 +2,10 @@ package controller
 
 import "github.com/meshcanary/meshcanary/pkg/stepper"
 
-// decodeStatus reads the status annotation. A missing annotation is the
+// decodeStatus reads a status annotation's value. An empty value is the
 // zero Status; an unreadable one is an error.
-func decodeStatus(annotations map[string]string) (stepper.Status, error) {
-	s, _, err := stepper.DecodeStatus(annotations)
+func decodeStatus(raw string) (stepper.Status, error) {
+	s, _, err := stepper.ParseStatus(raw)
 	return s, err
 }
 

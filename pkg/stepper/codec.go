@@ -7,11 +7,17 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/config"
 )
 
-// DecodeStatus reads the status annotation from a Deployment's
-// annotations. ok is false when the annotation is absent or empty; an
-// annotation that is not a status is an error.
+// DecodeStatus reads the status annotation from the annotations of the
+// object that holds it (the VirtualService meshcanary routes for the
+// Deployment; the Deployment itself for older versions). ok is false when
+// the annotation is absent or empty; an annotation that is not a status is
+// an error.
 func DecodeStatus(annotations map[string]string) (s Status, ok bool, err error) {
-	raw := annotations[config.StatusAnnotation]
+	return ParseStatus(annotations[config.StatusAnnotation])
+}
+
+// ParseStatus reads a status annotation's value, as DecodeStatus.
+func ParseStatus(raw string) (s Status, ok bool, err error) {
 	if raw == "" {
 		return Status{}, false, nil
 	}

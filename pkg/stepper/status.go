@@ -36,7 +36,8 @@ const (
 )
 
 // Status is the persisted state of one canary, stored as JSON in the
-// meshcanary.io/status annotation of the user's Deployment. It is the only
+// meshcanary.io/status annotation of the VirtualService meshcanary routes
+// for the Deployment, written in the same update as the weights. It is the only
 // state the controller keeps across restarts.
 type Status struct {
 	Phase Phase `json:"phase"`
