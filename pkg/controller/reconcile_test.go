@@ -15,7 +15,6 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/stepper"
 )
 
-
 func TestAdoptionRoutesToThePrimaryOnlyOnceItIsAvailableThenIdlesTheUserDeployment(t *testing.T) {
 	f := newFixture(t, []runtime.Object{webService(), webDeployment(nil)})
 
