@@ -62,14 +62,14 @@ current phase is acknowledged and ignored, which is reported as an error.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeCanaries(&kube),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			client, ns, err := kube.client()
+			clients, ns, err := kube.clients()
 			if err != nil {
 				return err
 			}
 			o.Namespace, o.Name = ns, args[0]
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return cli.SendCommand(ctx, client, cmd.OutOrStdout(), o)
+			return cli.SendCommand(ctx, clients, cmd.OutOrStdout(), o)
 		},
 	}
 	fs := cmd.Flags()

@@ -4,10 +4,13 @@ import (
 	"fmt"
 
 	"github.com/spf13/pflag"
+	istioclient "istio.io/client-go/pkg/clientset/versioned"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/meshcanary/meshcanary/pkg/cli"
 )
 
 // kubeFlags are kubectl's connection flags.
@@ -63,4 +66,23 @@ func (k *kubeFlags) client() (kubernetes.Interface, string, error) {
 		return nil, "", fmt.Errorf("reading the kubeconfig's namespace: %w", err)
 	}
 	return kube, ns, nil
+}
+
+// clients returns the Kubernetes and Istio clients of the kubeconfig and
+// its namespace: the status of a canary is read from its VirtualService.
+func (k *kubeFlags) clients() (cli.Clients, string, error) {
+	kube, ns, err := k.client()
+	if err != nil {
+		return cli.Clients{}, "", err
+	}
+	cfg, err := k.loader().ClientConfig()
+	if err != nil {
+		return cli.Clients{}, "", fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	cfg.UserAgent = "meshcanary-cli"
+	istio, err := istioclient.NewForConfig(cfg)
+	if err != nil {
+		return cli.Clients{}, "", fmt.Errorf("creating Istio client: %w", err)
+	}
+	return cli.Clients{Kube: kube, Istio: istio}, ns, nil
 }

@@ -19,9 +19,13 @@ func newStatusCommand() *cobra.Command {
 		Use:   "status [NAME]",
 		Short: "Show the release status of the canary Deployments",
 		Long: `Show the release status of the Deployments labelled meshcanary.io/canary=enabled, read
-from their meshcanary.io/status annotation: phase, step n/N, exact canary weight, the last
-gate verdicts (combined result, gates passed, the first gate that did not pass) and the
-Deployment's age. -w keeps printing a line each time a status changes.`,
+from the meshcanary.io/status annotation of the VirtualService meshcanary routes for each
+(the one marked meshcanary.io/routes-for: <name>; a Deployment last released by an older
+meshcanary may still carry it itself): phase, step n/N, exact canary weight, the last gate
+verdicts (combined result, gates passed, the first gate that did not pass) and the
+Deployment's age. A canary without a status yet whose meshcanary.io/ annotations are invalid
+shows <invalid config>, and the problems are printed on stderr. -w keeps printing a line
+each time a status changes.`,
 		Example: `  # Every canary in the current namespace:
   meshcanary status
 
@@ -33,7 +37,7 @@ Deployment's age. -w keeps printing a line each time a status changes.`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeCanaries(&kube),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			client, ns, err := kube.client()
+			clients, ns, err := kube.clients()
 			if err != nil {
 				return err
 			}
@@ -46,7 +50,7 @@ Deployment's age. -w keeps printing a line each time a status changes.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return cli.Status(ctx, client, cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
+			return cli.Status(ctx, clients, cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
 		},
 	}
 	fs := cmd.Flags()

@@ -3,10 +3,13 @@ package cli
 import (
 	"time"
 
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/gates"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
+	"github.com/meshcanary/meshcanary/pkg/strategy"
 )
 
 // Canary is one opted-in Deployment as meshcanary status shows it.
@@ -19,6 +22,11 @@ type Canary struct {
 	Status *stepper.Status `json:"status,omitempty"`
 	// StatusError says why the annotation could not be decoded.
 	StatusError string `json:"statusError,omitempty"`
+	// ConfigError lists the problems of the Deployment's meshcanary.io/
+	// annotations, read by the CLI itself, while there is no status: the
+	// controller records invalid configuration in the status once a
+	// VirtualService holds it, and before that only in an Event and its log.
+	ConfigError string `json:"configError,omitempty"`
 }
 
 // CanaryList is the JSON and YAML output of a status listing.
@@ -26,24 +34,64 @@ type CanaryList struct {
 	Items []Canary `json:"items"`
 }
 
-// CanaryOf reads the release status of d.
-func CanaryOf(d *appsv1.Deployment) Canary {
+// CanaryOf reads the release status of d: from the meshcanary.io/status
+// annotation of the VirtualService among vss that holds it (StatusHome),
+// else from d's own annotation, where older versions of meshcanary kept
+// it. Without a status, the problems of d's annotations are in ConfigError.
+func CanaryOf(d *appsv1.Deployment, vss []*networkingv1.VirtualService) Canary {
 	c := Canary{Namespace: d.Namespace, Name: d.Name, Created: d.CreationTimestamp.Time}
-	s, err := decodeStatus(d.Annotations)
+	s, err := StatusOf(d, vss)
 	if err != nil {
 		c.StatusError = err.Error()
 	}
 	c.Status = s
+	if s == nil && err == nil {
+		c.ConfigError = configProblems(d)
+	}
 	return c
 }
 
-// decodeStatus decodes the status annotation; nil, nil when it is absent.
-func decodeStatus(annotations map[string]string) (*stepper.Status, error) {
+// StatusOf returns the release status of d, read as CanaryOf does; nil,
+// nil when there is none yet.
+func StatusOf(d *appsv1.Deployment, vss []*networkingv1.VirtualService) (*stepper.Status, error) {
+	annotations := d.Annotations
+	if home := StatusHome(d, vss); home != nil {
+		annotations = home.Annotations
+	}
 	s, ok, err := stepper.DecodeStatus(annotations)
 	if !ok || err != nil {
 		return nil, err
 	}
 	return &s, nil
+}
+
+// StatusHome returns the VirtualService among vss that holds the status of
+// d: the one of d's namespace marked as routing for d
+// (meshcanary.io/routes-for) that has a status annotation; nil when none
+// has.
+func StatusHome(d *appsv1.Deployment, vss []*networkingv1.VirtualService) *networkingv1.VirtualService {
+	for _, vs := range vss {
+		if vs.Namespace == d.Namespace && vs.Annotations[config.RoutesForAnnotation] == d.Name &&
+			vs.Annotations[config.StatusAnnotation] != "" {
+			return vs
+		}
+	}
+	return nil
+}
+
+// configProblems lists what the controller would find wrong in d's
+// annotations (the checks that need the cluster or the controller's flags,
+// such as the Service, the webhook allowlist and the receivers, are left
+// to it); "" when nothing.
+func configProblems(d *appsv1.Deployment) string {
+	_, problems := config.Parse(d.Name, d.Annotations)
+	_, gateProblems := gates.Parse(d.Annotations)
+	_, stratProblems := strategy.Parse(d.Annotations)
+	problems = append(append(problems, gateProblems...), stratProblems...)
+	if len(problems) == 0 {
+		return ""
+	}
+	return problems.Error()
 }
 
 // optedIn reports whether d carries the opt-in label.

@@ -16,10 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/cache"
-	watchtools "k8s.io/client-go/tools/watch"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
@@ -43,12 +40,12 @@ type CommandOptions struct {
 // prints the resulting status. A command the controller ignored (it does
 // not apply in the current phase) is an error saying why, when the
 // controller's CommandIgnored event is found.
-func SendCommand(ctx context.Context, kube kubernetes.Interface, out io.Writer, o CommandOptions) error {
+func SendCommand(ctx context.Context, cl Clients, out io.Writer, o CommandOptions) error {
 	if _, err := stepper.ParseCommand(o.Verb); err != nil || strings.Contains(o.Verb, "/") {
 		return fmt.Errorf("command %q: want one of promote, abort, retry, pause, resume", o.Verb)
 	}
 	ref := o.Namespace + "/" + o.Name
-	before, value, err := writeCommand(ctx, kube, o)
+	before, value, err := writeCommand(ctx, cl, o)
 	if err != nil {
 		return err
 	}
@@ -56,17 +53,16 @@ func SendCommand(ctx context.Context, kube kubernetes.Interface, out io.Writer, 
 
 	waitCtx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	acked, err := waitForAck(waitCtx, kube, o.Namespace, o.Name, value)
+	c, acked, err := waitForAck(waitCtx, cl, o.Namespace, o.Name, value)
 	if err != nil {
 		if waitCtx.Err() != nil && ctx.Err() == nil {
 			return ackTimeout(o, value, ref)
 		}
 		return err
 	}
-	if reason, ignored := ignoredBecause(ctx, kube, acked, value, !sameStatus(before, acked)); ignored {
+	if reason, ignored := ignoredBecause(ctx, cl.Kube, acked, value, !sameStatus(before, c)); ignored {
 		return fmt.Errorf("the controller acknowledged %s but did nothing: %s", value, reason)
 	}
-	c := CanaryOf(acked)
 	cells := rowCells(c, time.Time{})
 	fmt.Fprintf(out, "deployment %s: %s acknowledged: phase %s, step %s, weight %s\n", ref, o.Verb, cells[2], cells[3], cells[4])
 	if c.Status != nil && c.Status.Message != "" {
@@ -76,30 +72,34 @@ func SendCommand(ctx context.Context, kube kubernetes.Interface, out io.Writer, 
 }
 
 // writeCommand checks that the Deployment is a canary and writes the
-// command into its annotation. It returns the Deployment as it was before
-// and the value written.
-func writeCommand(ctx context.Context, kube kubernetes.Interface, o CommandOptions) (*appsv1.Deployment, string, error) {
+// command into its annotation. It returns the canary as it was before and
+// the value written.
+func writeCommand(ctx context.Context, cl Clients, o CommandOptions) (Canary, string, error) {
 	ref := o.Namespace + "/" + o.Name
-	deployments := kube.AppsV1().Deployments(o.Namespace)
+	deployments := cl.Kube.AppsV1().Deployments(o.Namespace)
 	before, err := deployments.Get(ctx, o.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return nil, "", fmt.Errorf("deployment %s not found", ref)
+		return Canary{}, "", fmt.Errorf("deployment %s not found", ref)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("getting deployment %s: %w", ref, err)
+		return Canary{}, "", fmt.Errorf("getting deployment %s: %w", ref, err)
 	}
 	if !optedIn(before) {
-		return nil, "", fmt.Errorf("deployment %s is not a canary: it lacks the label %s=%s", ref, config.EnabledLabel, config.EnabledValue)
+		return Canary{}, "", fmt.Errorf("deployment %s is not a canary: it lacks the label %s=%s", ref, config.EnabledLabel, config.EnabledValue)
+	}
+	vss, err := listVirtualServices(ctx, cl, o.Namespace)
+	if err != nil {
+		return Canary{}, "", err
 	}
 	value := o.Verb + "/" + strconv.FormatInt(o.Now().UnixNano(), 10)
 	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{config.CommandAnnotation: value}}})
 	if err != nil {
-		return nil, "", fmt.Errorf("encoding the patch: %w", err)
+		return Canary{}, "", fmt.Errorf("encoding the patch: %w", err)
 	}
 	if _, err := deployments.Patch(ctx, o.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: "meshcanary-cli"}); err != nil {
-		return nil, "", fmt.Errorf("writing %s=%s on deployment %s: %w", config.CommandAnnotation, value, ref, err)
+		return Canary{}, "", fmt.Errorf("writing %s=%s on deployment %s: %w", config.CommandAnnotation, value, ref, err)
 	}
-	return before, value, nil
+	return CanaryOf(before, vss), value, nil
 }
 
 // ackTimeout is the error of a command that was not acknowledged in time,
@@ -119,37 +119,27 @@ The annotation stays: the controller acts on it when it next reconciles the depl
 var errDeleted = errors.New("deployment deleted while waiting for the controller")
 
 // waitForAck waits until status.commandAck of the Deployment is value and
-// returns the Deployment as it was then.
-func waitForAck(ctx context.Context, kube kubernetes.Interface, ns, name, value string) (*appsv1.Deployment, error) {
-	var acked *appsv1.Deployment
-	check := func(d *appsv1.Deployment) bool {
-		if s, err := decodeStatus(d.Annotations); err == nil && s != nil && s.CommandAck == value {
-			acked = d
+// returns the canary and its Deployment as they were then.
+func waitForAck(ctx context.Context, cl Clients, ns, name, value string) (Canary, *appsv1.Deployment, error) {
+	var acked Canary
+	var ackedD *appsv1.Deployment
+	err := watchCanaries(ctx, cl, ns, name, func(c Canary, d *appsv1.Deployment, gone bool) (bool, error) {
+		if gone {
+			return false, errDeleted
 		}
-		return acked != nil
-	}
-	pre := func(store cache.Store) (bool, error) {
-		obj, exists, err := store.GetByKey(ns + "/" + name)
-		if err != nil || !exists {
-			return false, err
+		if c.Status != nil && c.Status.CommandAck == value {
+			acked, ackedD = c, d
+			return true, nil
 		}
-		return check(obj.(*appsv1.Deployment)), nil
+		return false, nil
+	})
+	if ackedD != nil {
+		return acked, ackedD, nil
 	}
-	_, err := watchtools.UntilWithSync(ctx, deploymentWatch(kube, ns, name), &appsv1.Deployment{}, pre,
-		func(ev watch.Event) (bool, error) {
-			d, ok := ev.Object.(*appsv1.Deployment)
-			switch {
-			case !ok || d.Name != name:
-				return false, nil
-			case ev.Type == watch.Deleted:
-				return false, errDeleted
-			}
-			return check(d), nil
-		})
-	if acked != nil {
-		return acked, nil
+	if err == nil {
+		err = ctx.Err()
 	}
-	return nil, fmt.Errorf("waiting for %s to be acknowledged: %w", value, err)
+	return Canary{}, nil, fmt.Errorf("waiting for %s to be acknowledged: %w", value, err)
 }
 
 // ignoredBecause looks for the Warning event by which the controller said
@@ -186,12 +176,11 @@ const (
 
 // sameStatus reports whether the status of a and b is the same but for the
 // acknowledgement.
-func sameStatus(a, b *appsv1.Deployment) bool {
-	sa, errA := decodeStatus(a.Annotations)
-	sb, errB := decodeStatus(b.Annotations)
-	if errA != nil || errB != nil || sa == nil || sb == nil {
+func sameStatus(a, b Canary) bool {
+	if a.Status == nil || b.Status == nil {
 		return false
 	}
+	sa, sb := *a.Status, *b.Status
 	sa.CommandAck = sb.CommandAck
 	return reflect.DeepEqual(sa, sb)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -9,8 +10,9 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
@@ -19,23 +21,36 @@ import (
 // fakeController acknowledges the first command written on shop/reviews:
 // it calls act on the Deployment (which sets the status) and records
 // CommandAck, as the controller would.
-func fakeController(t *testing.T, kube kubernetes.Interface, act func(d *appsv1.Deployment, command string)) {
+func fakeController(t *testing.T, cl Clients, act func(d *appsv1.Deployment, command string)) {
 	t.Helper()
 	go func() {
 		for range 1000 {
-			d, err := kube.AppsV1().Deployments("shop").Get(context.Background(), "reviews", metav1.GetOptions{})
-			if err == nil && d.Annotations[config.CommandAnnotation] != "" {
-				command := d.Annotations[config.CommandAnnotation]
+			d := load(t, cl, "shop", "reviews")
+			// The fake clientsets lose the events between an informer's
+			// list and its watch: act once both watches are open.
+			if command := d.Annotations[config.CommandAnnotation]; command != "" && watching(cl) {
 				act(d, command)
-				s, _ := decodeStatus(d.Annotations)
+				s, _, _ := stepper.DecodeStatus(d.Annotations)
 				s.CommandAck = command
-				setStatus(d, *s)
-				_, _ = kube.AppsV1().Deployments("shop").Update(context.Background(), d, metav1.UpdateOptions{})
+				setStatus(d, s)
+				save(t, cl, d)
 				return
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
 	}()
+}
+
+// watching reports whether both the Deployments and the VirtualServices
+// are watched on cl.
+func watching(cl Clients) bool {
+	watched := func(actions []k8stesting.Action, resource string) bool {
+		return slices.ContainsFunc(actions, func(a k8stesting.Action) bool {
+			return a.GetVerb() == "watch" && a.GetResource().Resource == resource
+		})
+	}
+	return watched(cl.Kube.(*fake.Clientset).Actions(), "deployments") &&
+		watched(cl.Istio.(istioFake).Actions(), "virtualservices")
 }
 
 // progressing is shop/reviews at step 2 of 3.
@@ -45,21 +60,21 @@ func progressing() *appsv1.Deployment {
 	})
 }
 
-func sendCommand(kube kubernetes.Interface, verb string, timeout time.Duration) (string, error) {
+func sendCommand(cl Clients, verb string, timeout time.Duration) (string, error) {
 	var out strings.Builder
-	err := SendCommand(context.Background(), kube, &out, CommandOptions{
+	err := SendCommand(context.Background(), cl, &out, CommandOptions{
 		Namespace: "shop", Name: "reviews", Verb: verb, Timeout: timeout, Now: clock,
 	})
 	return out.String(), err
 }
 
 func TestCommandActedOnPrintsTheNewStatus(t *testing.T) {
-	kube := fake.NewClientset(progressing())
-	fakeController(t, kube, func(d *appsv1.Deployment, _ string) {
+	cl := clientsOf(t, progressing())
+	fakeController(t, cl, func(d *appsv1.Deployment, _ string) {
 		setStatus(d, stepper.Status{Phase: stepper.PhasePromoting, Step: 2, Steps: 3, Weight: 25, Total: 100,
 			Reason: stepper.ReasonPromoting, Message: "promote command at step 2/3: promoting revision 5d4f"})
 	})
-	out, err := sendCommand(kube, stepper.VerbPromote, 10*time.Second)
+	out, err := sendCommand(cl, stepper.VerbPromote, 10*time.Second)
 	if err != nil {
 		t.Fatalf("SendCommand: %v", err)
 	}
@@ -67,16 +82,16 @@ func TestCommandActedOnPrintsTheNewStatus(t *testing.T) {
 }
 
 func TestCommandIgnoredByTheControllerIsAnErrorWithItsReason(t *testing.T) {
-	kube := fake.NewClientset(progressing())
-	fakeController(t, kube, func(d *appsv1.Deployment, command string) {
+	cl := clientsOf(t, progressing())
+	fakeController(t, cl, func(d *appsv1.Deployment, command string) {
 		message := `command "` + command + `" does not apply in phase Progressing: retry applies while Failed`
-		_, _ = kube.CoreV1().Events("shop").Create(context.Background(), &corev1.Event{
+		_, _ = cl.Kube.CoreV1().Events("shop").Create(context.Background(), &corev1.Event{
 			ObjectMeta:     metav1.ObjectMeta{Namespace: "shop", Name: "reviews.1"},
 			InvolvedObject: corev1.ObjectReference{Kind: "Deployment", Namespace: "shop", Name: "reviews"},
 			Type:           corev1.EventTypeWarning, Reason: stepper.ReasonCommandIgnored, Message: message,
 		}, metav1.CreateOptions{})
 	})
-	_, err := sendCommand(kube, stepper.VerbRetry, 10*time.Second)
+	_, err := sendCommand(cl, stepper.VerbRetry, 10*time.Second)
 	want := `the controller acknowledged retry/1773489600000000000 but did nothing: command "retry/1773489600000000000" does not apply in phase Progressing: retry applies while Failed`
 	if err == nil || err.Error() != want {
 		t.Errorf("got error %v\nwant %s", err, want)
@@ -84,13 +99,13 @@ func TestCommandIgnoredByTheControllerIsAnErrorWithItsReason(t *testing.T) {
 }
 
 func TestCommandWithoutAcknowledgementTimesOutNamingWhatToCheck(t *testing.T) {
-	kube := fake.NewClientset(progressing())
-	out, err := sendCommand(kube, stepper.VerbAbort, 300*time.Millisecond)
+	cl := clientsOf(t, progressing())
+	out, err := sendCommand(cl, stepper.VerbAbort, 300*time.Millisecond)
 	if err == nil {
 		t.Fatal("SendCommand succeeded without a controller")
 	}
 	checkGolden(t, "command-timeout", out+"error: "+err.Error()+"\n")
-	d, _ := kube.AppsV1().Deployments("shop").Get(context.Background(), "reviews", metav1.GetOptions{})
+	d, _ := cl.Kube.AppsV1().Deployments("shop").Get(context.Background(), "reviews", metav1.GetOptions{})
 	if got := d.Annotations[config.CommandAnnotation]; got != "abort/1773489600000000000" {
 		t.Errorf("command annotation is %q", got)
 	}
@@ -112,15 +127,16 @@ func TestCommandRefusesWhatIsNotACanary(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			kube := fake.NewClientset()
-			for _, d := range tc.objects {
-				_, _ = kube.AppsV1().Deployments(d.Namespace).Create(context.Background(), d, metav1.CreateOptions{})
+			objs := make([]runtime.Object, len(tc.objects))
+			for i, d := range tc.objects {
+				objs[i] = d
 			}
-			_, err := sendCommand(kube, tc.verb, time.Second)
+			cl := clientsOf(t, objs...)
+			_, err := sendCommand(cl, tc.verb, time.Second)
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("got error %v, want %q", err, tc.want)
 			}
-			for _, a := range kube.Actions() {
+			for _, a := range cl.Kube.(*fake.Clientset).Actions() {
 				if a.GetVerb() == "patch" {
 					t.Errorf("wrote %v", a)
 				}

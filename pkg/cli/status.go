@@ -9,15 +9,10 @@ import (
 	"slices"
 	"time"
 
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/cache"
-	watchtools "k8s.io/client-go/tools/watch"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 )
@@ -38,8 +33,9 @@ type StatusOptions struct {
 }
 
 // Status prints the release status of the opted-in Deployments to out; a
-// "No canaries found" note goes to errOut, as kubectl does.
-func Status(ctx context.Context, kube kubernetes.Interface, out, errOut io.Writer, o StatusOptions) error {
+// "No canaries found" note goes to errOut, as kubectl does, and so do the
+// configuration problems of canaries without a status.
+func Status(ctx context.Context, cl Clients, out, errOut io.Writer, o StatusOptions) error {
 	p, err := newPrinter(o.Output, out, o.AllNamespaces, o.Now)
 	if err != nil {
 		return err
@@ -48,7 +44,7 @@ func Status(ctx context.Context, kube kubernetes.Interface, out, errOut io.Write
 	if o.AllNamespaces {
 		ns = metav1.NamespaceAll
 	}
-	cs, err := listCanaries(ctx, kube, ns, o.Name)
+	cs, err := listCanaries(ctx, cl, ns, o.Name)
 	if err != nil {
 		return err
 	}
@@ -58,10 +54,23 @@ func Status(ctx context.Context, kube kubernetes.Interface, out, errOut io.Write
 	if err := p.listing(cs, o.Name != ""); err != nil {
 		return err
 	}
+	if o.Output == OutputTable {
+		for _, c := range cs {
+			warnInvalid(errOut, c)
+		}
+	}
 	if !o.Watch {
 		return nil
 	}
-	return follow(ctx, kube, ns, o.Name, cs, p)
+	return follow(ctx, cl, ns, o.Name, cs, p)
+}
+
+// warnInvalid tells of the configuration problems of a canary without a
+// status, which the table has no room for.
+func warnInvalid(errOut io.Writer, c Canary) {
+	if c.ConfigError != "" {
+		fmt.Fprintf(errOut, "deployment %s/%s: invalid configuration, nothing is released: %s\n", c.Namespace, c.Name, c.ConfigError)
+	}
 }
 
 func noCanaries(ns string) string {
@@ -72,9 +81,11 @@ func noCanaries(ns string) string {
 }
 
 // listCanaries returns the opted-in Deployments of ns (all namespaces when
-// ""), or the one called name, sorted by namespace and name.
-func listCanaries(ctx context.Context, kube kubernetes.Interface, ns, name string) ([]Canary, error) {
-	deployments := kube.AppsV1().Deployments(ns)
+// ""), or the one called name, sorted by namespace and name, with their
+// status read from the VirtualServices of ns.
+func listCanaries(ctx context.Context, cl Clients, ns, name string) ([]Canary, error) {
+	deployments := cl.Kube.AppsV1().Deployments(ns)
+	var items []appsv1.Deployment
 	if name != "" {
 		d, err := deployments.Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
@@ -86,16 +97,22 @@ func listCanaries(ctx context.Context, kube kubernetes.Interface, ns, name strin
 		if !optedIn(d) {
 			return nil, fmt.Errorf("deployment %s/%s is not a canary: it lacks the label %s=%s", ns, name, config.EnabledLabel, config.EnabledValue)
 		}
-		return []Canary{CanaryOf(d)}, nil
+		items = []appsv1.Deployment{*d}
+	} else {
+		list, err := deployments.List(ctx, metav1.ListOptions{LabelSelector: enabledSelector})
+		if err != nil {
+			return nil, fmt.Errorf("listing deployments labelled %s: %w", enabledSelector, err)
+		}
+		items = list.Items
 	}
-	list, err := deployments.List(ctx, metav1.ListOptions{LabelSelector: enabledSelector})
+	vss, err := listVirtualServices(ctx, cl, ns)
 	if err != nil {
-		return nil, fmt.Errorf("listing deployments labelled %s: %w", enabledSelector, err)
+		return nil, err
 	}
-	cs := make([]Canary, 0, len(list.Items))
-	for i := range list.Items {
-		if optedIn(&list.Items[i]) {
-			cs = append(cs, CanaryOf(&list.Items[i]))
+	cs := make([]Canary, 0, len(items))
+	for i := range items {
+		if optedIn(&items[i]) {
+			cs = append(cs, CanaryOf(&items[i], vss))
 		}
 	}
 	slices.SortFunc(cs, func(a, b Canary) int {
@@ -104,57 +121,45 @@ func listCanaries(ctx context.Context, kube kubernetes.Interface, ns, name strin
 	return cs, nil
 }
 
+// listVirtualServices returns the VirtualServices of ns.
+func listVirtualServices(ctx context.Context, cl Clients, ns string) ([]*networkingv1.VirtualService, error) {
+	list, err := cl.Istio.NetworkingV1().VirtualServices(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing virtualservices: %w", err)
+	}
+	vss := make([]*networkingv1.VirtualService, len(list.Items))
+	for i := range list.Items {
+		vss[i] = list.Items[i]
+	}
+	return vss, nil
+}
+
 // enabledSelector selects the opted-in Deployments.
 var enabledSelector = config.EnabledLabel + "=" + config.EnabledValue
 
-// deploymentWatch lists and watches the opted-in Deployments of ns, or the
-// one called name. It tells the reflector whether kube supports watch-list
-// semantics (the fake clientset does not).
-func deploymentWatch(kube kubernetes.Interface, ns, name string) cache.ListerWatcher {
-	narrow := func(o *metav1.ListOptions) {
-		o.LabelSelector = enabledSelector
-		if name != "" {
-			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
-		}
-	}
-	return cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			narrow(&o)
-			return kube.AppsV1().Deployments(ns).List(ctx, o)
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			narrow(&o)
-			return kube.AppsV1().Deployments(ns).Watch(ctx, o)
-		},
-	}, kube)
-}
-
 // follow prints each canary whose status changes until ctx ends. printed
 // are the canaries already shown.
-func follow(ctx context.Context, kube kubernetes.Interface, ns, name string, printed []Canary, p *printer) error {
+func follow(ctx context.Context, cl Clients, ns, name string, printed []Canary, p *printer) error {
 	last := map[string]string{}
 	for _, c := range printed {
 		last[c.Namespace+"/"+c.Name] = fingerprint(c)
 	}
-	_, err := watchtools.UntilWithSync(ctx, deploymentWatch(kube, ns, name), &appsv1.Deployment{}, nil,
-		func(ev watch.Event) (bool, error) {
-			d, ok := ev.Object.(*appsv1.Deployment)
-			if !ok || (name != "" && d.Name != name) {
-				return false, nil
-			}
-			key := d.Namespace + "/" + d.Name
-			if ev.Type == watch.Deleted || !optedIn(d) {
-				delete(last, key)
-				return false, nil
-			}
-			c := CanaryOf(d)
-			if f := fingerprint(c); f != last[key] {
-				last[key] = f
-				return false, p.update(c)
-			}
+	err := watchCanaries(ctx, cl, ns, name, func(c Canary, _ *appsv1.Deployment, gone bool) (bool, error) {
+		key := c.Namespace + "/" + c.Name
+		if gone {
+			delete(last, key)
 			return false, nil
-		})
+		}
+		if f := fingerprint(c); f != last[key] {
+			last[key] = f
+			return false, p.update(c)
+		}
+		return false, nil
+	})
 	if ctx.Err() != nil {
+		return nil
+	}
+	if err == nil {
 		return nil
 	}
 	return fmt.Errorf("following deployments: %w", err)

@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
+	gocmp "github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/utils/ptr"
 
 	"github.com/meshcanary/meshcanary/pkg/gates"
@@ -66,8 +67,7 @@ func TestStatusGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			o.Now = clock
 			var out, errOut bytes.Buffer
-			kube := fake.NewClientset(canaries()...)
-			if err := Status(context.Background(), kube, &out, &errOut, o); err != nil {
+			if err := Status(context.Background(), clientsOf(t, canaries()...), &out, &errOut, o); err != nil {
 				t.Fatalf("Status: %v", err)
 			}
 			if errOut.Len() > 0 {
@@ -99,7 +99,7 @@ func TestStatusErrors(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			tc.o.Now = clock
-			err := Status(context.Background(), fake.NewClientset(canaries()...), &bytes.Buffer{}, &bytes.Buffer{}, tc.o)
+			err := Status(context.Background(), clientsOf(t, canaries()...), &bytes.Buffer{}, &bytes.Buffer{}, tc.o)
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("got error %v, want %q", err, tc.want)
 			}
@@ -110,10 +110,56 @@ func TestStatusErrors(t *testing.T) {
 func TestStatusOfAnEmptyNamespaceSaysSoOnStderr(t *testing.T) {
 	var out, errOut bytes.Buffer
 	o := StatusOptions{Namespace: "empty", Output: OutputTable, Now: clock}
-	if err := Status(context.Background(), fake.NewClientset(canaries()...), &out, &errOut, o); err != nil {
+	if err := Status(context.Background(), clientsOf(t, canaries()...), &out, &errOut, o); err != nil {
 		t.Fatalf("Status: %v", err)
 	}
 	if out.Len() != 0 || errOut.String() != "No canaries found in namespace empty.\n" {
 		t.Errorf("stdout %q, stderr %q", out.String(), errOut.String())
+	}
+}
+
+func TestStatusIsReadFromTheVirtualServiceElseFromAnOlderControllersDeploymentAnnotation(t *testing.T) {
+	onVS := deployment("shop", "reviews", time.Hour, &stepper.Status{Phase: stepper.PhaseProgressing, Step: 1, Steps: 2, Weight: 5, Total: 100})
+	cl := clientsOf(t, onVS)
+	// An older meshcanary kept the status on the Deployment; a stale copy
+	// there never hides the VirtualService's.
+	stale := load(t, cl, "shop", "reviews")
+	setStatus(stale, stepper.Status{Phase: stepper.PhaseReady})
+	if _, err := cl.Kube.AppsV1().Deployments("shop").Update(context.Background(), stale, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	older := deployment("shop", "cart", time.Hour, nil)
+	setStatus(older, stepper.Status{Phase: stepper.PhaseSucceeded, Steps: 3, Total: 100})
+	if _, err := cl.Kube.AppsV1().Deployments("shop").Create(context.Background(), older, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := listCanaries(context.Background(), cl, "shop", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]stepper.Phase{}
+	for _, c := range cs {
+		got[c.Name] = c.Status.Phase
+	}
+	want := map[string]stepper.Phase{"reviews": stepper.PhaseProgressing, "cart": stepper.PhaseSucceeded}
+	if diff := gocmp.Diff(want, got); diff != "" {
+		t.Errorf("phases (-want +got):\n%s", diff)
+	}
+}
+
+func TestStatusOfACanaryWithoutStatusShowsItsInvalidConfiguration(t *testing.T) {
+	d := deployment("shop", "reviews", time.Hour, nil)
+	d.Annotations["meshcanary.io/steps"] = "5,abc"
+	var out, errOut bytes.Buffer
+	o := StatusOptions{Namespace: "shop", Output: OutputTable, Now: clock}
+	if err := Status(context.Background(), clientsOf(t, d), &out, &errOut, o); err != nil {
+		t.Fatalf("Status: %v", err)
+	}
+	if !strings.Contains(out.String(), "<invalid config>") {
+		t.Errorf("table %q, want the phase <invalid config>", out.String())
+	}
+	want := `deployment shop/reviews: invalid configuration, nothing is released: annotation meshcanary.io/steps="5,abc"`
+	if !strings.HasPrefix(errOut.String(), want) {
+		t.Errorf("stderr %q, want it to start with %q", errOut.String(), want)
 	}
 }

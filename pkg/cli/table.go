@@ -76,6 +76,8 @@ func rowCells(c Canary, now time.Time) []string {
 	switch s := c.Status; {
 	case c.StatusError != "":
 		phase = "<invalid status>"
+	case s == nil && c.ConfigError != "":
+		phase = "<invalid config>"
 	case s != nil:
 		phase = string(s.Phase)
 		if s.ConfigError != "" {

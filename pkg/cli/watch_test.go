@@ -9,9 +9,6 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/utils/ptr"
 
 	"github.com/meshcanary/meshcanary/pkg/stepper"
@@ -47,39 +44,36 @@ func waitFor(t *testing.T, what string, check func() bool) {
 	}
 }
 
-// update applies change to the Deployment ns/name.
-func update(t *testing.T, kube kubernetes.Interface, ns, name string, change func(*appsv1.Deployment)) {
+// update applies change to the Deployment ns/name and its status.
+func update(t *testing.T, cl Clients, ns, name string, change func(*appsv1.Deployment)) {
 	t.Helper()
-	d, err := kube.AppsV1().Deployments(ns).Get(context.Background(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := load(t, cl, ns, name)
 	change(d)
-	if _, err := kube.AppsV1().Deployments(ns).Update(context.Background(), d, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	save(t, cl, d)
 }
 
 func TestStatusWatchPrintsARowPerStatusChangeOnly(t *testing.T) {
-	kube := fake.NewClientset(canaries()...)
+	cl := clientsOf(t, canaries()...)
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- Status(ctx, kube, out, &bytes.Buffer{}, StatusOptions{Namespace: "shop", Watch: true, Output: OutputTable, Now: clock})
+		done <- Status(ctx, cl, out, &bytes.Buffer{}, StatusOptions{Namespace: "shop", Watch: true, Output: OutputTable, Now: clock})
 	}()
 	rows := func() int { return strings.Count(out.String(), "\n") }
 	waitFor(t, "the first table", func() bool { return rows() == 7 })
+	waitFor(t, "the watches", func() bool { return watching(cl) })
 
 	// Not a status change: no row.
-	update(t, kube, "shop", "cart", func(d *appsv1.Deployment) { d.Spec.Replicas = ptr.To[int32](3) })
+	update(t, cl, "shop", "cart", func(d *appsv1.Deployment) { d.Spec.Replicas = ptr.To[int32](3) })
 	// Not a canary: no row.
-	update(t, kube, "shop", "legacy", func(d *appsv1.Deployment) { d.Annotations["x"] = "y" })
+	update(t, cl, "shop", "legacy", func(d *appsv1.Deployment) { d.Annotations["x"] = "y" })
 	// Status changes: a row each.
-	update(t, kube, "shop", "reviews", func(d *appsv1.Deployment) {
+	update(t, cl, "shop", "reviews", func(d *appsv1.Deployment) {
 		setStatus(d, stepper.Status{Phase: stepper.PhaseProgressing, Step: 3, Steps: 5, Weight: 50, Total: 1000})
 	})
-	update(t, kube, "shop", "cart", func(d *appsv1.Deployment) {
+	waitFor(t, "the row of reviews", func() bool { return rows() >= 8 })
+	update(t, cl, "shop", "cart", func(d *appsv1.Deployment) {
 		setStatus(d, stepper.Status{Phase: stepper.PhaseProgressing, Steps: 3, Total: 100})
 	})
 	waitFor(t, "two rows", func() bool { return rows() >= 9 })

@@ -47,7 +47,7 @@ meshcanary.rules are the controller's permissions in a watched namespace (or, in
 ClusterRole, in every namespace): exactly the calls it makes, and no Secrets.
 */}}
 {{- define "meshcanary.rules" -}}
-# The user's Deployments (read, scaled, status annotation) and the primaries it owns.
+# The user's Deployments (read, scaled; an older version's status annotation removed) and the primaries it owns.
 - apiGroups: ["apps"]
   resources: ["deployments"]
   verbs: ["get", "list", "watch", "create", "update", "delete"]
@@ -63,7 +63,7 @@ ClusterRole, in every namespace): exactly the calls it makes, and no Secrets.
 - apiGroups: ["autoscaling"]
   resources: ["horizontalpodautoscalers"]
   verbs: ["get", "list", "watch", "create", "update", "delete"]
-# The routing it patches or creates.
+# The routing it patches or creates, and the release status it keeps in the VirtualService.
 - apiGroups: ["networking.istio.io"]
   resources: ["virtualservices", "destinationrules"]
   verbs: ["get", "list", "watch", "create", "update", "delete"]
