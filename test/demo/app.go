@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"time"
@@ -17,7 +16,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
-	"github.com/meshcanary/meshcanary/pkg/stepper"
+	"github.com/meshcanary/meshcanary/test/cluster"
 	"github.com/meshcanary/meshcanary/test/demo/scenario"
 	"github.com/meshcanary/meshcanary/test/meshsim"
 )
@@ -97,13 +96,13 @@ func (a *app) sendTraffic() {
 func (a *app) release(ctx context.Context, r scenario.Release) (string, error) {
 	var before string
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		st, ok, err := cluster.StatusOf(ctx, a.kube, a.istio, namespace, appName)
+		if err != nil || !ok {
+			return fmt.Errorf("reading the status (found %v): %w", ok, err)
+		}
 		d, err := a.kube.AppsV1().Deployments(namespace).Get(ctx, appName, metav1.GetOptions{})
 		if err != nil {
 			return err
-		}
-		var st stepper.Status
-		if err := json.Unmarshal([]byte(d.Annotations[config.StatusAnnotation]), &st); err != nil {
-			return fmt.Errorf("reading the status: %w", err)
 		}
 		before = st.Revision
 		r.Apply(&d.Spec.Template)

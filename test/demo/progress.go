@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/istio"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
+	"github.com/meshcanary/meshcanary/test/cluster"
 	"github.com/meshcanary/meshcanary/test/demo/scenario"
 	"github.com/meshcanary/meshcanary/test/meshsim"
 )
@@ -45,15 +45,9 @@ func (a *app) watch(ctx context.Context, what string, done func(stepper.Status) 
 		return st, err
 	}
 	err = wait(ctx, timeout, func() (bool, error) {
-		d, err := a.kube.AppsV1().Deployments(namespace).Get(ctx, appName, metav1.GetOptions{})
+		st, _, err = cluster.StatusOf(ctx, a.kube, a.istio, namespace, appName)
 		if err != nil {
-			return false, err
-		}
-		st = stepper.Status{}
-		if raw := d.Annotations[config.StatusAnnotation]; raw != "" {
-			if err := json.Unmarshal([]byte(raw), &st); err != nil {
-				return false, fmt.Errorf("reading the status: %w", err)
-			}
+			return false, fmt.Errorf("reading the status: %w", err)
 		}
 		weight := "-"
 		if vs, err := a.istio.NetworkingV1().VirtualServices(namespace).Get(ctx, appName, metav1.GetOptions{}); err == nil {

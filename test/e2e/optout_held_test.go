@@ -58,8 +58,8 @@ func TestOptOutOfARejectedReleaseWaitsForAPromotedTemplate(t *testing.T) {
 		if a.deployment(primaryName) != nil {
 			return errors.New("the primary still exists")
 		}
-		if _, ok := a.deployment(appName).Annotations[config.StatusAnnotation]; ok {
-			return errors.New("the status annotation is still there")
+		if _, ok := a.status(); ok {
+			return errors.New("a status annotation is still there (VirtualService or Deployment)")
 		}
 		return availableErr(a.deployment(appName))
 	})

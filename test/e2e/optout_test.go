@@ -48,8 +48,8 @@ func TestOptOutHandsTrafficBackWithout503(t *testing.T) {
 		if a.destinationRule(appName) != nil {
 			return errors.New("meshcanary's DestinationRule still exists")
 		}
-		if _, ok := a.deployment(appName).Annotations[config.StatusAnnotation]; ok {
-			return errors.New("the status annotation is still there")
+		if _, ok := a.status(); ok {
+			return errors.New("a status annotation is still there (VirtualService or Deployment)")
 		}
 		return nil
 	})
@@ -98,10 +98,10 @@ func (a *app) handBackErr(rev string) error {
 	case a.destinationRule(appName) != nil:
 		return errors.New("meshcanary's DestinationRule still exists")
 	}
-	user := a.deployment(appName)
-	if raw := persistedStatus(user); raw != "" {
-		return fmt.Errorf("a status is still recorded: %s", raw)
+	if st, ok := a.status(); ok {
+		return fmt.Errorf("a status is still recorded: %+v", st)
 	}
+	user := a.deployment(appName)
 	if got := workload.Revision(&user.Spec.Template); got != rev {
 		return fmt.Errorf("the user's Deployment runs revision %s, want %s", got, rev)
 	}

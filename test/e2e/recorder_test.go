@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/meshcanary/meshcanary/pkg/cli"
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
 	"github.com/meshcanary/meshcanary/test/meshsim"
@@ -25,20 +26,24 @@ import (
 const sampleEvery = 100 * time.Millisecond
 
 // recorder watches one app's namespace for the whole test and keeps every
-// version it sees of the user's Deployment status, of the VirtualServices
+// version it sees of the app's release status (read as meshcanary status
+// reads it: from the VirtualService that routes for the Deployment), of the VirtualServices
 // and of the DestinationRules, in order, each with the time it was seen.
 // It also samples the simulator's counts for the app's service, so the
 // traffic of any interval can be measured (see trafficBetween).
 type recorder struct {
 	ns, name string
 	cancel   context.CancelFunc
+	// deployments and vss are the informers' stores, from which the
+	// status is read at every change of either.
+	deployments, vss cache.Store
 
-	mu       sync.Mutex
-	statuses []statusVersion
-	vss      []vsVersion
-	drs      []drVersion
-	samples  []countSample
-	changed  chan struct{} // closed and replaced on every new version
+	mu         sync.Mutex
+	statuses   []statusVersion
+	vsVersions []vsVersion
+	drs        []drVersion
+	samples    []countSample
+	changed    chan struct{} // closed and replaced on every new version
 }
 
 // countSample is the simulator's counts for the service at one moment.
@@ -47,7 +52,8 @@ type countSample struct {
 	Counts meshsim.Counts
 }
 
-// statusVersion is one distinct value of the status annotation.
+// statusVersion is one distinct value of the status annotation, wherever
+// it is kept.
 type statusVersion struct {
 	At     time.Time
 	Raw    string
@@ -75,12 +81,14 @@ func startRecorder(ns, name, service string) (*recorder, error) {
 	r := &recorder{ns: ns, name: name, cancel: cancel, changed: make(chan struct{})}
 	kf := informers.NewSharedInformerFactoryWithOptions(env.kube, 0, informers.WithNamespace(ns))
 	isf := istioinformers.NewSharedInformerFactoryWithOptions(env.istio, 0, istioinformers.WithNamespace(ns))
+	deployments, vss := kf.Apps().V1().Deployments().Informer(), isf.Networking().V1().VirtualServices().Informer()
+	r.deployments, r.vss = deployments.GetStore(), vss.GetStore()
 	handlers := []struct {
 		inf cache.SharedIndexInformer
 		fn  func(obj any, deleted bool)
 	}{
-		{kf.Apps().V1().Deployments().Informer(), r.deployment},
-		{isf.Networking().V1().VirtualServices().Informer(), r.virtualService},
+		{deployments, r.deployment},
+		{vss, r.virtualService},
 		{isf.Networking().V1().DestinationRules().Informer(), r.destinationRule},
 	}
 	for _, h := range handlers {
@@ -136,12 +144,23 @@ func (r *recorder) trafficBetween(from, to time.Time) meshsim.Counts {
 
 func (r *recorder) stop() { r.cancel() }
 
-func (r *recorder) deployment(obj any, deleted bool) {
-	d, ok := untomb(obj).(*appsv1.Deployment)
-	if !ok || d.Name != r.name || deleted {
-		return
+func (r *recorder) deployment(obj any, _ bool) {
+	if d, ok := untomb(obj).(*appsv1.Deployment); ok && d.Name == r.name {
+		r.status()
 	}
-	raw := persistedStatus(d)
+}
+
+// status records the app's status when it changed: the informers' stores
+// already hold the object of the event being handled.
+func (r *recorder) status() {
+	raw := ""
+	if obj, ok, _ := r.deployments.GetByKey(r.ns + "/" + r.name); ok {
+		var vss []*networkingv1.VirtualService
+		for _, o := range r.vss.List() {
+			vss = append(vss, o.(*networkingv1.VirtualService))
+		}
+		raw = persistedStatus(obj.(*appsv1.Deployment), vss)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if n := len(r.statuses); n > 0 && r.statuses[n-1].Raw == raw {
@@ -156,9 +175,14 @@ func (r *recorder) deployment(obj any, deleted bool) {
 }
 
 // persistedStatus returns the release status the controller persisted for
-// the user's Deployment d, raw, "" when there is none. It is the one place
-// the recorder and the tests that check where the status lives read it.
-func persistedStatus(d *appsv1.Deployment) string {
+// the user's Deployment d, raw, "" when there is none: the annotation of
+// the VirtualService among vss that holds it (cli.StatusHome), else an
+// older controller's on d. It is the one place the recorder and the tests
+// that check where the status lives read it.
+func persistedStatus(d *appsv1.Deployment, vss []*networkingv1.VirtualService) string {
+	if home := cli.StatusHome(d, vss); home != nil {
+		return home.Annotations[config.StatusAnnotation]
+	}
 	return d.Annotations[config.StatusAnnotation]
 }
 
@@ -172,9 +196,10 @@ func (r *recorder) virtualService(obj any, deleted bool) {
 		v.VS = vs.DeepCopy()
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.vss = append(r.vss, v)
+	r.vsVersions = append(r.vsVersions, v)
 	r.notifyLocked()
+	r.mu.Unlock()
+	r.status()
 }
 
 func (r *recorder) destinationRule(obj any, deleted bool) {
@@ -219,7 +244,7 @@ func (r *recorder) vsHistory(name string) []vsVersion {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []vsVersion
-	for _, v := range r.vss {
+	for _, v := range r.vsVersions {
 		if v.Name == name {
 			out = append(out, v)
 		}

@@ -66,10 +66,7 @@ func TestUserScalingReachesThePrimaryAndTheHPAKeepsTheCanary(t *testing.T) {
 	a.scale(4) // the HPA's decision for the canary's load
 	a.waitStatus("the release to end with the HPA's count kept", func(stepper.Status) (bool, error) {
 		user := a.deployment(appName)
-		st, _, err := stepper.DecodeStatus(user.Annotations)
-		if err != nil {
-			return false, err
-		}
+		st, _ := a.status()
 		replicas := ptr.Deref(user.Spec.Replicas, 1)
 		switch {
 		case st.Revision == rev && st.Phase == stepper.PhaseSucceeded:

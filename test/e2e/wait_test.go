@@ -14,6 +14,7 @@ import (
 
 	"github.com/meshcanary/meshcanary/pkg/stepper"
 	"github.com/meshcanary/meshcanary/pkg/workload"
+	"github.com/meshcanary/meshcanary/test/cluster"
 )
 
 // waitTimeout bounds every wait. It is generous on purpose: the suite runs on
@@ -112,6 +113,15 @@ func (a *app) deployment(name string) *appsv1.Deployment {
 	}
 	must(a.t, "reading Deployment "+name, err)
 	return d
+}
+
+// status reads the app's release status from the API (cluster.StatusOf);
+// ok is false when there is none.
+func (a *app) status() (stepper.Status, bool) {
+	a.t.Helper()
+	s, ok, err := cluster.StatusOf(a.t.Context(), env.kube, env.istio, a.ns, appName)
+	must(a.t, "reading the status of "+appName, err)
+	return s, ok
 }
 
 // virtualService returns the VirtualService name, nil when there is none.

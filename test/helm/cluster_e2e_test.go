@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
+	istioclient "istio.io/client-go/pkg/clientset/versioned"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -66,6 +67,7 @@ func TestChartOnLocalControlPlane(t *testing.T) {
 // kube talks to the cluster as cluster-admin.
 type kube struct {
 	client  kubernetes.Interface
+	istio   istioclient.Interface
 	dynamic dynamic.Interface
 	mapper  *restmapper.DeferredDiscoveryRESTMapper
 }
@@ -76,6 +78,7 @@ func newKube(t *testing.T, cfg *rest.Config) *kube {
 	disc := discovery.NewDiscoveryClientForConfigOrDie(cfg)
 	return &kube{
 		client:  client,
+		istio:   istioclient.NewForConfigOrDie(cfg),
 		dynamic: dynamic.NewForConfigOrDie(cfg),
 		mapper:  restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc)),
 	}

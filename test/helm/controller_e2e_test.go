@@ -5,7 +5,7 @@ package helm
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -205,13 +205,9 @@ func waitPhase(t *testing.T, k *kube, ns, name string, timeout time.Duration, do
 		}
 	}()
 	eventually(t, timeout, "the status of "+ns+"/"+name, func() bool {
-		d, err := k.client.AppsV1().Deployments(ns).Get(context.Background(), name, metav1.GetOptions{})
-		if err != nil {
-			return false
-		}
-		last = d.Annotations[config.StatusAnnotation]
-		var s stepper.Status
-		return json.Unmarshal([]byte(last), &s) == nil && done(s)
+		s, ok, err := cluster.StatusOf(context.Background(), k.client, k.istio, ns, name)
+		last = fmt.Sprintf("%+v (found %v, error %v)", s, ok, err)
+		return ok && err == nil && done(s)
 	})
 }
 
