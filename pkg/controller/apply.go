@@ -85,6 +85,9 @@ func (c *Controller) applyPrimary(ctx context.Context, s *snapshot, act stepper.
 	if s.primary == nil {
 		_, err := deployments.Create(ctx, desired, createOpts)
 		c.countWrite("Deployment", "create")
+		if apierrors.IsAlreadyExists(err) {
+			return nil // created by an earlier reconcile the cache does not show yet
+		}
 		return wrap(err, "creating primary %s", desired.Name)
 	}
 	_, err := deployments.Update(ctx, desired, updateOpts)
@@ -142,7 +145,8 @@ func (c *Controller) applyDestinationRule(ctx context.Context, s *snapshot, next
 
 // writeHome persists the status in the home VirtualService, in one write
 // with the routes when route is set: created when there is none yet,
-// updated when the routes or the status differ, left alone otherwise. A
+// updated when the routes or the status differ, left alone otherwise (a
+// status that only learned the canary's hash waits for the next write). A
 // canary without a single Ready pod gets no weight, whatever the status
 // says. Without a home and without routes to create one with (adoption
 // before the primary serves, invalid configuration), the status is kept
@@ -175,7 +179,8 @@ func (c *Controller) writeHome(ctx context.Context, s *snapshot, next stepper.St
 		c.wroteHome(s, status)
 		return nil
 	}
-	if istio.VirtualServiceEqual(s.vs, desired) {
+	if istio.VirtualServiceEqual(s.vs, desired) ||
+		s.statusFrom == fromHome && proto.Equal(&s.vs.Spec, &desired.Spec) && onlyHashLearned(s.status, s.statusRaw, next) {
 		s.homeHolds = true
 		c.clearPending(key)
 		return nil
@@ -248,11 +253,20 @@ func strategyStage(s stepper.Status) strategy.Stage {
 // from the persisted status (idle, drain over) and must not follow a status
 // that no longer says the replicas are the canary's. The write after the
 // status also removes an older meshcanary's status annotation from the
-// Deployment once the home holds the status (one write, at upgrade).
+// Deployment once the home holds the status (one write, at upgrade). A
+// scale-up waits until the Deployment controller has observed the
+// Deployment's latest generation.
 func (c *Controller) scaleCanary(ctx context.Context, s *snapshot, next stepper.Status, act stepper.Actions, before bool) error {
 	replicas := stepper.CanaryReplicas(s.cfg, next, act, s.obs)
 	current := workload.Replicas(s.user)
 	change := replicas != nil && *replicas != current && (*replicas < current) == before
+	if change && !before && s.user.Status.ObservedGeneration < s.user.Generation {
+		// The Deployment controller has not taken in the new template yet:
+		// its coming update (the revision annotation, the status) would
+		// make this write conflict, and the canary cannot start before it
+		// anyway. That update's event brings the next reconcile.
+		change = false
+	}
 	_, legacy := s.user.Annotations[config.StatusAnnotation]
 	legacy = legacy && !before && (s.homeHolds || s.statusFrom == fromHome)
 	if !change && !legacy {

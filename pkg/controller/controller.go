@@ -95,6 +95,8 @@ type Controller struct {
 	// pending holds the statuses decided while their Deployment has no
 	// VirtualService to hold them (see pendingOf).
 	pending map[string]stepper.Status
+	// hashes holds the canary hashes learned and not written yet.
+	hashes map[string]canaryHashMemo
 }
 
 // New creates a Controller and its informers. Call Run to start it.

@@ -172,10 +172,11 @@ func (c *Controller) observe(ctx context.Context, s *snapshot) (stepper.Observat
 }
 
 // canaryHash returns the pod-template-hash of the user's ReplicaSet for
-// revision. The status remembers it per revision, so the ReplicaSets are
-// listed (one read, not cached: ReplicaSets carry no label to filter a
-// watch by) only once per release, while the Deployment controller has not
-// created the ReplicaSet yet, or never while idle.
+// revision. The status remembers it per revision (and memory until the
+// status is next written, see hashOf), so the ReplicaSets are listed (one
+// read, not cached: ReplicaSets carry no label to filter a watch by) only
+// once per release, while the Deployment controller has not created the
+// ReplicaSet yet, or never while idle.
 func (c *Controller) canaryHash(ctx context.Context, s *snapshot, revision string) (string, error) {
 	st := s.status
 	if st.Revision == revision && st.CanaryHash != "" {
@@ -183,6 +184,10 @@ func (c *Controller) canaryHash(ctx context.Context, s *snapshot, revision strin
 	}
 	if st.Phase == "" || st.Phase == stepper.PhaseInitializing || revision == st.StableRevision {
 		return "", nil
+	}
+	key := s.user.Namespace + "/" + s.user.Name
+	if hash, ok := c.hashOf(key, revision); ok {
+		return hash, nil
 	}
 	sel, err := metav1.LabelSelectorAsSelector(s.user.Spec.Selector)
 	if err != nil {
@@ -196,7 +201,11 @@ func (c *Controller) canaryHash(ctx context.Context, s *snapshot, revision strin
 	for i := range list.Items {
 		rss[i] = &list.Items[i]
 	}
-	return workload.CurrentHash(s.user, rss), nil
+	hash := workload.CurrentHash(s.user, rss)
+	if hash != "" {
+		c.rememberHash(key, revision, hash)
+	}
+	return hash, nil
 }
 
 // withLiveRouting returns a copy of s whose gateways, hosts and strategy

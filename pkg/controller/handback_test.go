@@ -114,13 +114,16 @@ func TestOptingOutOfAnUnpromotedRevisionIsHeldWithAllTrafficOnThePrimary(t *test
 			if got := ptr.Deref(f.deployment("web").Spec.Replicas, 1); got != 3 {
 				t.Errorf("after the template went back: the user's Deployment wants %d replicas, want the primary's 3", got)
 			}
-			var writes []string
+			writes := f.writes()
 			for range 6 {
 				f.markAvailable("web")
 				f.reconcile()
 				writes = append(writes, f.writes()...)
 			}
 			want := []string{"delete virtualservices", "delete destinationrules", "delete deployments"}
+			if tc.wantCanary < 3 {
+				want = append([]string{"update deployments"}, want...) // scaled back up first
+			}
 			if diff := cmp.Diff(want, writes); diff != "" {
 				t.Errorf("the rest of the hand-back (-want +got):\n%s", diff)
 			}

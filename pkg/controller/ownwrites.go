@@ -9,6 +9,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
 )
 
 // The status annotation of the home VirtualService carries each decision,
@@ -127,15 +129,24 @@ func (c *Controller) updateUser(ctx context.Context, cached, d *appsv1.Deploymen
 		if getErr != nil || !sameButStatus(cached, live) {
 			return nil, err
 		}
-		live.Annotations, live.Spec.Replicas = d.Annotations, d.Spec.Replicas
+		live.Spec.Replicas = d.Spec.Replicas
+		if _, legacy := d.Annotations[config.StatusAnnotation]; !legacy {
+			delete(live.Annotations, config.StatusAnnotation)
+		}
 		d = live
 	}
 }
 
 // sameButStatus reports whether live is the cached Deployment with at most
-// its .status changed: same generation (so the same spec), labels and
-// annotations.
+// what the Deployment controller writes changed: its .status and its
+// revision annotation (deployment.kubernetes.io/revision, set when it
+// creates the ReplicaSet of a new template). Same generation (so the same
+// spec), labels and other annotations.
 func sameButStatus(cached, live *appsv1.Deployment) bool {
 	return cached.UID == live.UID && cached.Generation == live.Generation &&
-		maps.Equal(cached.Labels, live.Labels) && maps.Equal(cached.Annotations, live.Annotations)
+		maps.Equal(cached.Labels, live.Labels) && equalExcept(cached.Annotations, live.Annotations, deploymentRevisionAnnotation)
 }
+
+// deploymentRevisionAnnotation is the Deployment controller's revision
+// number of a Deployment's current template.
+const deploymentRevisionAnnotation = "deployment.kubernetes.io/revision"

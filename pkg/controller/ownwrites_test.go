@@ -66,6 +66,10 @@ func TestUpdateUserOnConflict(t *testing.T) {
 			live:        func(d *appsv1.Deployment) { d.Status.ReadyReplicas = 2 },
 			wantUpdates: 2,
 		},
+		"a conflict with the Deployment controller's revision annotation is retried on the live object": {
+			live:        func(d *appsv1.Deployment) { d.Annotations["deployment.kubernetes.io/revision"] = "2" },
+			wantUpdates: 2,
+		},
 		"a conflict with a user's edit of the spec is returned": {
 			live:        func(d *appsv1.Deployment) { d.Generation = 4 },
 			wantErr:     true,

@@ -29,14 +29,20 @@ func (f *fixture) adopt() {
 }
 
 // setImage changes the user's pod template and plays the Deployment
-// controller's part: a new ReplicaSet with pod-template-hash hash.
+// controller's part: the new generation observed, a new ReplicaSet with
+// pod-template-hash hash.
 func (f *fixture) setImage(image, hash string) {
 	f.t.Helper()
 	ctx := context.Background()
 	d := f.deployment("web")
 	d.Spec.Template.Spec.Containers[0].Image = image
 	d.Generation++
-	if _, err := f.kube.AppsV1().Deployments("ns").Update(ctx, d, metav1.UpdateOptions{}); err != nil {
+	d, err := f.kube.AppsV1().Deployments("ns").Update(ctx, d, metav1.UpdateOptions{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	d.Status.ObservedGeneration = d.Generation
+	if _, err := f.kube.AppsV1().Deployments("ns").UpdateStatus(ctx, d, metav1.UpdateOptions{}); err != nil {
 		f.t.Fatal(err)
 	}
 	tpl := d.Spec.Template.DeepCopy()
