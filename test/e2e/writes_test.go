@@ -30,67 +30,75 @@ var writeBudget = map[cluster.Request]int{
 }
 
 // TestWritesPerReleaseStayWithinBudget releases three canaries at once,
-// each in 5 steps of 2s without gates, with a controller reached only
-// through a counting proxy, and counts its writes: no more than the budget
-// per release, kind by kind; every change of the canary weight in exactly
-// one VirtualService write; the status never written to the user's
-// Deployment, whose generation the controller changes exactly twice per
-// release (the canary's scale-up and scale-down: a spec.replicas change
-// bumps it, as any spec change does).
+// each in 5 steps of 2s without gates, each watched by a controller of its
+// own reached only through a counting proxy, and counts each controller's
+// writes: no more than the budget per release, kind by kind; every change
+// of the canary weight in exactly one VirtualService write; the status
+// never written to the user's Deployment, whose generation the controller
+// changes exactly twice per release (the canary's scale-up and scale-down:
+// a spec.replicas change bumps it, as any spec change does). It runs alone:
+// it stops the shared controller while its own run.
 func TestWritesPerReleaseStayWithinBudget(t *testing.T) {
-	k := startCuttableController(t, startStepGate(t))
-	const steps = "10,20,30,40,50"
-	var apps []*app
-	for i := range 3 {
-		apps = append(apps, newApp(t, fmt.Sprintf("writes-%d", i)).Steps(steps).StepInterval("2s").
-			Set(config.KeyScaleDownDelay, "1s").Rate(5).Create())
-	}
+	gate := startStepGate(t)
+	shared := env.controller
+	shared.Stop()
+	t.Cleanup(func() { must(t, "restarting the shared controller", shared.Start()) })
 
-	before := k.proxy.Snapshot()
 	type release struct {
+		a                     *app
+		k                     *cuttableController
+		before                cluster.Counts
 		rev                   string
 		generation, vsVersion int
 	}
-	releases := make([]release, len(apps))
-	for i, a := range apps {
-		releases[i].vsVersion = len(a.rec.vsHistory(appName))
-		releases[i].rev = a.SetImage(fmt.Sprintf("example.com/web:writes-%d", i))
-		releases[i].generation = int(a.deployment(appName).Generation)
+	releases := make([]release, 3)
+	for i := range releases {
+		ns := fmt.Sprintf("writes-%d", i)
+		r := &releases[i]
+		r.k = startCuttableController(t, gate.server.URL, "e2e-"+ns)
+		r.a = newApp(t, ns).Steps("10,20,30,40,50").StepInterval("2s").Set(config.KeyScaleDownDelay, "1s").
+			Rate(5).Controllers(r.k.ctrl).Create()
 	}
-	for i, a := range apps {
-		a.waitPhase(releases[i].rev, stepper.PhaseSucceeded)
-		a.eventually("the canary to be idled at the end of the release", func() error { return a.replicasErr(0) })
+	for i := range releases {
+		r := &releases[i]
+		r.before = r.k.proxy.Snapshot()
+		r.vsVersion = len(r.a.rec.vsHistory(appName))
+		r.rev = r.a.SetImage(fmt.Sprintf("example.com/web:writes-%d", i))
+		r.generation = int(r.a.deployment(appName).Generation)
 	}
-	k.settle()
-	writes := cluster.Counts{}
-	for r, n := range k.proxy.Snapshot().Minus(before) {
-		if slices.Contains(cluster.WriteVerbs, r.Verb) && r.Resource != "events" {
-			writes[r] = n
-		}
-	}
-	total := writes.Sum(cluster.WriteVerbs)
-	t.Logf("%d releases: %d writes, %.1f per release (Events apart): %s", len(apps), total, float64(total)/float64(len(apps)), writes)
-	for r, n := range writes {
-		if budget := writeBudget[r] * len(apps); n > budget {
-			t.Errorf("%d %s %s writes for %d releases, budget %d", n, r.Verb, r.Resource, len(apps), budget)
-		}
+	for _, r := range releases {
+		r.a.waitPhase(r.rev, stepper.PhaseSucceeded)
+		r.a.eventually("the canary to be idled at the end of the release", func() error { return r.a.replicasErr(0) })
 	}
 
-	target := istio.Target{Service: appName, Deployment: appName}
-	for i, a := range apps {
+	for _, r := range releases {
+		a := r.a
+		r.k.settle()
+		writes := cluster.Counts{}
+		for req, n := range r.k.proxy.Snapshot().Minus(r.before) {
+			if slices.Contains(cluster.WriteVerbs, req.Verb) && req.Resource != "events" {
+				writes[req] = n
+			}
+		}
 		user := a.deployment(appName)
+		bumps := int(user.Generation) - r.generation
+		target := istio.Target{Namespace: a.ns, Service: appName, Deployment: appName}
+		versions := a.rec.vsHistory(appName)[r.vsVersion:]
+		t.Logf("%s: %d writes (Events apart: %s), %d generation bumps of the user's Deployment; VirtualService versions: %s",
+			a.ns, writes.Sum(cluster.WriteVerbs), writes, bumps, describeVersions(versions, target))
+		for req, n := range writes {
+			if n > writeBudget[req] {
+				t.Errorf("%s: %d %s %s writes, budget %d", a.ns, n, req.Verb, req.Resource, writeBudget[req])
+			}
+		}
 		if _, ok := user.Annotations[config.StatusAnnotation]; ok {
 			t.Errorf("%s: the user's Deployment carries a status annotation", a.ns)
 		}
-		if bumps := int(user.Generation) - releases[i].generation; bumps != 2 {
+		if bumps != 2 {
 			t.Errorf("%s: the controller changed the user's Deployment's generation %d times, want 2 (scale-up, scale-down)", a.ns, bumps)
 		}
-		target.Namespace = a.ns
-		versions := a.rec.vsHistory(appName)[releases[i].vsVersion:]
-		t.Logf("%s: %d VirtualService versions: %s", a.ns, len(versions), describeVersions(versions, target))
 		weights, splits := weightChanges(versions, target)
-		want := []int32{10, 20, 30, 40, 50, 0}
-		if !slices.Equal(weights, want) || splits > 0 {
+		if want := []int32{10, 20, 30, 40, 50, 0}; !slices.Equal(weights, want) || splits > 0 {
 			t.Errorf("%s: canary weights %v with %d changes of the routes that left the weight alone, want %v each in one write",
 				a.ns, weights, splits, want)
 		}
