@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -42,9 +43,12 @@ func TestAdoptionAndAGoodReleaseWalksEveryStep(t *testing.T) {
 	if got := routes(adopted); len(got) != 1 || got[0] != "primary" {
 		t.Fatalf("routes of the VirtualService after adoption %q, want the primary alone", got)
 	}
-	if err := shareError(a.trafficSince(adopted[0].Start), appName, 0); err != nil {
-		t.Errorf("after adoption, the user's pods took traffic: %v", err)
-	}
+	// The release starts once the adopted route has had enough traffic to
+	// be judged on its own, guards cut (see stretchTraffic): how soon the
+	// canary is ready after the image changes is not this stretch's length.
+	a.eventually("enough traffic under the adopted route, all to the primary", func() error {
+		return shareError(a.stretchTraffic(routeState{Route: adopted[0].Route, Start: adopted[0].Start, End: time.Now()}), appName, 0)
+	})
 
 	rev := a.SetImage("example.com/web:v2")
 	final := a.waitPhase(rev, stepper.PhaseSucceeded)
