@@ -1,0 +1,123 @@
+package controller
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/stepper"
+)
+
+// asOlderVersion moves the status of ns/web from its VirtualService to
+// its Deployment, where versions before the move kept it, and restarts the
+// controller as the upgrade does.
+func (f *fixture) asOlderVersion() {
+	f.t.Helper()
+	ctx := context.Background()
+	vs := f.virtualService()
+	status := vs.Annotations[config.StatusAnnotation]
+	delete(vs.Annotations, config.StatusAnnotation)
+	if _, err := f.istio.NetworkingV1().VirtualServices("ns").Update(ctx, vs, metav1.UpdateOptions{}); err != nil {
+		f.t.Fatal(err)
+	}
+	d := f.deployment("web")
+	d.Annotations[config.StatusAnnotation] = status
+	if _, err := f.kube.AppsV1().Deployments("ns").Update(ctx, d, metav1.UpdateOptions{}); err != nil {
+		f.t.Fatal(err)
+	}
+	f.restart()
+}
+
+func TestAStatusAnOlderVersionKeptOnTheDeploymentIsMovedToTheVirtualServiceOnce(t *testing.T) {
+	cases := map[string]func(f *fixture){
+		"idle":        func(*fixture) {},
+		"mid-release": func(f *fixture) { f.releaseTo(1) },
+	}
+	for name, reach := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, []runtime.Object{webService(), gatedWeb()})
+			f.adopt()
+			reach(f)
+			want := f.status()
+			f.asOlderVersion()
+			if got := f.status(); !cmp.Equal(want, got) {
+				t.Fatalf("the status read from the Deployment differs (-want +got):\n%s", cmp.Diff(want, got))
+			}
+
+			f.reconcile()
+			if diff := cmp.Diff([]string{"update virtualservices", "update deployments"}, f.writes()); diff != "" {
+				t.Errorf("writes of the upgrade: the status to the VirtualService, then off the Deployment (-want +got):\n%s", diff)
+			}
+			if _, ok := f.deployment("web").Annotations[config.StatusAnnotation]; ok {
+				t.Error("the Deployment still carries the status")
+			}
+			if got := f.virtualService().Annotations[config.StatusAnnotation]; got != want.Encode() {
+				t.Errorf("the VirtualService's status %s, want the moved one %s", got, want.Encode())
+			}
+			f.reconcile()
+			if w := f.writes(); len(w) != 0 {
+				t.Errorf("the reconcile after the upgrade wrote %v", w)
+			}
+		})
+	}
+}
+
+// releaseTo releases web:v2 until it is at step.
+func (f *fixture) releaseTo(step int) {
+	f.t.Helper()
+	f.c.gates = stepGates{}
+	f.setImage("web:v2", "h2")
+	for range 20 {
+		requeue := f.reconcile()
+		if st := f.status(); st.Phase == stepper.PhaseProgressing && st.Step >= step {
+			return
+		}
+		f.markAvailable("web")
+		f.clock.Step(requeue)
+	}
+	f.t.Fatalf("the release did not reach step %d", step)
+}
+
+func TestACanaryHashLearnedAtStep0IsWrittenWithTheFirstStep(t *testing.T) {
+	f := newFixture(t, []runtime.Object{webService(), gatedWeb()})
+	f.c.gates = stepGates{}
+	f.adopt()
+	ctx := context.Background()
+	d := f.deployment("web")
+	d.Spec.Template.Spec.Containers[0].Image = "web:v2"
+	d.Generation++
+	d.Status.ObservedGeneration = d.Generation
+	if _, err := f.kube.AppsV1().Deployments("ns").Update(ctx, d, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.reconcile()
+	if st := f.status(); st.Phase != stepper.PhaseProgressing || st.CanaryHash != "" {
+		t.Fatalf("release start: phase %s, canaryHash %q; want Progressing without a hash (no ReplicaSet yet)", st.Phase, st.CanaryHash)
+	}
+
+	// The Deployment controller creates the canary's ReplicaSet.
+	tpl := d.Spec.Template.DeepCopy()
+	tpl.Labels[appsv1.DefaultDeploymentUniqueLabelKey] = "h2"
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-h2", Namespace: "ns", Labels: tpl.Labels, OwnerReferences: []metav1.OwnerReference{*ownerRef(d)}},
+		Spec:       appsv1.ReplicaSetSpec{Template: *tpl},
+	}
+	if _, err := f.kube.AppsV1().ReplicaSets("ns").Create(ctx, rs, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.reconcile()
+	if diff := cmp.Diff([]string{"update destinationrules"}, f.writes()); diff != "" {
+		t.Errorf("writes once the hash is known: the subset, no status of its own (-want +got):\n%s", diff)
+	}
+
+	f.markAvailable("web")
+	f.reconcile()
+	if st := f.status(); st.Step != 1 || st.CanaryHash != "h2" {
+		t.Errorf("at step %d the status records canaryHash %q, want step 1 with h2", st.Step, st.CanaryHash)
+	}
+}
