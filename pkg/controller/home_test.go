@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	apinetworkingv1 "istio.io/api/networking/v1"
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -119,5 +121,35 @@ func TestACanaryHashLearnedAtStep0IsWrittenWithTheFirstStep(t *testing.T) {
 	f.reconcile()
 	if st := f.status(); st.Step != 1 || st.CanaryHash != "h2" {
 		t.Errorf("at step %d the status records canaryHash %q, want step 1 with h2", st.Step, st.CanaryHash)
+	}
+}
+
+func TestAnOptOutRemovesTheStatusFromTheUsersVirtualService(t *testing.T) {
+	user := &networkingv1.VirtualService{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-routes", Namespace: "ns", Annotations: map[string]string{"team": "a"}},
+		Spec: apinetworkingv1.VirtualService{
+			Hosts: []string{"web"},
+			Http:  []*apinetworkingv1.HTTPRoute{{Route: []*apinetworkingv1.HTTPRouteDestination{{Destination: &apinetworkingv1.Destination{Host: "web"}}}}},
+		},
+	}
+	f := newFixture(t, []runtime.Object{webService(), gatedWeb()}, user)
+	f.adopt()
+	ctx := context.Background()
+	vs, err := f.istio.NetworkingV1().VirtualServices("ns").Get(ctx, "web-routes", metav1.GetOptions{})
+	if err != nil || vs.Annotations[config.StatusAnnotation] == "" {
+		t.Fatalf("after adoption the user's VirtualService holds no status (%v)", err)
+	}
+
+	f.optOut()
+	for range 6 {
+		f.markAvailable("web")
+		f.reconcile()
+	}
+	vs, err = f.istio.NetworkingV1().VirtualServices("ns").Get(ctx, "web-routes", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the user's VirtualService is gone: %v", err)
+	}
+	if diff := cmp.Diff(map[string]string{"team": "a"}, vs.Annotations); diff != "" {
+		t.Errorf("annotations of the user's VirtualService after the opt-out (-want +got):\n%s", diff)
 	}
 }
