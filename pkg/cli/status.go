@@ -128,9 +128,7 @@ func listVirtualServices(ctx context.Context, cl Clients, ns string) ([]*network
 		return nil, fmt.Errorf("listing virtualservices: %w", err)
 	}
 	vss := make([]*networkingv1.VirtualService, len(list.Items))
-	for i := range list.Items {
-		vss[i] = list.Items[i]
-	}
+	copy(vss, list.Items)
 	return vss, nil
 }
 
