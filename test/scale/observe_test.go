@@ -118,7 +118,6 @@ func (o *observer) deployment(obj any) {
 	now := time.Now()
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.meshcanaryStatus(obj, now)
 	if d.Spec.Replicas != nil && *d.Spec.Replicas > 0 {
 		o.available[d.Name] = d.Status.AvailableReplicas >= *d.Spec.Replicas && d.Status.UpdatedReplicas >= *d.Spec.Replicas &&
 			d.Status.ObservedGeneration >= d.Generation

@@ -20,20 +20,15 @@ var flaggerCanaries = schema.GroupVersionResource{Group: "flagger.app", Version:
 // meshcanaryStatus returns the release status meshcanary publishes on obj
 // (raw JSON) and the canary it is for; ok is false when obj carries none.
 // It is the one place the benchmark knows where that status lives: the
-// status annotation of the canary's home VirtualService (which names the
-// canary in its routes-for annotation), or of the user's Deployment, where
-// meshcanary kept it before.
+// status annotation of the canary's home VirtualService, which names the
+// canary in its routes-for annotation.
 func meshcanaryStatus(obj any) (name, raw string, ok bool) {
-	switch o := obj.(type) {
-	case *networkingv1.VirtualService:
-		raw, ok = o.Annotations[config.StatusAnnotation]
-		return o.Annotations[config.RoutesForAnnotation], raw, ok && raw != ""
-	case *appsv1.Deployment:
-		raw, ok = o.Annotations[config.StatusAnnotation]
-		return o.Name, raw, ok && raw != ""
-	default:
+	vs, isVS := obj.(*networkingv1.VirtualService)
+	if !isVS {
 		return "", "", false
 	}
+	raw = vs.Annotations[config.StatusAnnotation]
+	return vs.Annotations[config.RoutesForAnnotation], raw, raw != ""
 }
 
 // flaggerPhase maps a Flagger Canary's status phase to the stepper's phase
@@ -53,13 +48,9 @@ func TestMeshcanaryStatus(t *testing.T) {
 		wantRaw  string
 		wantOK   bool
 	}{
-		"a user's Deployment with the status annotation carries it": {
+		"a Deployment carries none, whatever its annotations say": {
 			obj: &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "app-001",
 				Annotations: map[string]string{config.StatusAnnotation: `{"phase":"Ready"}`}}},
-			wantName: "app-001", wantRaw: `{"phase":"Ready"}`, wantOK: true,
-		},
-		"a Deployment without it carries none": {
-			obj: &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "app-001-primary"}},
 		},
 		"a home VirtualService carries it for the canary it routes for": {
 			obj: &networkingv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: "app-001",
@@ -71,8 +62,8 @@ func TestMeshcanaryStatus(t *testing.T) {
 				Annotations: map[string]string{config.RoutesForAnnotation: "app-001"}}},
 		},
 		"an emptied annotation carries none": {
-			obj: &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "app-001",
-				Annotations: map[string]string{config.StatusAnnotation: ""}}},
+			obj: &networkingv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: "app-001",
+				Annotations: map[string]string{config.StatusAnnotation: "", config.RoutesForAnnotation: "app-001"}}},
 		},
 	}
 	for name, tc := range tests {
