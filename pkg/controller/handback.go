@@ -27,7 +27,10 @@ const handBackPoll = time.Second
 //
 //  0. unless the user's template is the revision the primary runs, the
 //     hand-back is held with all traffic on the primary (holdHandBack): a
-//     rejected or unpromoted template never gets all traffic unasked;
+//     rejected or unpromoted template never gets all traffic unasked; held
+//     or not, any canary weight is taken away first, on the
+//     VirtualServices read from the API (the cache may miss the last
+//     weight written);
 //  1. the user's Deployment is scaled back to the primary's replicas and
 //     waited for until available;
 //  2. routes are restored to the plain service host and the status is
@@ -59,8 +62,22 @@ func (c *Controller) handBack(ctx context.Context, cs *caches, ns, name string) 
 	}
 
 	if user != nil && primary != nil {
-		if held, err := c.holdHandBack(ctx, user, primary, vss, drs, log); held || err != nil {
+		// The canary's weight is taken away on what the API holds: the
+		// cache can still miss the last weight written just before the
+		// label went, and a route decided on it would leave that weight
+		// in place.
+		live, err := c.liveVirtualServices(ctx, vss)
+		if err != nil {
+			return 0, err
+		}
+		if held, err := c.holdHandBack(ctx, user, primary, live, drs, log); held || err != nil {
 			return handBackHeldPoll, err
+		}
+		// Not held (the template is the primary's revision): the canary's
+		// weight still goes before the user's Deployment is scaled or rolls
+		// its pods back, so no request goes to a canary pod on its way out.
+		if err := c.routePrimaryOnly(ctx, live, nil, "", ns, name, drs, log); err != nil {
+			return handBackPoll, err
 		}
 		if want := workload.Replicas(primary); workload.Replicas(user) < want {
 			log.Info("opt-out: scaling the Deployment back up before handing traffic back", zap.Int32("replicas", want))
@@ -186,6 +203,23 @@ func (c *Controller) removeStatus(ctx context.Context, user *appsv1.Deployment) 
 	_, err := c.kube.AppsV1().Deployments(user.Namespace).Update(ctx, d, updateOpts)
 	c.countWrite("Deployment", "update")
 	return wrap(ignoreNotFound(err), "removing status from Deployment %s", user.Name)
+}
+
+// liveVirtualServices reads the VirtualServices of vss again from the API,
+// leaving out those that are gone.
+func (c *Controller) liveVirtualServices(ctx context.Context, vss []*networkingv1.VirtualService) ([]*networkingv1.VirtualService, error) {
+	out := make([]*networkingv1.VirtualService, 0, len(vss))
+	for _, vs := range vss {
+		live, err := c.istio.NetworkingV1().VirtualServices(vs.Namespace).Get(ctx, vs.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, wrap(err, "reading VirtualService %s", vs.Name)
+		}
+		out = append(out, live)
+	}
+	return out, nil
 }
 
 // targetFromDRs recovers the service a VirtualService's routes were split

@@ -83,7 +83,7 @@ func (c *Controller) routePrimaryOnly(ctx context.Context, vss []*networkingv1.V
 			continue
 		}
 		if !proto.Equal(&vs.Spec, &desired.Spec) {
-			log.Warn("opt-out held: routing all traffic to the primary", zap.String("virtualService", vs.Name))
+			log.Warn("opt-out: routing all traffic to the primary", zap.String("virtualService", vs.Name))
 		}
 		_, err := client.Update(ctx, desired, updateOpts)
 		c.countWrite("VirtualService", "update")
