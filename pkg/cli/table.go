@@ -10,6 +10,7 @@ import (
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/gates"
+	"github.com/meshcanary/meshcanary/pkg/stepper"
 )
 
 // none is what a table cell shows when there is nothing to show, as in
@@ -81,7 +82,7 @@ func rowCells(c Canary, now time.Time) []string {
 	case s != nil:
 		phase = string(s.Phase)
 		if s.ConfigError != "" {
-			phase += ",InvalidConfig"
+			phase += "," + stepper.ReasonInvalidConfig
 		}
 		if s.AwaitingApproval != nil {
 			phase += ",AwaitingApproval"

@@ -189,7 +189,7 @@ func (c *Controller) writeHome(ctx context.Context, s *snapshot, next stepper.St
 		msg := fmt.Sprintf("VirtualService %s: routes %s also send to other destinations and are left unsplit; their traffic reaches primary and canary pods alike",
 			s.vs.Name, strings.Join(skipped, ", "))
 		log.Warn(msg)
-		c.recorder.Event(s.user, corev1.EventTypeWarning, "RoutesNotSplit", msg)
+		c.recorder.Event(s.user, corev1.EventTypeWarning, stepper.ReasonRoutesNotSplit, msg)
 	}
 	_, err := vss.Update(ctx, desired, updateOpts)
 	c.countWrite("VirtualService", "update")

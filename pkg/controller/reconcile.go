@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/cache"
 
@@ -53,7 +54,7 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 	}
 	next, act := stepper.Next(snap.cfg, snap.status, obs, now)
 	if snap.status.ConfigError != "" {
-		act.Events = append([]stepper.Event{{Reason: "ConfigValid", Message: "configuration is valid again"}}, act.Events...)
+		act.Events = append([]stepper.Event{{Reason: stepper.ReasonConfigValid, Message: "configuration is valid again"}}, act.Events...)
 	}
 	next.ConfigError = ""
 
@@ -78,7 +79,7 @@ func (c *Controller) reportInvalid(ctx context.Context, s *snapshot, problems co
 	msg := problems.Error()
 	if s.statusUnreadable {
 		log.Warn("invalid configuration; traffic left unchanged", zap.String("problems", msg))
-		c.recorder.Event(s.user, "Warning", "InvalidConfig", msg)
+		c.recorder.Event(s.user, corev1.EventTypeWarning, stepper.ReasonInvalidConfig, msg)
 		return 0, nil
 	}
 	now := c.clock.Now()
@@ -88,7 +89,7 @@ func (c *Controller) reportInvalid(ctx context.Context, s *snapshot, problems co
 	}
 	if s.status.ConfigError != msg {
 		log.Warn("invalid configuration; nothing new is released", zap.String("problems", msg))
-		act.Events = append([]stepper.Event{{Warning: true, Reason: "InvalidConfig", Message: msg}}, act.Events...)
+		act.Events = append([]stepper.Event{{Warning: true, Reason: stepper.ReasonInvalidConfig, Message: msg}}, act.Events...)
 	}
 	routes := s
 	if act.Route {

@@ -63,4 +63,14 @@ const (
 	// ReasonCommandAcknowledged: a pause or resume command changed what holds
 	// the canary paused without changing its phase.
 	ReasonCommandAcknowledged = "CommandAcknowledged"
+	// ReasonInvalidConfig: an annotation is invalid or ambiguous; nothing
+	// that moves traffic is written until it is fixed.
+	ReasonInvalidConfig = "InvalidConfig"
+	// ReasonConfigValid: the configuration is valid again after
+	// ReasonInvalidConfig.
+	ReasonConfigValid = "ConfigValid"
+	// ReasonRoutesNotSplit: a route to the service cannot carry the
+	// weights (it also sends elsewhere); its traffic reaches the canary by
+	// pod count.
+	ReasonRoutesNotSplit = "RoutesNotSplit"
 )
