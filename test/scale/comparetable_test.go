@@ -5,13 +5,11 @@ package scale
 import (
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/meshcanary/meshcanary/internal/golden"
 )
 
 // floorFigures are the cluster floor's figures.
@@ -109,19 +107,7 @@ func TestCompareTableMatchesGolden(t *testing.T) {
 		reactionP50: 0.2, reactionP99: 0.4, proxyWrites: 9, events: 8, gets: 2, lists: 1, idleReads: 0, cpuProc: 0.3,
 		hwmMB: 43, pods: 4, succeeded: 2, stepLagHistP99: math.NaN()}
 	got := compareTable(2, floor, flagger, meshcanary, [3]float64{3.1, 4.25, math.NaN()})
-	path := filepath.Join("testdata", "compare-2.golden.md")
-	if os.Getenv("UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (UPDATE_GOLDEN=1 writes it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("compare table (-%s +got):\n%s", path, diff)
-	}
+	golden.Check(t, "compare-2.golden.md", got)
 	if got := ratio(1, 0); got != "—" {
 		t.Errorf("ratio(1, 0) = %q, want —", got)
 	}

@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/meshcanary/meshcanary/internal/golden"
 )
 
 // point is a canary weight, in percent, from a time in seconds after its
@@ -183,19 +182,7 @@ func TestPlotWeightsMatchesGolden(t *testing.T) {
 	}
 	got := plotWeights("canary weight, N=2", []panel{
 		panelOf("Flagger", "#d95f02", patched, slow), panelOf("meshcanary", "#1b9e77", patched, fast)})
-	path := filepath.Join("testdata", "weights-2.golden.svg")
-	if os.Getenv("UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (UPDATE_GOLDEN=1 writes it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("plot (-%s +got):\n%s", path, diff)
-	}
+	golden.Check(t, "weights-2.golden.svg", got)
 }
 
 func TestPlotHelpers(t *testing.T) {

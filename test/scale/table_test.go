@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/meshcanary/meshcanary/internal/golden"
 )
 
 // flagger holds Flagger 1.44.0's figures on the same work, by N, in the
@@ -157,22 +155,7 @@ func TestTableMatchesGolden(t *testing.T) {
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) {
 			got := table(f)
-			path := filepath.Join("testdata", fmt.Sprintf("table-%d.golden.md", f.n))
-			if os.Getenv("UPDATE_GOLDEN") != "" {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (UPDATE_GOLDEN=1 writes it)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("table (-%s +got):\n%s", path, diff)
-			}
+			golden.Check(t, fmt.Sprintf("table-%d.golden.md", f.n), got)
 		})
 	}
 }
