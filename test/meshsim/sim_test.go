@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,7 +13,9 @@ import (
 	istiofake "istio.io/client-go/pkg/clientset/versioned/fake"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	apiwatch "k8s.io/apimachinery/pkg/watch"
 	kubefake "k8s.io/client-go/kubernetes/fake"
+	clienttesting "k8s.io/client-go/testing"
 	clocktesting "k8s.io/utils/clock/testing"
 )
 
@@ -28,6 +31,7 @@ type testSim struct {
 func startSim(t *testing.T, objs ...runtime.Object) testSim {
 	t.Helper()
 	kube, istio := fakeClients(objs...)
+	podsWatched := watchOpened(kube, "pods")
 	clk := clocktesting.NewFakeClock(time.Unix(1000, 0))
 	s, err := NewForClients(kube, istio, Options{Namespaces: []string{ns}, Rand: seeded(10), Clock: clk})
 	if err != nil {
@@ -37,7 +41,34 @@ func startSim(t *testing.T, objs ...runtime.Object) testSim {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
+	// A change made before the informer's watch is open is lost by the fake
+	// clientset (it lists, then watches, with nothing in between), so a
+	// test that deletes a pod must not start before the watch does.
+	select {
+	case <-podsWatched:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the simulator never opened its watch of pods")
+	}
 	return testSim{Sim: s, kube: kube, istio: istio, clock: clk}
+}
+
+// watchOpened returns a channel closed once a watch of resource is opened
+// on kube.
+func watchOpened(kube *kubefake.Clientset, resource string) <-chan struct{} {
+	opened := make(chan struct{})
+	var once sync.Once
+	kube.PrependWatchReactor(resource, func(a clienttesting.Action) (bool, apiwatch.Interface, error) {
+		var opts metav1.ListOptions
+		if wa, ok := a.(clienttesting.WatchActionImpl); ok {
+			opts = wa.ListOptions
+		}
+		w, err := kube.Tracker().Watch(a.GetResource(), a.GetNamespace(), opts)
+		if err == nil {
+			once.Do(func() { close(opened) })
+		}
+		return true, w, err
+	})
+	return opened
 }
 
 // eventually polls cond every 10 ms for up to 5 s of real time.
