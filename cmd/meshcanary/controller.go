@@ -32,6 +32,7 @@ import (
 type controllerFlags struct {
 	kube           kubeFlags
 	namespaces     string
+	vsNamespaces   string
 	workers        int
 	metricsAddr    string
 	leaderElect    bool
@@ -75,6 +76,7 @@ and release each change to their pod template as an Istio canary.`,
 	f.kube.add(fs)
 	f.notify.AddFlags(fs)
 	fs.StringVar(&f.namespaces, "namespaces", "", "comma-separated namespaces to watch (default: all)")
+	fs.StringVar(&f.vsNamespaces, "virtualservice-namespaces", "", "comma-separated namespaces, besides each Deployment's own, where meshcanary may split VirtualServices it does not own (an ingress gateway's, a delegate root's); \"*\" allows every namespace (default: none)")
 	fs.IntVar(&f.workers, "workers", 4, "concurrent reconciles")
 	fs.StringVar(&f.metricsAddr, "metrics-bind-address", ":8080", "address serving /metrics, /healthz and /readyz")
 	fs.BoolVar(&f.leaderElect, "leader-elect", true, "elect a leader through a coordination.k8s.io Lease, so several replicas are highly available")
@@ -162,18 +164,26 @@ func runController(ctx context.Context, f *controllerFlags) error {
 	}
 	defer stopEvents()
 
-	ctrl := controller.New(controller.Options{
-		Kube:         kube,
-		Istio:        istio,
-		Namespaces:   splitList(f.namespaces),
-		Gates:        evaluator,
-		Recorder:     recorder,
-		Metrics:      metrics.New(reg),
-		Notifier:     notifier,
-		QueueMetrics: metrics.NewWorkqueueProvider(reg),
-		Logger:       log,
-		GateDeadline: f.gateDeadline,
+	vsNamespaces, err := parseVirtualServiceNamespaces(f.vsNamespaces)
+	if err != nil {
+		return err
+	}
+	ctrl, err := controller.New(controller.Options{
+		Kube:                     kube,
+		Istio:                    istio,
+		Namespaces:               splitList(f.namespaces),
+		VirtualServiceNamespaces: vsNamespaces,
+		Gates:                    evaluator,
+		Recorder:                 recorder,
+		Metrics:                  metrics.New(reg),
+		Notifier:                 notifier,
+		QueueMetrics:             metrics.NewWorkqueueProvider(reg),
+		Logger:                   log,
+		GateDeadline:             f.gateDeadline,
 	})
+	if err != nil {
+		return fmt.Errorf("creating the controller: %w", err)
+	}
 	run := func(ctx context.Context) {
 		defer fence.Close()
 		if err := ctrl.Run(ctx, f.workers); err != nil {

@@ -8,6 +8,7 @@ import (
 	istioinformers "istio.io/client-go/pkg/informers/externalversions"
 	istiolisters "istio.io/client-go/pkg/listers/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -27,7 +28,9 @@ import (
 // Deployments are watched twice, each time filtered by the apiserver: the
 // opted-in ones (label meshcanary.io/canary=enabled) and the primaries
 // (label meshcanary.io/primary-of), so a cluster with thousands of other
-// Deployments costs nothing.
+// Deployments costs nothing. Each informer carries the indexes of
+// indexes.go, so that one canary's objects are found without listing its
+// namespace.
 type caches struct {
 	users     appslisters.DeploymentLister
 	primaries appslisters.DeploymentLister
@@ -36,13 +39,47 @@ type caches struct {
 	vss       istiolisters.VirtualServiceLister
 	drs       istiolisters.DestinationRuleLister
 
-	informers []cache.SharedIndexInformer
-	// kinds names what each of informers watches, in the same order.
-	kinds []string
+	// idx are the indexers behind the listers.
+	idx indexers
+	// inf are the informers, by the kind they watch (nil in tests that fill
+	// the indexers themselves).
+	inf   informerSet
 	start []func(stop <-chan struct{})
 }
 
-func newCaches(kube kubernetes.Interface, istio istioclient.Interface, namespace string, resync time.Duration) *caches {
+// indexers are the stores of one scope, by kind.
+type indexers struct {
+	users, primaries, services, hpas, vss, drs cache.Indexer
+}
+
+// informerSet names the informers of one scope.
+type informerSet struct {
+	users, primaries, services, hpas, vss, drs cache.SharedIndexInformer
+}
+
+// named lists the informers with what they watch, for sync checks and
+// messages.
+func (s informerSet) named() []namedInformer {
+	all := []namedInformer{
+		{"opted-in deployments", s.users}, {"primary deployments", s.primaries}, {"services", s.services},
+		{"horizontalpodautoscalers", s.hpas}, {"virtualservices", s.vss}, {"destinationrules", s.drs},
+	}
+	out := all[:0]
+	for _, n := range all {
+		if n.informer != nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// namedInformer is an informer and what it watches.
+type namedInformer struct {
+	kind     string
+	informer cache.SharedIndexInformer
+}
+
+func newCaches(kube kubernetes.Interface, istio istioclient.Interface, namespace string, resync time.Duration) (*caches, error) {
 	strip := informers.WithTransform(stripManagedFields)
 	userF := informers.NewSharedInformerFactoryWithOptions(kube, resync, strip,
 		informers.WithNamespace(namespace),
@@ -55,8 +92,7 @@ func newCaches(kube kubernetes.Interface, istio istioclient.Interface, namespace
 			o.LabelSelector = config.PrimaryOfLabel
 		}))
 	allF := informers.NewSharedInformerFactoryWithOptions(kube, resync, strip, informers.WithNamespace(namespace))
-	istioF := istioinformers.NewSharedInformerFactoryWithOptions(istio, resync,
-		istioinformers.WithTransform(stripManagedFields), istioinformers.WithNamespace(namespace))
+	istioF := newIstioFactory(istio, namespace, resync)
 
 	users := userF.Apps().V1().Deployments()
 	primaries := primaryF.Apps().V1().Deployments()
@@ -65,6 +101,21 @@ func newCaches(kube kubernetes.Interface, istio istioclient.Interface, namespace
 	vss := istioF.Networking().V1().VirtualServices()
 	drs := istioF.Networking().V1().DestinationRules()
 
+	set := informerSet{
+		users: users.Informer(), primaries: primaries.Informer(), services: services.Informer(),
+		hpas: hpas.Informer(), vss: vss.Informer(), drs: drs.Informer(),
+	}
+	for _, ix := range []struct {
+		inf      cache.SharedIndexInformer
+		indexers cache.Indexers
+	}{
+		{set.users, userIndexers}, {set.primaries, primaryIndexers}, {set.services, serviceIndexers},
+		{set.hpas, hpaIndexers}, {set.vss, vsIndexers}, {set.drs, drIndexers},
+	} {
+		if err := ix.inf.AddIndexers(withoutNamespaceIndex(ix.indexers)); err != nil {
+			return nil, err
+		}
+	}
 	return &caches{
 		users:     users.Lister(),
 		primaries: primaries.Lister(),
@@ -72,16 +123,31 @@ func newCaches(kube kubernetes.Interface, istio istioclient.Interface, namespace
 		hpas:      hpas.Lister(),
 		vss:       vss.Lister(),
 		drs:       drs.Lister(),
-		informers: []cache.SharedIndexInformer{
-			users.Informer(), primaries.Informer(), services.Informer(),
-			hpas.Informer(), vss.Informer(), drs.Informer(),
+		idx: indexers{
+			users: set.users.GetIndexer(), primaries: set.primaries.GetIndexer(), services: set.services.GetIndexer(),
+			hpas: set.hpas.GetIndexer(), vss: set.vss.GetIndexer(), drs: set.drs.GetIndexer(),
 		},
-		kinds: []string{
-			"opted-in deployments", "primary deployments", "services",
-			"horizontalpodautoscalers", "virtualservices", "destinationrules",
-		},
+		inf:   set,
 		start: []func(<-chan struct{}){userF.Start, primaryF.Start, allF.Start, istioF.Start},
+	}, nil
+}
+
+// newIstioFactory is the Istio informer factory of namespace.
+func newIstioFactory(istio istioclient.Interface, namespace string, resync time.Duration) istioinformers.SharedInformerFactory {
+	return istioinformers.NewSharedInformerFactoryWithOptions(istio, resync,
+		istioinformers.WithTransform(stripManagedFields), istioinformers.WithNamespace(namespace))
+}
+
+// withoutNamespaceIndex is indexers without the namespace index, which the
+// generated informers already have.
+func withoutNamespaceIndex(in cache.Indexers) cache.Indexers {
+	out := cache.Indexers{}
+	for k, v := range in {
+		if k != cache.NamespaceIndex {
+			out[k] = v
+		}
 	}
+	return out
 }
 
 // stripManagedFields drops managedFields before objects enter a cache: the
@@ -97,29 +163,31 @@ func stripManagedFields(obj any) (any, error) {
 // primaryFor returns the primary Deployment of the user's Deployment name in
 // namespace, or nil.
 func (c *caches) primaryFor(namespace, name string) *appsv1.Deployment {
-	list, _ := c.primaries.Deployments(namespace).List(labels.SelectorFromSet(labels.Set{config.PrimaryOfLabel: name}))
+	list := byIndex[*appsv1.Deployment](c.idx.primaries, byOwner, namespace+"/"+name)
 	if len(list) == 0 {
 		return nil
 	}
 	return list[0]
 }
 
-// routesFor returns the VirtualServices and DestinationRules in namespace
-// that record meshcanary routes or subsets for the Deployment name.
-func (c *caches) routesFor(namespace, name string) ([]*networkingv1.VirtualService, []*networkingv1.DestinationRule) {
-	var vss []*networkingv1.VirtualService
-	var drs []*networkingv1.DestinationRule
-	allVS, _ := c.vss.VirtualServices(namespace).List(labels.Everything())
-	for _, vs := range allVS {
-		if vs.Annotations[config.RoutesForAnnotation] == name {
-			vss = append(vss, vs)
+// servicesSelecting returns the Services of namespace whose selector
+// includes one of the labels (candidates for workload.SelectingServices).
+func (c *caches) servicesSelecting(namespace string, podLabels map[string]string) []*corev1.Service {
+	seen := map[string]bool{}
+	var out []*corev1.Service
+	for _, key := range labelKeys(namespace, podLabels) {
+		for _, svc := range byIndex[*corev1.Service](c.idx.services, bySelector, key) {
+			if !seen[svc.Name] {
+				seen[svc.Name] = true
+				out = append(out, svc)
+			}
 		}
 	}
-	allDR, _ := c.drs.DestinationRules(namespace).List(labels.Everything())
-	for _, dr := range allDR {
-		if dr.Annotations[config.RoutesForAnnotation] == name {
-			drs = append(drs, dr)
-		}
-	}
-	return vss, drs
+	return out
+}
+
+// destinationRulesOf returns the DestinationRules whose host is the
+// Service namespace/service.
+func (c *caches) destinationRulesOf(namespace, service string) []*networkingv1.DestinationRule {
+	return byIndex[*networkingv1.DestinationRule](c.idx.drs, byService, namespace+"/"+service)
 }

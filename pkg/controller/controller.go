@@ -42,6 +42,12 @@ type Options struct {
 	Istio istioclient.Interface
 	// Namespaces to watch; empty means every namespace.
 	Namespaces []string
+	// VirtualServiceNamespaces are the namespaces, besides a Deployment's
+	// own, where meshcanary may split VirtualServices it does not own (a
+	// gateway's, a delegate root's); "*" allows every namespace. Their
+	// VirtualServices are watched even outside Namespaces. Only the
+	// operator sets them, never an annotation.
+	VirtualServiceNamespaces []string
 	// Gates evaluates the telemetry gates.
 	Gates GateEvaluator
 	// Recorder records Events on the user's Deployments.
@@ -79,6 +85,11 @@ type Controller struct {
 	queue    workqueue.TypedRateLimitingInterface[string]
 
 	scopes map[string]*caches
+	// routeScopes watch the VirtualServices of the allowed namespaces
+	// that no scope covers, by namespace.
+	routeScopes map[string]*routeScope
+	// allowed are Options.VirtualServiceNamespaces.
+	allowed []string
 
 	gateDeadline time.Duration
 	drainTimeout time.Duration
@@ -100,7 +111,7 @@ type Controller struct {
 }
 
 // New creates a Controller and its informers. Call Run to start it.
-func New(o Options) *Controller {
+func New(o Options) (*Controller, error) {
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
 	}
@@ -127,6 +138,8 @@ func New(o Options) *Controller {
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "canaries", Clock: o.Clock, MetricsProvider: o.QueueMetrics},
 		),
 		scopes:       map[string]*caches{},
+		routeScopes:  map[string]*routeScope{},
+		allowed:      o.VirtualServiceNamespaces,
 		gateDeadline: o.GateDeadline,
 		drainTimeout: o.DrainTimeout,
 		lastEval:     map[string]time.Time{},
@@ -137,11 +150,26 @@ func New(o Options) *Controller {
 		namespaces = []string{""}
 	}
 	for _, ns := range namespaces {
-		cs := newCaches(o.Kube, o.Istio, ns, o.Resync)
-		c.addHandlers(cs)
+		cs, err := newCaches(o.Kube, o.Istio, ns, o.Resync)
+		if err != nil {
+			return nil, fmt.Errorf("informers of namespace %q: %w", ns, err)
+		}
+		if err := c.addHandlers(cs); err != nil {
+			return nil, fmt.Errorf("informers of namespace %q: %w", ns, err)
+		}
 		c.scopes[ns] = cs
 	}
-	return c
+	for _, ns := range extraRouteNamespaces(o.Namespaces, o.VirtualServiceNamespaces) {
+		rs, err := newRouteScope(o.Istio, ns, o.Resync)
+		if err != nil {
+			return nil, fmt.Errorf("VirtualService informer of namespace %q: %w", ns, err)
+		}
+		if _, err := rs.vss.AddEventHandler(c.routesHandler(statusOnly)); err != nil {
+			return nil, fmt.Errorf("adding the event handler of virtualservices in namespace %q: %w", ns, err)
+		}
+		c.routeScopes[ns] = rs
+	}
+	return c, nil
 }
 
 // cachesFor returns the caches that hold namespace.
@@ -164,9 +192,13 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 		for _, start := range cs.start {
 			start(ctx.Done())
 		}
-		for _, inf := range cs.informers {
-			synced = append(synced, inf.HasSynced)
+		for _, n := range cs.inf.named() {
+			synced = append(synced, n.informer.HasSynced)
 		}
+	}
+	for _, rs := range c.routeScopes {
+		rs.start(ctx.Done())
+		synced = append(synced, rs.vss.HasSynced)
 	}
 	c.log.Info("waiting for informer caches")
 	warnCtx, stopWarning := context.WithCancel(ctx)

@@ -91,7 +91,8 @@ func (f *fixture) restart() {
 func (f *fixture) refresh() {
 	f.t.Helper()
 	ctx := context.Background()
-	users, primaries, services, hpas, vss, drs := indexer(), indexer(), indexer(), indexer(), indexer(), indexer()
+	users, primaries, services := indexer(userIndexers), indexer(primaryIndexers), indexer(serviceIndexers)
+	hpas, vss, drs := indexer(hpaIndexers), indexer(vsIndexers), indexer(drIndexers)
 	ds, _ := f.kube.AppsV1().Deployments("").List(ctx, metav1.ListOptions{})
 	for i := range ds.Items {
 		d := &ds.Items[i]
@@ -124,10 +125,12 @@ func (f *fixture) refresh() {
 	f.cs.hpas = autoscalinglisters.NewHorizontalPodAutoscalerLister(hpas)
 	f.cs.vss = istiolisters.NewVirtualServiceLister(vss)
 	f.cs.drs = istiolisters.NewDestinationRuleLister(drs)
+	f.cs.idx = indexers{users: users, primaries: primaries, services: services, hpas: hpas, vss: vss, drs: drs}
 }
 
-func indexer() cache.Indexer {
-	return cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+// indexer is a store with the indexes the controller's informers have.
+func indexer(indexers cache.Indexers) cache.Indexer {
+	return cache.NewIndexer(cache.MetaNamespaceKeyFunc, indexers)
 }
 
 // reconcile refreshes the caches, clears the recorded actions and runs one

@@ -10,7 +10,6 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/gates"
@@ -104,8 +103,7 @@ func (c *Controller) gather(ctx context.Context, cs *caches, user *appsv1.Deploy
 	if s.target.Service == "" {
 		return s, problems, nil
 	}
-	allDR, _ := cs.drs.DestinationRules(ns).List(labels.Everything())
-	if s.dr, err = istio.FindDestinationRule(allDR, s.target); err != nil {
+	if s.dr, err = istio.FindDestinationRule(cs.destinationRulesOf(ns, service), s.target); err != nil {
 		s.target = istio.Target{}
 		return s, append(problems, config.Problem{Key: config.Prefix + config.KeyService, Value: service, Valid: err.Error()}), nil
 	}
@@ -228,8 +226,7 @@ func resolveService(cs *caches, user *appsv1.Deployment, name string) (string, *
 		}
 		return name, nil
 	}
-	services, _ := cs.services.Services(user.Namespace).List(labels.Everything())
-	matches := workload.SelectingServices(services, user.Namespace, user.Spec.Template.Labels)
+	matches := workload.SelectingServices(cs.servicesSelecting(user.Namespace, user.Spec.Template.Labels), user.Namespace, user.Spec.Template.Labels)
 	switch len(matches) {
 	case 1:
 		return matches[0], nil
@@ -244,22 +241,27 @@ func resolveService(cs *caches, user *appsv1.Deployment, name string) (string, *
 // meshcanary's routes for the Deployment split, when exactly one does; ""
 // otherwise.
 func routedService(cs *caches, user *appsv1.Deployment) string {
-	vss, _ := cs.vss.VirtualServices(user.Namespace).List(labels.Everything())
-	services, _ := cs.services.Services(user.Namespace).List(labels.Everything())
 	found := ""
-	for _, vs := range vss {
-		if vs.Annotations[config.RoutesForAnnotation] != user.Name {
+	for _, vs := range byIndex[*networkingv1.VirtualService](cs.idx.vss, byRoutesFor, user.Namespace+"/"+user.Name) {
+		if vs.Namespace != user.Namespace {
 			continue
 		}
-		for _, svc := range services {
-			t := istio.Target{Namespace: user.Namespace, Service: svc.Name, Deployment: user.Name}
-			if routed, _ := istio.ObserveRouting(vs, t); !routed || svc.Name == found {
+		for _, key := range istio.ServicesOf(vs) {
+			ns, svc, _ := strings.Cut(key, "/")
+			if ns != user.Namespace {
+				continue
+			}
+			if _, err := cs.services.Services(ns).Get(svc); err != nil {
+				continue
+			}
+			t := istio.Target{Namespace: user.Namespace, Service: svc, Deployment: user.Name}
+			if routed, _ := istio.ObserveRouting(vs, t); !routed || svc == found {
 				continue
 			}
 			if found != "" {
 				return ""
 			}
-			found = svc.Name
+			found = svc
 		}
 	}
 	return found
@@ -268,8 +270,7 @@ func routedService(cs *caches, user *appsv1.Deployment) string {
 // findHPAs returns the user's HorizontalPodAutoscaler targeting the
 // Deployment and meshcanary's twin of it, either possibly nil.
 func findHPAs(cs *caches, namespace, name, primary string) (user, twin *autoscalingv2.HorizontalPodAutoscaler) {
-	hpas, _ := cs.hpas.HorizontalPodAutoscalers(namespace).List(labels.Everything())
-	for _, h := range hpas {
+	for _, h := range byIndex[*autoscalingv2.HorizontalPodAutoscaler](cs.idx.hpas, byOwner, namespace+"/"+name) {
 		switch {
 		case h.Labels[config.PrimaryOfLabel] == name:
 			twin = h

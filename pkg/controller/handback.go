@@ -43,7 +43,7 @@ const handBackPoll = time.Second
 // also garbage-collected through their owner references.
 func (c *Controller) handBack(ctx context.Context, cs *caches, ns, name string) (time.Duration, error) {
 	primary := cs.primaryFor(ns, name)
-	vss, drs := cs.routesFor(ns, name)
+	vss, drs := c.routesFor(cs, ns, name)
 	if primary == nil && len(vss) == 0 && len(drs) == 0 {
 		c.forget(ns, name)
 		c.metrics.Forget(ns, name)
@@ -120,8 +120,8 @@ func (c *Controller) handBack(ctx context.Context, cs *caches, ns, name string) 
 }
 
 func (c *Controller) restoreVirtualServices(ctx context.Context, vss []*networkingv1.VirtualService, ns, name string, drs []*networkingv1.DestinationRule) error {
-	client := c.istio.NetworkingV1().VirtualServices(ns)
 	for _, vs := range vss {
+		client := c.istio.NetworkingV1().VirtualServices(vs.Namespace)
 		restored := istio.RestoredVirtualService(vs, targetFromDRs(ns, name, drs, vs))
 		if restored != nil {
 			delete(restored.Annotations, config.StatusAnnotation)
@@ -130,14 +130,14 @@ func (c *Controller) restoreVirtualServices(ctx context.Context, vss []*networki
 			err := client.Delete(ctx, vs.Name, metav1.DeleteOptions{})
 			c.countWrite("VirtualService", "delete")
 			if err := ignoreNotFound(err); err != nil {
-				return wrap(err, "deleting VirtualService %s", vs.Name)
+				return wrap(err, "deleting VirtualService %s/%s", vs.Namespace, vs.Name)
 			}
 			continue
 		}
 		_, err := client.Update(ctx, restored, updateOpts)
 		c.countWrite("VirtualService", "update")
 		if err != nil {
-			return wrap(err, "restoring VirtualService %s", vs.Name)
+			return wrap(err, "restoring VirtualService %s/%s", vs.Namespace, vs.Name)
 		}
 	}
 	return nil

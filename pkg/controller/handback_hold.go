@@ -29,7 +29,7 @@ const handBackHeldPoll = 5 * time.Second
 // whether the hand-back must wait.
 func (c *Controller) holdHandBack(ctx context.Context, user, primary *appsv1.Deployment, vss []*networkingv1.VirtualService,
 	drs []*networkingv1.DestinationRule, log *zap.Logger) (bool, error) {
-	home := statusHolder(vss)
+	home := statusHolder(vss, user.Namespace)
 	raw, _ := rawStatus(home, user)
 	status, err := decodeStatus(raw)
 	unreadable := err != nil
@@ -53,17 +53,23 @@ func (c *Controller) holdHandBack(ctx context.Context, user, primary *appsv1.Dep
 }
 
 // statusHolder returns the VirtualService among vss (those meshcanary
-// routes for one Deployment) that holds its status, else the first.
-func statusHolder(vss []*networkingv1.VirtualService) *networkingv1.VirtualService {
+// routes for one Deployment) that holds its status, else the first in the
+// Deployment's namespace ns; nil when none is there (the status lives in
+// that namespace only).
+func statusHolder(vss []*networkingv1.VirtualService, ns string) *networkingv1.VirtualService {
+	var first *networkingv1.VirtualService
 	for _, vs := range vss {
+		if vs.Namespace != ns {
+			continue
+		}
 		if vs.Annotations[config.StatusAnnotation] != "" {
 			return vs
 		}
+		if first == nil {
+			first = vs
+		}
 	}
-	if len(vss) > 0 {
-		return vss[0]
-	}
-	return nil
+	return first
 }
 
 // routePrimaryOnly takes the canary out of the routes meshcanary split —
@@ -72,8 +78,8 @@ func statusHolder(vss []*networkingv1.VirtualService) *networkingv1.VirtualServi
 // its routes.
 func (c *Controller) routePrimaryOnly(ctx context.Context, vss []*networkingv1.VirtualService, home *networkingv1.VirtualService, status, ns, name string,
 	drs []*networkingv1.DestinationRule, log *zap.Logger) error {
-	client := c.istio.NetworkingV1().VirtualServices(ns)
 	for _, vs := range vss {
+		client := c.istio.NetworkingV1().VirtualServices(vs.Namespace)
 		t := targetFromDRs(ns, name, drs, vs)
 		desired := istio.DesiredVirtualService(vs, istio.Routing{Target: t, Hosts: vs.Spec.Hosts, Gateways: vs.Spec.Gateways})
 		if vs == home && status != "" {
@@ -83,12 +89,12 @@ func (c *Controller) routePrimaryOnly(ctx context.Context, vss []*networkingv1.V
 			continue
 		}
 		if !proto.Equal(&vs.Spec, &desired.Spec) {
-			log.Warn("opt-out: routing all traffic to the primary", zap.String("virtualService", vs.Name))
+			log.Warn("opt-out: routing all traffic to the primary", zap.String("virtualService", vs.Namespace+"/"+vs.Name))
 		}
 		_, err := client.Update(ctx, desired, updateOpts)
 		c.countWrite("VirtualService", "update")
 		if err != nil {
-			return wrap(err, "routing VirtualService %s to the primary", vs.Name)
+			return wrap(err, "routing VirtualService %s/%s to the primary", vs.Namespace, vs.Name)
 		}
 	}
 	return nil

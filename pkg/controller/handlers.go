@@ -1,45 +1,61 @@
 package controller
 
 import (
+	"fmt"
+	"strings"
+
 	"google.golang.org/protobuf/proto"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/istio"
 )
 
-// addHandlers maps every informer event to the key (namespace/name) of the
-// user's Deployment it concerns.
-func (c *Controller) addHandlers(cs *caches) {
-	users, primaries, services, hpas, vss, drs := cs.informers[0], cs.informers[1],
-		cs.informers[2], cs.informers[3], cs.informers[4], cs.informers[5]
-
-	_, _ = users.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: c.enqueueObject,
-		UpdateFunc: func(oldObj, newObj any) {
-			if userChanged(oldObj.(*appsv1.Deployment), newObj.(*appsv1.Deployment)) {
-				c.enqueueObject(newObj)
-			}
-		},
-		DeleteFunc: c.enqueueObject,
-	})
-	_, _ = primaries.AddEventHandler(labelHandler(c, config.PrimaryOfLabel))
+// addHandlers maps every informer event of a scope to the keys
+// (namespace/name) of the user's Deployments it concerns, looked up in
+// the indexes (indexes.go), never by listing a namespace.
+func (c *Controller) addHandlers(cs *caches) error {
 	enqueueHPA := func(obj any) { c.enqueueHPA(cs, obj) }
-	_, _ = hpas.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    enqueueHPA,
-		UpdateFunc: func(_, newObj any) { enqueueHPA(newObj) },
-		DeleteFunc: enqueueHPA,
-	})
-	nsWide := c.routesHandler(cs, func(any, any) bool { return false })
-	_, _ = services.AddEventHandler(nsWide)
-	_, _ = vss.AddEventHandler(c.routesHandler(cs, statusOnly))
-	_, _ = drs.AddEventHandler(nsWide)
+	handlers := []struct {
+		kind     string
+		informer cache.SharedIndexInformer
+		handler  cache.ResourceEventHandler
+	}{
+		{"opted-in deployments", cs.inf.users, cache.ResourceEventHandlerFuncs{
+			AddFunc: c.enqueueObject,
+			UpdateFunc: func(oldObj, newObj any) {
+				if userChanged(oldObj.(*appsv1.Deployment), newObj.(*appsv1.Deployment)) {
+					c.enqueueObject(newObj)
+				}
+			},
+			DeleteFunc: c.enqueueObject,
+		}},
+		{"primary deployments", cs.inf.primaries, labelHandler(c, config.PrimaryOfLabel)},
+		{"horizontalpodautoscalers", cs.inf.hpas, cache.ResourceEventHandlerFuncs{
+			AddFunc:    enqueueHPA,
+			UpdateFunc: func(_, newObj any) { enqueueHPA(newObj) },
+			DeleteFunc: enqueueHPA,
+		}},
+		{"services", cs.inf.services, c.routesHandler(never)},
+		{"virtualservices", cs.inf.vss, c.routesHandler(statusOnly)},
+		{"destinationrules", cs.inf.drs, c.routesHandler(never)},
+	}
+	for _, h := range handlers {
+		if _, err := h.informer.AddEventHandler(h.handler); err != nil {
+			return fmt.Errorf("adding the event handler of %s: %w", h.kind, err)
+		}
+	}
+	return nil
 }
+
+// never ignores no update.
+func never(any, any) bool { return false }
 
 // userChanged reports whether an update of a user's Deployment is more than
 // a change of the status annotation (meshcanary removes the one an older
@@ -124,38 +140,72 @@ func (c *Controller) enqueueHPA(cs *caches, obj any) {
 	}
 }
 
-// routesHandler handles Services, VirtualServices and DestinationRules:
-// an object that records meshcanary routes enqueues its Deployment; any
-// other may be the one a canary should adopt, so every opted-in Deployment
-// of its namespace is enqueued (these objects change rarely). Updates that
-// ignore reports as meshcanary's own are skipped.
-func (c *Controller) routesHandler(cs *caches, ignore func(oldObj, newObj any) bool) cache.ResourceEventHandler {
-	enqueue := func(obj any) {
-		o, err := meta.Accessor(unwrap(obj))
-		if err != nil {
-			return
-		}
-		if owner := o.GetAnnotations()[config.RoutesForAnnotation]; owner != "" {
-			c.queue.Add(o.GetNamespace() + "/" + owner)
-			return
-		}
-		users, _ := cs.users.Deployments(o.GetNamespace()).List(labels.Everything())
-		for _, u := range users {
-			c.queue.Add(u.Namespace + "/" + u.Name)
+// routesHandler handles Services, VirtualServices and DestinationRules, in
+// any namespace: the old and the new version of an object each enqueue the
+// canaries they concern (routesKeys). Updates that ignore reports as
+// meshcanary's own, and resyncs, are skipped.
+func (c *Controller) routesHandler(ignore func(oldObj, newObj any) bool) cache.ResourceEventHandler {
+	enqueue := func(objs ...any) {
+		seen := map[string]bool{}
+		for _, obj := range objs {
+			for _, key := range c.routesKeys(unwrap(obj)) {
+				if !seen[key] {
+					seen[key] = true
+					c.queue.Add(key)
+				}
+			}
 		}
 	}
 	return cache.ResourceEventHandlerFuncs{
-		AddFunc: enqueue,
+		AddFunc: func(obj any) { enqueue(obj) },
 		UpdateFunc: func(oldObj, newObj any) {
 			o, _ := meta.Accessor(oldObj)
 			n, _ := meta.Accessor(newObj)
 			if o != nil && n != nil && o.GetResourceVersion() == n.GetResourceVersion() || ignore(oldObj, newObj) {
 				return
 			}
-			enqueue(newObj)
+			enqueue(oldObj, newObj)
 		},
-		DeleteFunc: enqueue,
+		DeleteFunc: func(obj any) { enqueue(obj) },
 	}
+}
+
+// routesKeys returns the canaries an object concerns: the Deployment its
+// meshcanary.io/routes-for names, and the canaries of every Service it
+// names (a Service itself; a DestinationRule's host; a VirtualService's
+// hosts and destinations, and those of the children it delegates to).
+func (c *Controller) routesKeys(obj any) []string {
+	var keys, services []string
+	switch o := obj.(type) {
+	case *corev1.Service:
+		cs := c.cachesFor(o.Namespace)
+		if cs == nil {
+			return nil
+		}
+		return cs.canariesOf(o.Namespace, o.Name, o.Spec.Selector)
+	case *networkingv1.DestinationRule:
+		keys = routesForKeys(o.Namespace, o.Annotations)
+		if ns, name, ok := istio.ServiceOfHost(o.Spec.GetHost(), o.Namespace); ok {
+			services = append(services, ns+"/"+name)
+		}
+	case *networkingv1.VirtualService:
+		keys = routesForKeys(o.Namespace, o.Annotations)
+		services = istio.ServicesOf(o)
+		for _, child := range istio.DelegatesOf(o) {
+			for _, store := range c.vsStores() {
+				if obj, ok, _ := store.GetByKey(child); ok {
+					services = append(services, istio.ServicesOf(obj.(*networkingv1.VirtualService))...)
+				}
+			}
+		}
+	}
+	for _, svc := range services {
+		ns, name, _ := strings.Cut(svc, "/")
+		if cs := c.cachesFor(ns); cs != nil {
+			keys = append(keys, cs.canariesOf(ns, name, nil)...)
+		}
+	}
+	return keys
 }
 
 func unwrap(obj any) any {

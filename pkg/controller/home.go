@@ -3,7 +3,6 @@ package controller
 import (
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/istio"
@@ -28,7 +27,14 @@ import (
 // It is the one place that chooses the home; routing to more
 // VirtualServices (gateways, delegates) does not move it.
 func homeVirtualService(cs *caches, user *appsv1.Deployment, t istio.Target, name string) (*networkingv1.VirtualService, error) {
-	all, _ := cs.vss.VirtualServices(user.Namespace).List(labels.Everything())
+	if name != "" {
+		vs, err := cs.vss.VirtualServices(user.Namespace).Get(name)
+		if err != nil {
+			return istio.FindVirtualService(nil, t, name)
+		}
+		return vs, nil
+	}
+	all := homeCandidates(cs, user, t)
 	if t.Service != "" {
 		return istio.FindVirtualService(all, t, name)
 	}
@@ -43,6 +49,25 @@ func homeVirtualService(cs *caches, user *appsv1.Deployment, t istio.Target, nam
 		found = vs
 	}
 	return found, nil
+}
+
+// homeCandidates are the VirtualServices of the Deployment's namespace
+// that name t's Service (hosts or destinations) or are marked as routing
+// for the Deployment: the only ones FindVirtualService can pick.
+func homeCandidates(cs *caches, user *appsv1.Deployment, t istio.Target) []*networkingv1.VirtualService {
+	marked := byIndex[*networkingv1.VirtualService](cs.idx.vss, byRoutesFor, user.Namespace+"/"+user.Name)
+	if t.Service == "" {
+		return marked
+	}
+	seen := map[string]bool{}
+	var out []*networkingv1.VirtualService
+	for _, vs := range append(byIndex[*networkingv1.VirtualService](cs.idx.vss, byService, user.Namespace+"/"+t.Service), marked...) {
+		if vs.Namespace == user.Namespace && !seen[vs.Name] {
+			seen[vs.Name] = true
+			out = append(out, vs)
+		}
+	}
+	return out
 }
 
 // statusSource says where a reconcile read the status from.

@@ -20,14 +20,16 @@ const unsyncedWarnEvery = 30 * time.Second
 func (c *Controller) CachesSynced() error {
 	var pending []string
 	for ns, cs := range c.scopes {
-		scope := "namespace " + ns
-		if ns == "" {
-			scope = "all namespaces"
-		}
-		for i, inf := range cs.informers {
-			if !inf.HasSynced() {
-				pending = append(pending, cs.kinds[i]+" in "+scope)
+		scope := scopeName(ns)
+		for _, n := range cs.inf.named() {
+			if !n.informer.HasSynced() {
+				pending = append(pending, n.kind+" in "+scope)
 			}
+		}
+	}
+	for ns, rs := range c.routeScopes {
+		if !rs.vss.HasSynced() {
+			pending = append(pending, "virtualservices in "+scopeName(ns))
 		}
 	}
 	if len(pending) == 0 {
@@ -56,4 +58,12 @@ func (c *Controller) warnUnsynced(ctx context.Context) {
 			c.log.Warn("still waiting for informer caches; no canary is reconciled until they sync", zap.Error(err))
 		}
 	}
+}
+
+// scopeName says which namespaces an informer of namespace ns watches.
+func scopeName(ns string) string {
+	if ns == "" {
+		return "all namespaces"
+	}
+	return "namespace " + ns
 }

@@ -38,7 +38,11 @@ func TestCachesSyncedNamesTheCachesThatHaveNotSynced(t *testing.T) {
 		}
 		return false, nil, nil
 	})
-	c := New(Options{Kube: kube, Istio: istio, Namespaces: []string{"shop"}, Metrics: metrics.New(prometheus.NewRegistry())})
+	c, err := New(Options{Kube: kube, Istio: istio, Namespaces: []string{"shop"}, VirtualServiceNamespaces: []string{"gateways"},
+		Metrics: metrics.New(prometheus.NewRegistry())})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
 	if err := c.CachesSynced(); err == nil || !strings.Contains(err.Error(), "virtualservices in namespace shop") ||
 		!strings.Contains(err.Error(), "opted-in deployments in namespace shop") {
 		t.Errorf("before Run: %v, want every cache named", err)
@@ -49,7 +53,7 @@ func TestCachesSyncedNamesTheCachesThatHaveNotSynced(t *testing.T) {
 	go func() { _ = c.Run(ctx, 1) }()
 	waitFor(t, "every cache but the VirtualServices' to sync", func() bool {
 		err := c.CachesSynced()
-		return err != nil && err.Error() == "informer caches not synced: virtualservices in namespace shop"
+		return err != nil && err.Error() == "informer caches not synced: virtualservices in namespace gateways, virtualservices in namespace shop"
 	})
 	denied.Store(false)
 	waitFor(t, "the caches to sync once VirtualServices can be listed", func() bool { return c.CachesSynced() == nil })
