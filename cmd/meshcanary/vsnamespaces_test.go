@@ -12,10 +12,10 @@ func TestParseVirtualServiceNamespaces(t *testing.T) {
 		wantErr bool
 	}{
 		"empty allows none besides the Deployment's own": {value: "", want: nil},
-		"a list of namespaces":                             {value: "istio-system, gateways", want: []string{"istio-system", "gateways"}},
-		"a star alone allows every namespace":              {value: "*", want: []string{"*"}},
-		"a star beside names is refused":                   {value: "*,istio-system", wantErr: true},
-		"a name that is no namespace is refused":           {value: "Istio_System", wantErr: true},
+		"a list of namespaces":                           {value: "istio-system, gateways", want: []string{"istio-system", "gateways"}},
+		"a star alone allows every namespace":            {value: "*", want: []string{"*"}},
+		"a star beside names is refused":                 {value: "*,istio-system", wantErr: true},
+		"a name that is no namespace is refused":         {value: "Istio_System", wantErr: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

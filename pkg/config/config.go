@@ -24,6 +24,12 @@ type Config struct {
 	// only one in the namespace whose hosts include the service, or one that
 	// meshcanary creates.
 	VirtualService string
+	// VirtualServices, when not empty, are the only VirtualServices besides
+	// the home one that meshcanary may split for the service
+	// (meshcanary.io/virtual-services); a reference without a namespace is
+	// in the Deployment's. Which namespaces may be patched at all is the
+	// operator's choice (--virtualservice-namespaces), never an annotation's.
+	VirtualServices []VirtualServiceRef
 	// Gateways and Hosts are used when meshcanary creates the VirtualService.
 	Gateways []string
 	Hosts    []string

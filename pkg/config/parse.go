@@ -81,6 +81,7 @@ var fields = []field{
 	{KeyStepInterval, into(ParseDuration, func(c *Config) *time.Duration { return &c.StepInterval })},
 	{KeyCheckInterval, into(ParseDuration, func(c *Config) *time.Duration { return &c.CheckInterval })},
 	{KeyVirtualService, into(parseObjectName, func(c *Config) *string { return &c.VirtualService })},
+	{KeyVirtualServices, into(parseVirtualServices, func(c *Config) *[]VirtualServiceRef { return &c.VirtualServices })},
 	{KeyGateways, into(parseGateways, func(c *Config) *[]string { return &c.Gateways })},
 	{KeyHosts, into(parseHosts, func(c *Config) *[]string { return &c.Hosts })},
 	{KeyMaxFailedChecks, into(intIn(1, 100), func(c *Config) *int { return &c.MaxFailedChecks })},

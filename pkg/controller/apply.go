@@ -46,7 +46,10 @@ func (c *Controller) persist(ctx context.Context, s *snapshot, next stepper.Stat
 	if err := c.applyDestinationRule(ctx, s, next); err != nil {
 		return err
 	}
-	return c.writeHome(ctx, s, next, act.Route, log)
+	if err := c.writeHome(ctx, s, next, act.Route, log); err != nil {
+		return err
+	}
+	return c.writeSplits(ctx, s, next, act.Route)
 }
 
 // converge makes the persisted decision true, writing only objects whose
@@ -125,7 +128,7 @@ func (c *Controller) applyHPATwin(ctx context.Context, s *snapshot) error {
 // weight is gone (a superseded release first routes back to the primary).
 func (c *Controller) applyDestinationRule(ctx context.Context, s *snapshot, next stepper.Status) error {
 	hash := next.CanaryHash
-	if istio.ReferencedSubsets(s.vs, s.target).Has(config.SubsetCanary) {
+	if istio.ReferencedSubsetsAll(s.namingRoutes(), s.target).Has(config.SubsetCanary) {
 		hash = istio.CanaryHashOf(s.dr)
 	}
 	desired := istio.DesiredDestinationRule(s.dr, s.target, hash)
@@ -213,19 +216,31 @@ func (c *Controller) wroteHome(s *snapshot, status string) {
 // desiredRoutes is the home VirtualService routing the service to the
 // subsets with the status's weight.
 func (c *Controller) desiredRoutes(s *snapshot, next stepper.Status, log *zap.Logger) *networkingv1.VirtualService {
-	weight := next.Weight
-	if weight > 0 && s.user.Status.ReadyReplicas == 0 {
-		log.Warn("canary has no Ready pod; routing it no traffic", zap.Int32("wantedWeight", weight))
-		weight = 0
+	if next.Weight > 0 && s.user.Status.ReadyReplicas == 0 {
+		log.Warn("canary has no Ready pod; routing it no traffic", zap.Int32("wantedWeight", next.Weight))
 	}
-	r := istio.Routing{Target: s.target, Weight: weight, Total: next.Total, Gateways: s.cfg.Gateways, Hosts: s.cfg.Hosts}
+	return istio.DesiredVirtualService(s.vs, routingOf(s, next))
+}
+
+// routedWeight is the canary weight the routes get for next: its weight,
+// or 0 while the canary has no Ready pod.
+func routedWeight(s *snapshot, next stepper.Status) int32 {
+	if next.Weight > 0 && s.user.Status.ReadyReplicas == 0 {
+		return 0
+	}
+	return next.Weight
+}
+
+// routingOf is the Routing of every VirtualService split for next.
+func routingOf(s *snapshot, next stepper.Status) istio.Routing {
+	r := istio.Routing{Target: s.target, Weight: routedWeight(s, next), Total: next.Total, Gateways: s.cfg.Gateways, Hosts: s.cfg.Hosts}
 	if r.Total == 0 {
 		r.Total = s.cfg.Total
 	}
 	stage := strategyStage(next)
 	r.Strategy = s.strategy.Routes(stage, next.CanaryHash)
 	r.CanaryReady = stage != strategy.Idle && s.user.Status.ReadyReplicas > 0 && s.obs.SubsetsReady
-	return istio.DesiredVirtualService(s.vs, r)
+	return r
 }
 
 // strategyStage says which routes the strategy adds for a status: none

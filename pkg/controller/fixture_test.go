@@ -75,7 +75,12 @@ func newFixture(t *testing.T, kubeObjs []runtime.Object, istioObjs ...runtime.Ob
 // restart replaces the controller with a new one on the same clients and
 // caches, as a restarted process: everything it kept in memory is gone.
 func (f *fixture) restart() {
+	var allowed []string
+	if f.c != nil {
+		allowed = f.c.allowed
+	}
 	f.c = &Controller{
+		allowed:  allowed,
 		kube:     f.kube,
 		istio:    f.istio,
 		recorder: f.recorder,

@@ -32,7 +32,13 @@ type snapshot struct {
 	target    istio.Target
 	// vs is the home VirtualService (see homeVirtualService): the routes
 	// meshcanary splits and the status; nil until meshcanary creates it.
-	vs      *networkingv1.VirtualService
+	vs *networkingv1.VirtualService
+	// reaches are the other VirtualServices that route to the service
+	// (istio.Discover); routing the live ones among them, splits those
+	// split with the home one (see discoverRoutes).
+	reaches []istio.Reach
+	routing []*networkingv1.VirtualService
+	splits  []*networkingv1.VirtualService
 	dr      *networkingv1.DestinationRule
 	primary *appsv1.Deployment
 	userHPA *autoscalingv2.HorizontalPodAutoscaler
@@ -107,6 +113,7 @@ func (c *Controller) gather(ctx context.Context, cs *caches, user *appsv1.Deploy
 		s.target = istio.Target{}
 		return s, append(problems, config.Problem{Key: config.Prefix + config.KeyService, Value: service, Valid: err.Error()}), nil
 	}
+	c.discoverRoutes(s)
 	s.primary, _ = cs.primaries.Deployments(ns).Get(s.cfg.PrimaryName)
 	s.userHPA, s.twinHPA = findHPAs(cs, user.Namespace, user.Name, s.cfg.PrimaryName)
 
@@ -164,7 +171,7 @@ func (c *Controller) observe(ctx context.Context, s *snapshot) (stepper.Observat
 	}
 	o.CanaryHash = hash
 	o.SubsetsReady = istio.SubsetsReady(s.dr, hash)
-	o.Routed, o.AppliedWeight = istio.ObserveRouting(s.vs, s.target)
+	o.Routed, o.AppliedWeight = istio.ObserveRoutingAll(s.allRoutes(), s.target)
 	observeReplicas(&o, s)
 	return o, nil
 }

@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"slices"
+
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
 
@@ -52,18 +54,26 @@ func homeVirtualService(cs *caches, user *appsv1.Deployment, t istio.Target, nam
 }
 
 // homeCandidates are the VirtualServices of the Deployment's namespace
-// that name t's Service (hosts or destinations) or are marked as routing
-// for the Deployment: the only ones FindVirtualService can pick.
+// that FindVirtualService may pick for t: those whose hosts include t's
+// Service, and those marked as routing for the Deployment that hold its
+// status or are meshcanary's own. Another VirtualService split with the
+// home one (a gateway's or a delegate child in the same namespace) is
+// marked too, but is neither.
 func homeCandidates(cs *caches, user *appsv1.Deployment, t istio.Target) []*networkingv1.VirtualService {
-	marked := byIndex[*networkingv1.VirtualService](cs.idx.vss, byRoutesFor, user.Namespace+"/"+user.Name)
-	if t.Service == "" {
-		return marked
+	all := byIndex[*networkingv1.VirtualService](cs.idx.vss, byRoutesFor, user.Namespace+"/"+user.Name)
+	if t.Service != "" {
+		all = append(all, byIndex[*networkingv1.VirtualService](cs.idx.vss, byService, user.Namespace+"/"+t.Service)...)
 	}
 	seen := map[string]bool{}
 	var out []*networkingv1.VirtualService
-	for _, vs := range append(byIndex[*networkingv1.VirtualService](cs.idx.vss, byService, user.Namespace+"/"+t.Service), marked...) {
-		if vs.Namespace == user.Namespace && !seen[vs.Name] {
-			seen[vs.Name] = true
+	for _, vs := range all {
+		if vs.Namespace != user.Namespace || seen[vs.Name] {
+			continue
+		}
+		seen[vs.Name] = true
+		home := vs.Annotations[config.StatusAnnotation] != "" || vs.Labels[config.ManagedByLabel] == config.ManagedByValue ||
+			slices.ContainsFunc(vs.Spec.Hosts, func(h string) bool { return istio.MatchesHost(h, t) })
+		if home {
 			out = append(out, vs)
 		}
 	}

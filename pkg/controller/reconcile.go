@@ -57,10 +57,12 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 		act.Events = append([]stepper.Event{{Reason: stepper.ReasonConfigValid, Message: "configuration is valid again"}}, act.Events...)
 	}
 	next.ConfigError = ""
+	next = withRoutes(snap, next)
 
 	if err := c.persist(ctx, snap, next, act, log); err != nil {
 		return 0, err
 	}
+	c.warnUnsplit(snap, next, log)
 	c.record(snap, next, act, now, log)
 	if err := c.converge(ctx, snap, next, act, log); err != nil {
 		return 0, err
@@ -96,6 +98,9 @@ func (c *Controller) reportInvalid(ctx context.Context, s *snapshot, problems co
 		routes = s.withLiveRouting()
 	}
 	if err := c.writeHome(ctx, routes, next, act.Route, log); err != nil {
+		return 0, err
+	}
+	if err := c.writeSplits(ctx, routes, next, act.Route); err != nil {
 		return 0, err
 	}
 	c.record(s, next, act, now, log)

@@ -115,3 +115,17 @@ func (c *Controller) routesFor(cs *caches, namespace, name string) ([]*networkin
 	key := namespace + "/" + name
 	return c.virtualServicesBy(byRoutesFor, key), byIndex[*networkingv1.DestinationRule](cs.idx.drs, byRoutesFor, key)
 }
+
+// routeCandidates returns every VirtualService that names the Service
+// namespace/service (see istio.ServicesOf), and the roots that delegate to
+// those without hosts, so that istio.Discover sees the delegations.
+func (c *Controller) routeCandidates(namespace, service string) []*networkingv1.VirtualService {
+	vss := c.virtualServicesBy(byService, namespace+"/"+service)
+	out := slices.Clone(vss)
+	for _, vs := range vss {
+		if len(vs.Spec.Hosts) == 0 {
+			out = append(out, c.virtualServicesBy(byDelegate, vs.Namespace+"/"+vs.Name)...)
+		}
+	}
+	return out
+}

@@ -105,4 +105,13 @@ type Status struct {
 	// Approved is set by the promote command that approved the first step
 	// of this release (Config.Approval before-first-step).
 	Approved bool `json:"approved,omitempty"`
+	// VirtualServices lists every VirtualService split with the weights,
+	// the home one first, when there is more than the home one; set by the
+	// controller, not by Next.
+	VirtualServices []SplitVirtualService `json:"virtualServices,omitempty"`
+	// Unsplit says, one message each, which VirtualServices route to the
+	// service without the weights and why (the operator does not allow
+	// their namespace, meshcanary.io/virtual-services leaves them out, no
+	// split of them is safe); set by the controller.
+	Unsplit []string `json:"unsplit,omitempty"`
 }
