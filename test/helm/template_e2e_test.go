@@ -92,6 +92,23 @@ func TestHelmTemplate(t *testing.T) {
 				t.Errorf("%d RoleBindings, want 3 (team-a, team-b, leader election)", n)
 			}
 		}},
+		"virtualServiceNamespaces: the flag, and a VirtualServices-only Role where the controller does not watch": {[]string{"virtualservice-namespaces.yaml"}, func(t *testing.T, objs []*unstructured.Unstructured) {
+			wantArgs(t, controller(t, objs), "--namespaces=team-a", "--virtualservice-namespaces=istio-system,team-a")
+			var vsRoles []string
+			for _, role := range find(objs, "Role") {
+				if role.GetName() == releaseName+"-virtualservices" {
+					vsRoles = append(vsRoles, role.GetNamespace())
+					wantRules(t, role, []rbacv1.PolicyRule{{APIGroups: []string{"networking.istio.io"},
+						Resources: []string{"virtualservices"}, Verbs: []string{"get", "list", "watch", "update"}}})
+				}
+			}
+			if !slices.Equal(vsRoles, []string{"istio-system"}) {
+				t.Errorf("VirtualService Roles in %v, want istio-system only (team-a's Role covers it)", vsRoles)
+			}
+			if n := len(find(objs, "ClusterRole")); n > 0 {
+				t.Errorf("%d ClusterRoles", n)
+			}
+		}},
 		"serviceMonitor and podDisruptionBudget when enabled": {[]string{"monitoring.yaml"}, func(t *testing.T, objs []*unstructured.Unstructured) {
 			sm := only(t, objs, "ServiceMonitor")
 			if sm.GetLabels()["release"] != "kube-prometheus-stack" {

@@ -77,3 +77,14 @@ ClusterRole, in every namespace): exactly the calls it makes, and no Secrets.
 {{- define "meshcanary.notifyDir" -}}
 /var/run/secrets/meshcanary/notify/{{ . }}
 {{- end }}
+
+{{/*
+The rules in a namespace where the controller only splits VirtualServices it
+does not own (virtualServiceNamespaces outside watchNamespaces): read, watch
+and update them; never create or delete.
+*/}}
+{{- define "meshcanary.virtualServiceRules" -}}
+- apiGroups: ["networking.istio.io"]
+  resources: ["virtualservices"]
+  verbs: ["get", "list", "watch", "update"]
+{{- end }}
