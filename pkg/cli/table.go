@@ -35,7 +35,7 @@ func newTable(out io.Writer, allNamespaces bool, now func() time.Time) *table {
 func (t *table) print(header bool, cs ...Canary) error {
 	var rows [][]string
 	if header {
-		rows = append(rows, t.cells([]string{"NAMESPACE", "NAME", "PHASE", "STEP", "WEIGHT", "VERDICTS", "AGE"}))
+		rows = append(rows, t.cells([]string{"NAMESPACE", "NAME", "PHASE", "STEP", "WEIGHT", "ROUTES", "VERDICTS", "AGE"}))
 	}
 	for _, c := range cs {
 		rows = append(rows, t.cells(rowCells(c, t.now())))
@@ -70,10 +70,10 @@ func (t *table) cells(row []string) []string {
 }
 
 // rowCells is the table row of c at time now: namespace, name, phase, step n/N,
-// canary weight (exact, see config.FormatWeight), last verdicts and the
-// Deployment's age.
+// canary weight (exact, see config.FormatWeight), the VirtualServices that
+// carry it (routesCell), last verdicts and the Deployment's age.
 func rowCells(c Canary, now time.Time) []string {
-	phase, step, weight, verdicts := none, "-", "-", none
+	phase, step, weight, routes, verdicts := none, "-", "-", none, none
 	switch s := c.Status; {
 	case c.StatusError != "":
 		phase = "<invalid status>"
@@ -94,12 +94,33 @@ func rowCells(c Canary, now time.Time) []string {
 			weight = config.FormatWeight(s.Weight, s.Total)
 		}
 		verdicts = summarize(s.Verdicts)
+		routes = routesCell(*s)
 	}
 	age := "<unknown>"
 	if !c.Created.IsZero() {
 		age = duration.HumanDuration(now.Sub(c.Created))
 	}
-	return []string{c.Namespace, c.Name, phase, step, weight, verdicts, age}
+	return []string{c.Namespace, c.Name, phase, step, weight, routes, verdicts, age}
+}
+
+// routesCell is the ROUTES cell: "home" when the release splits its home
+// VirtualService alone, else every split VirtualService with its weight
+// ("shop/web 5%, istio-system/public-web 5%"); "+N unsplit" counts the
+// VirtualServices that route to the service without the weights (the
+// status's unsplit says why).
+func routesCell(s stepper.Status) string {
+	cell := "home"
+	if len(s.VirtualServices) > 0 {
+		parts := make([]string, len(s.VirtualServices))
+		for i, vs := range s.VirtualServices {
+			parts[i] = vs.Ref + " " + config.FormatWeight(vs.Weight, s.Total)
+		}
+		cell = strings.Join(parts, ", ")
+	}
+	if n := len(s.Unsplit); n > 0 {
+		cell += fmt.Sprintf(" +%d unsplit", n)
+	}
+	return cell
 }
 
 // summarize is the VERDICTS cell: the combined result, how many gates
