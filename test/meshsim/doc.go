@@ -17,6 +17,14 @@
 //
 // # Routing
 //
+// A request comes from a sidecar, or, with [Request].Gateway and Host (a
+// [Target] with Gateway), from an ingress gateway's Envoy: then the
+// VirtualService bound to that Gateway whose hosts match Host routes it,
+// and [Sim.CountsThrough] counts it apart from the sidecars' requests. A
+// delegate route (a child VirtualService without hosts, in any namespace)
+// is followed to the child, whose routes are tried in order once the
+// root's match applied.
+//
 // [Route] follows the VirtualService bound to the mesh gateway whose hosts
 // include the requested service (short name, name.namespace or FQDN,
 // resolved in the VirtualService's namespace; an exact host beats a
@@ -106,10 +114,11 @@
 // no waiting, and latency is a number drawn and recorded, not spent. The
 // load balancer picks uniformly at random, not round-robin or least-request.
 // Retries, timeouts, circuit breaking, outlier detection, locality and
-// trafficPolicy are not modelled; neither are delegate VirtualServices,
-// exportTo, DestinationRules outside the service's namespace, tcp and tls
-// routes, gateways other than "mesh", or ServiceEntries (a host that is not
-// a cluster Service is unknown). Mirrored copies are sent only when the
+// trafficPolicy are not modelled; neither are exportTo, DestinationRules
+// outside the service's namespace, tcp and tls routes, Gateway objects (a
+// request names the Gateway it enters through; no listener, port or TLS is
+// checked), or ServiceEntries (a host that is not a cluster Service is
+// unknown). Mirrored copies are sent only when the
 // route forwards the request (not when a fault aborts it, nor for redirects
 // and direct responses), and Istio's deprecated integer percent fields are
 // ignored. A simulator stalled for

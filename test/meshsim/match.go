@@ -2,7 +2,6 @@ package meshsim
 
 import (
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 
@@ -36,11 +35,11 @@ func requestMatches(m *v1alpha3.HTTPMatchRequest, req Request, port uint32) bool
 		path, uri = strings.ToLower(path), lowerStringMatch(uri)
 	}
 	switch {
-	case len(m.GetGateways()) > 0 && !slices.Contains(m.GetGateways(), meshGateway),
+	case !gatewayAllowed(m.GetGateways(), req),
 		!stringMatches(uri, path),
 		!stringMatches(m.GetScheme(), "http"),
 		!stringMatches(m.GetMethod(), req.method()),
-		!stringMatches(m.GetAuthority(), req.Service.FQDN()),
+		!stringMatches(m.GetAuthority(), requestHost(req)),
 		m.GetPort() != 0 && m.GetPort() != port,
 		m.GetSourceNamespace() != "" && m.GetSourceNamespace() != req.Source.Namespace,
 		!labels.SelectorFromSet(m.GetSourceLabels()).Matches(labels.Set(req.Source.Labels)):

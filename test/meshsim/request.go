@@ -24,6 +24,15 @@ type Request struct {
 	Path   string
 	// Headers have lower-case keys; cookies go in "cookie".
 	Headers map[string]string
+	// Gateway, namespace/name, is the Istio Gateway the request enters the
+	// mesh through (an ingress gateway's Envoy routes it with the
+	// VirtualServices bound to that Gateway); "" for a sidecar's request.
+	Gateway string
+	// Host is the host the caller asks for (the authority): through a
+	// gateway an external name such as shop.example.com; the service's
+	// FQDN when empty. Service is then the Service whose Counts keep the
+	// request.
+	Host string
 }
 
 // method returns the request's method, GET when unset.

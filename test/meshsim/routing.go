@@ -1,6 +1,7 @@
 package meshsim
 
 import (
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -52,23 +53,29 @@ type Decision struct {
 
 // Route decides where the mesh sends req, drawing weights, percentages and
 // pods from rnd. It follows the VirtualService bound to the mesh gateway for
-// the requested host: the first HTTP route whose match applies, a draw over
+// the requested host, or, for a request entering through a gateway
+// (req.Gateway), the one bound to that gateway for req.Host: the first
+// HTTP route whose match applies (a delegate route's child's first that
+// applies too), a draw over
 // its destination weights, the destination's DestinationRule subset, then a
 // uniformly chosen Ready pod of the service's selected pods in that subset.
 // Without a VirtualService the request goes to any Ready pod of the service.
 func Route(m Mesh, req Request, rnd *rand.Rand) Decision {
-	vs := virtualServiceFor(m, req.Service.FQDN())
-	if vs == nil {
+	var vs *networkingv1.VirtualService
+	if req.Gateway != "" {
+		// A gateway's Envoy has no route for a host no VirtualService
+		// bound to it serves.
+		if vs = virtualServiceForGateway(m, req.Gateway, requestHost(req)); vs == nil {
+			return localReply(req.Service, 404, FlagNoRoute)
+		}
+	} else if vs = virtualServiceFor(m, req.Service.FQDN()); vs == nil {
 		if _, ok := m.Service(req.Service); !ok {
 			return localReply(req.Service, 404, FlagNoRoute)
 		}
 		return toDestination(m, req.Service, "", rnd)
 	}
-	port := servicePort(m, req.Service)
-	for _, r := range vs.Spec.GetHttp() {
-		if r.GetDelegate() == nil && routeMatches(r.GetMatch(), req, port) {
-			return takeRoute(m, req, r, vs.Namespace, rnd)
-		}
+	if d, ok := routeVirtualService(m, req, vs, servicePort(m, req.Service), rnd, 0); ok {
+		return d
 	}
 	return localReply(req.Service, 404, FlagNoRoute)
 }

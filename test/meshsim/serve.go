@@ -21,13 +21,7 @@ func (s *Sim) sendLocked(req Request) (Decision, Answer) {
 	for _, m := range d.Mirrors {
 		s.answer(req.Source, m)
 	}
-	c, ok := s.counts[req.Service]
-	if !ok {
-		nc := newCounts()
-		c = &nc
-		s.counts[req.Service] = c
-	}
-	c.add(d, a.Code)
+	s.countsOf(req).add(d, a.Code)
 	return d, a
 }
 
@@ -49,4 +43,22 @@ func (s *Sim) answer(src Source, up Upstream) Answer {
 func behaviourOf(pod *corev1.Pod) Behaviour {
 	b, _ := ParseBehaviour(pod.Annotations)
 	return b
+}
+
+// countsOf returns the Counts that keep req: its service's, or its
+// service's through its gateway.
+func (s *Sim) countsOf(req Request) *Counts {
+	if req.Gateway != "" {
+		key := streamKey{Service: req.Service, Gateway: req.Gateway}
+		if s.ingress[key] == nil {
+			c := newCounts()
+			s.ingress[key] = &c
+		}
+		return s.ingress[key]
+	}
+	if s.counts[req.Service] == nil {
+		c := newCounts()
+		s.counts[req.Service] = &c
+	}
+	return s.counts[req.Service]
 }

@@ -53,10 +53,13 @@ type Sim struct {
 	metrics *metrics
 	log     *zap.Logger
 
-	mu      sync.Mutex // guards rnd, counts and streams
-	rnd     *rand.Rand
-	counts  map[ServiceRef]*Counts
-	streams map[ServiceRef]*stream
+	mu     sync.Mutex // guards rnd, counts and streams
+	rnd    *rand.Rand
+	counts map[ServiceRef]*Counts
+	// ingress counts the requests that entered through a gateway, by
+	// gateway and service (see CountsThrough).
+	ingress map[streamKey]*Counts
+	streams map[streamKey]*stream
 	// proxies are the simulated proxies' views with Propagation, else nil.
 	proxies []*proxyView
 
@@ -110,7 +113,8 @@ func NewForClients(kube kubernetes.Interface, istio istioclient.Interface, opts 
 		log:     opts.Logger,
 		rnd:     opts.Rand,
 		counts:  map[ServiceRef]*Counts{},
-		streams: map[ServiceRef]*stream{},
+		ingress: map[streamKey]*Counts{},
+		streams: map[streamKey]*stream{},
 	}
 	w, err := newWatch(kube, istio, opts.Namespaces, cache.ResourceEventHandlerFuncs{
 		AddFunc:    s.podSeen,
@@ -192,19 +196,28 @@ func (s *Sim) Addr() string {
 	return s.listener.Addr().String()
 }
 
+// streamKey names a stream of requests: to a service from the sidecars
+// (Gateway ""), or for it through a gateway.
+type streamKey struct {
+	Service ServiceRef
+	Gateway string
+}
+
 // SetTarget starts, changes or (with Rate ≤ 0) stops the stream of
-// requests to t.Service.
+// requests to t.Service (through t.Gateway, when set: a stream of its own
+// beside the sidecars' one).
 func (s *Sim) SetTarget(t Target) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	key := streamKey{Service: t.Service, Gateway: t.Gateway}
 	if t.Rate <= 0 {
-		delete(s.streams, t.Service)
+		delete(s.streams, key)
 		return
 	}
 	if t.Source.Workload == "" {
 		t.Source = DefaultSource
 	}
-	s.streams[t.Service] = &stream{target: t, arrivals: newArrivals(t.Rate, s.opts.Clock.Now(), s.rnd)}
+	s.streams[key] = &stream{target: t, arrivals: newArrivals(t.Rate, s.opts.Clock.Now(), s.rnd)}
 }
 
 // Send routes and answers one request at once, outside any target's
@@ -225,6 +238,18 @@ func (s *Sim) Counts(namespace, name string) Counts {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c, ok := s.counts[ServiceRef{Namespace: namespace, Name: name}]; ok {
+		return c.clone()
+	}
+	return newCounts()
+}
+
+// CountsThrough returns what callers of the service namespace/name saw
+// since the start for the requests that entered through gateway
+// (namespace/name); Counts has the sidecars' requests.
+func (s *Sim) CountsThrough(gateway, namespace, name string) Counts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.ingress[streamKey{Service: ServiceRef{Namespace: namespace, Name: name}, Gateway: gateway}]; ok {
 		return c.clone()
 	}
 	return newCounts()

@@ -18,6 +18,10 @@ type Target struct {
 	// Shapes are the kinds of request sent, each drawn with probability
 	// Weight/sum(Weight); a plain GET / when empty.
 	Shapes []Shape
+	// Gateway, namespace/name, sends the requests through that Istio
+	// Gateway for Host (see Request); "" sends them from a sidecar.
+	Gateway string
+	Host    string
 }
 
 // Shape is one kind of request a Target sends, such as requests carrying
@@ -46,7 +50,7 @@ func ParseTarget(s string) (Target, error) {
 
 // request draws the next request of the target.
 func (t Target) request(rnd *rand.Rand) Request {
-	req := Request{Service: t.Service, Source: t.Source}
+	req := Request{Service: t.Service, Source: t.Source, Gateway: t.Gateway, Host: t.Host}
 	var total float64
 	for _, s := range t.Shapes {
 		total += s.Weight
