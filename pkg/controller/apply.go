@@ -237,27 +237,10 @@ func routingOf(s *snapshot, next stepper.Status) istio.Routing {
 	if r.Total == 0 {
 		r.Total = s.cfg.Total
 	}
-	stage := strategyStage(next)
+	stage := stepper.StrategyStage(next)
 	r.Strategy = s.strategy.Routes(stage, next.CanaryHash)
 	r.CanaryReady = stage != strategy.Idle && s.user.Status.ReadyReplicas > 0 && s.obs.SubsetsReady
 	return r
-}
-
-// strategyStage says which routes the strategy adds for a status: none
-// while idle or before the canary is ready, the mirror while mirroring,
-// the A/B and sticky routes while stepping and promoting.
-func strategyStage(s stepper.Status) strategy.Stage {
-	phase := s.Phase
-	if phase == stepper.PhasePaused {
-		phase = s.PausedFrom
-	}
-	switch {
-	case phase == stepper.PhaseProgressing && s.Mirroring:
-		return strategy.Mirroring
-	case phase == stepper.PhaseProgressing && s.Step >= 1, phase == stepper.PhasePromoting && s.Weight > 0:
-		return strategy.Stepping
-	}
-	return strategy.Idle
 }
 
 // scaleCanary writes the replicas the decision gives the user's (canary)

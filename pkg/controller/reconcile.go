@@ -53,10 +53,6 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 		}
 	}
 	next, act := stepper.Next(snap.cfg, snap.status, obs, now)
-	if snap.status.ConfigError != "" {
-		act.Events = append([]stepper.Event{{Reason: stepper.ReasonConfigValid, Message: "configuration is valid again"}}, act.Events...)
-	}
-	next.ConfigError = ""
 	next = withRoutes(snap, next)
 
 	if err := c.persist(ctx, snap, next, act, log); err != nil {
@@ -88,10 +84,6 @@ func (c *Controller) reportInvalid(ctx context.Context, s *snapshot, problems co
 	next, act := stepper.Invalid(s.cfg, s.status, s.obs, msg, now)
 	if s.target.Service == "" || s.vs == nil {
 		act.Route = false
-	}
-	if s.status.ConfigError != msg {
-		log.Warn("invalid configuration; nothing new is released", zap.String("problems", msg))
-		act.Events = append([]stepper.Event{{Warning: true, Reason: stepper.ReasonInvalidConfig, Message: msg}}, act.Events...)
 	}
 	routes := s
 	if act.Route {

@@ -17,15 +17,15 @@ var allPhases = []stepper.Phase{
 }
 
 // record reports a decision: Events on the user's Deployment, a log line per
-// event, and the metrics.
+// event (Warning events at warn level), and the metrics.
 func (c *Controller) record(s *snapshot, next stepper.Status, act stepper.Actions, now time.Time, log *zap.Logger) {
 	for _, e := range act.Events {
-		typ := corev1.EventTypeNormal
+		typ, logAt := corev1.EventTypeNormal, log.Info
 		if e.Warning {
-			typ = corev1.EventTypeWarning
+			typ, logAt = corev1.EventTypeWarning, log.Warn
 		}
 		c.recorder.Event(s.user, typ, e.Reason, e.Message)
-		log.Info(e.Message, zap.String("reason", e.Reason), zap.String("phase", string(next.Phase)),
+		logAt("event recorded", zap.String("reason", e.Reason), zap.String("message", e.Message), zap.String("phase", string(next.Phase)),
 			zap.Int("step", next.Step), zap.String("weight", config.FormatWeight(next.Weight, next.Total)))
 	}
 

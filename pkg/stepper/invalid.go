@@ -19,12 +19,16 @@ import (
 //   - a rollback ends Failed once weight 0 is applied;
 //   - any other phase (idle, Initializing, Promoting, Paused) stays as it is.
 //
-// Actions.Route is set only when the route must change (weight 0 of a
+// A ReasonInvalidConfig Warning reports problems when they differ from
+// the status's ConfigError. Actions.Route is set only when the route must change (weight 0 of a
 // rollback); the replicas and the primary are left alone. Requeue is the
 // next timer due.
 func Invalid(cfg config.Config, s Status, o Observations, problems string, now time.Time) (Status, Actions) {
 	m := &machine{cfg: cfg, s: s, o: o, now: now}
-	m.s.ConfigError = problems
+	if s.ConfigError != problems {
+		m.s.ConfigError = problems
+		m.emit(true, ReasonInvalidConfig, problems)
+	}
 	switch {
 	case m.s.Phase == PhaseProgressing && (m.s.Step >= 1 || m.s.Mirroring):
 		m.holdInvalid()

@@ -42,7 +42,7 @@ func TestInvalidKeepsTheSafetyTimersOfARelease(t *testing.T) {
 				s.HoldSince = &now
 				moved(s, stepper.ReasonHolding, now)
 			},
-			actions: stepper.Actions{Requeue: time.Minute, Events: []stepper.Event{warning(stepper.ReasonHolding)}},
+			actions: stepper.Actions{Requeue: time.Minute, Events: []stepper.Event{warning(stepper.ReasonInvalidConfig), warning(stepper.ReasonHolding)}},
 		},
 		"a step held before keeps its hold clock and asks to look again at the next check": {
 			status:  with(stepping(2, -time.Minute), heldSince(-20*time.Minute)),
@@ -73,13 +73,18 @@ func TestInvalidKeepsTheSafetyTimersOfARelease(t *testing.T) {
 			},
 			actions: stepper.Actions{Events: []stepper.Event{warning(stepper.ReasonRolledBack)}},
 		},
-		"an idle canary only records the problem": {
+		"an idle canary only records and reports the problem": {
 			status: ready(), obs: observed(ready()),
-			want: func(s *stepper.Status, _ time.Time) { invalid(s) },
+			want:    func(s *stepper.Status, _ time.Time) { invalid(s) },
+			actions: stepper.Actions{Events: []stepper.Event{warning(stepper.ReasonInvalidConfig)}},
+		},
+		"the same problems are reported once": {
+			status: with(ready(), invalid), obs: observed(ready()),
 		},
 		"a paused step stays paused: the user froze it": {
 			status: paused(2, -time.Hour, -50*time.Minute), obs: observed(paused(2, -time.Hour, -50*time.Minute)),
-			want: func(s *stepper.Status, _ time.Time) { invalid(s) },
+			want:    func(s *stepper.Status, _ time.Time) { invalid(s) },
+			actions: stepper.Actions{Events: []stepper.Event{warning(stepper.ReasonInvalidConfig)}},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -96,4 +101,16 @@ func TestInvalidKeepsTheSafetyTimersOfARelease(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestNextClearsAConfigErrorOnceTheConfigurationIsValid(t *testing.T) {
+	runNext(t, map[string]nextCase{
+		"an idle canary says its configuration is valid again": {
+			status: with(ready(), func(s *stepper.Status) { s.ConfigError = "annotation meshcanary.io/steps=..." }),
+			obs:    observed(ready()),
+			want:   func(s *stepper.Status, _ time.Time) { s.ConfigError = "" },
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleDown,
+				Events: []stepper.Event{normal(stepper.ReasonConfigValid)}},
+		},
+	})
 }

@@ -22,13 +22,16 @@ const maxPasses = 8
 // starts adoption. A primary found running the release's revision outside
 // Promoting resumes the promotion. A command (Observations.Command
 // differing from Status.CommandAck) is acted on first, then the phase
-// decides; when it moves to another phase, that phase decides too. Gate verdicts count only
-// for the phase and step they were evaluated in.
+// decides; when it moves to another phase, that phase decides too. Gate
+// verdicts count only for the phase and step they were evaluated in. A
+// ConfigError left by [Invalid] is cleared, with a ReasonConfigValid Event
+// first.
 //
 // Next does not modify s: pointer fields of the result are new or shared
 // unchanged, and slices are copied.
 func Next(cfg config.Config, s Status, o Observations, now time.Time) (Status, Actions) {
 	m := &machine{cfg: cfg, s: s, o: o, now: now}
+	m.configValid()
 	if m.s.Phase == "" {
 		m.adopt()
 	}
@@ -62,6 +65,15 @@ type machine struct {
 	// repair and scalePrimary are decided by watchPrimary.
 	repair       *PrimaryRepair
 	scalePrimary int32
+}
+
+// configValid clears the ConfigError of an invalid configuration that
+// is valid again, and says so.
+func (m *machine) configValid() {
+	if m.s.ConfigError != "" {
+		m.s.ConfigError = ""
+		m.emit(false, ReasonConfigValid, "configuration is valid again")
+	}
 }
 
 // decide runs the decision of the current phase.

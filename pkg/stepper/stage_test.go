@@ -1,4 +1,4 @@
-package controller
+package stepper_test
 
 import (
 	"testing"
@@ -15,6 +15,7 @@ func TestStrategyStageFollowsTheRelease(t *testing.T) {
 		"idle after a release adds no routes":       {stepper.Status{Phase: stepper.PhaseSucceeded}, strategy.Idle},
 		"waiting for the canary adds no routes":     {stepper.Status{Phase: stepper.PhaseProgressing}, strategy.Idle},
 		"mirroring before step 1 adds the mirror":   {stepper.Status{Phase: stepper.PhaseProgressing, Mirroring: true}, strategy.Mirroring},
+		"a paused mirror keeps mirroring":           {stepper.Status{Phase: stepper.PhasePaused, PausedFrom: stepper.PhaseProgressing, Mirroring: true}, strategy.Mirroring},
 		"a step adds the match and sticky routes":   {stepper.Status{Phase: stepper.PhaseProgressing, Step: 2, Weight: 25}, strategy.Stepping},
 		"a paused step keeps them":                  {stepper.Status{Phase: stepper.PhasePaused, PausedFrom: stepper.PhaseProgressing, Step: 1}, strategy.Stepping},
 		"promotion keeps them while weight remains": {stepper.Status{Phase: stepper.PhasePromoting, Step: 3, Weight: 50}, strategy.Stepping},
@@ -23,8 +24,8 @@ func TestStrategyStageFollowsTheRelease(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if got := strategyStage(tc.status); got != tc.want {
-				t.Errorf("strategyStage = %v, want %v", got, tc.want)
+			if got := stepper.StrategyStage(tc.status); got != tc.want {
+				t.Errorf("StrategyStage = %v, want %v", got, tc.want)
 			}
 		})
 	}
