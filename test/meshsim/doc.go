@@ -69,6 +69,20 @@
 // own cache has the route without it then shows 503 UH from the proxies
 // that still route to the canary (cmd/meshsim: --propagation 1s-5s).
 //
+// # xDS mode
+//
+// With [Options].Routes, a [RouteTable], requests are routed by a control
+// plane's pushes instead: test/xds implements the table over an ADS stream to
+// istiod as one sidecar, so routes, weights and subset endpoints are what
+// istiod sent (endpoints from EndpointSlices, Ready pods only) and arrive as
+// late as istiod sends them. The table answers 404 NR when no virtual host or
+// route matches, 503 NC when the route names a cluster the sidecar does not
+// have (or whose first endpoints have not arrived: Envoy is still warming it)
+// and 503 UH when the cluster has no healthy endpoint; the simulator has the
+// pod with the chosen endpoint's IP answer, and answers 503 UF when no
+// watched pod has it. Faults, mirrors, response headers and gateway requests
+// are not routed in this mode (a request through a gateway is 404 NR).
+//
 // # Pod behaviour
 //
 // Each pod answers as its own annotations say (see [ParseBehaviour]), so a

@@ -5,7 +5,7 @@ import corev1 "k8s.io/api/core/v1"
 // sendLocked routes one request, has the chosen pods answer it, records
 // both proxies' metrics and counts what the caller saw. s.mu must be held.
 func (s *Sim) sendLocked(req Request) (Decision, Answer) {
-	d := Route(s.meshLocked(), req, s.rnd)
+	d := s.routeLocked(req)
 	var a Answer
 	if d.Pod == nil {
 		// Envoy answered locally: only the caller's proxy reports it.

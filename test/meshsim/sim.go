@@ -43,6 +43,10 @@ type Options struct {
 	// see VirtualService and DestinationRule changes late; nil routes with
 	// the simulator's caches, which see every change at once.
 	Propagation *Propagation
+	// Routes, when set, routes every request by a control plane's pushes
+	// (the xDS mode, see RouteTable) instead of by the watched
+	// VirtualServices and DestinationRules; Propagation must then be nil.
+	Routes RouteTable
 }
 
 // Sim is the mesh simulator: it watches the cluster, sends traffic, routes
@@ -125,6 +129,9 @@ func NewForClients(kube kubernetes.Interface, istio istioclient.Interface, opts 
 		return nil, err
 	}
 	s.watch = w
+	if opts.Routes != nil && opts.Propagation != nil {
+		return nil, errors.New("a route table and simulated propagation exclude each other: the table's delay is real")
+	}
 	if p := opts.Propagation; p != nil {
 		if p.Proxies < 1 || p.Min < 0 || p.Max < p.Min {
 			return nil, fmt.Errorf("propagation %+v: want at least 1 proxy and 0 <= Min <= Max", *p)

@@ -1,0 +1,89 @@
+package meshsim
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// FlagUpstreamFailure is the response flag Envoy sets when it cannot connect
+// to the endpoint it chose (503 UF): in table mode, an endpoint whose pod the
+// simulator no longer has.
+const FlagUpstreamFailure = "UF"
+
+// RouteTable is the routing configuration of one sidecar as a control plane
+// pushed it, for [Options].Routes: the xDS mode, in which requests are routed
+// by what istiod sends instead of by the VirtualServices, DestinationRules and
+// pods the simulator watches. It is defined here, where it is consumed, so the
+// simulator does not depend on Envoy's API; test/xds implements it over an
+// ADS stream.
+type RouteTable interface {
+	// RouteRequest decides where the sidecar sends req, addressed to port
+	// (the service's first port, 0 when the simulator does not know the
+	// service), drawing weighted clusters and endpoints from rnd.
+	RouteRequest(req Request, port uint32, rnd *rand.Rand) TableRoute
+}
+
+// TableRoute is a [RouteTable]'s decision for one request.
+type TableRoute struct {
+	// Service and Subset name the destination the route drew, zero when
+	// none (or when the cluster is not a cluster Service's).
+	Service ServiceRef
+	Subset  string
+	// Endpoint is the IP address of the chosen endpoint; "" when the proxy
+	// answers itself with Code and Flags (404 NR, 503 NC, 503 UH, a
+	// redirect or a direct response).
+	Endpoint string
+	Code     int
+	// Flags are Envoy's response flags of a local reply, NoFlags when none.
+	Flags string
+}
+
+// routeLocked routes req with the route table when there is one, else with
+// the simulator's view of the mesh. s.mu must be held.
+func (s *Sim) routeLocked(req Request) Decision {
+	if s.opts.Routes == nil {
+		return Route(s.meshLocked(), req, s.rnd)
+	}
+	return tableDecision(s.watch, s.opts.Routes, req, s.rnd)
+}
+
+// tableDecision routes req with table and finds the pod behind the chosen
+// endpoint in m. Requests through a gateway are not routed by a sidecar's
+// table: they are answered 404 NR.
+func tableDecision(m Mesh, table RouteTable, req Request, rnd *rand.Rand) Decision {
+	if req.Gateway != "" {
+		return localReply(req.Service, 404, FlagNoRoute)
+	}
+	r := table.RouteRequest(req, servicePort(m, req.Service), rnd)
+	d := Decision{Upstream: Upstream{Service: r.Service, Subset: r.Subset}, Code: r.Code, Flags: r.Flags}
+	if d.Flags == "" {
+		d.Flags = NoFlags
+	}
+	if r.Endpoint == "" {
+		return d
+	}
+	d.Code, d.Flags = 0, NoFlags
+	if d.Pod = podWithIP(m, r.Service.Namespace, r.Endpoint); d.Pod == nil {
+		d.Code, d.Flags = 503, FlagUpstreamFailure
+	}
+	return d
+}
+
+// podWithIP returns the pod of namespace ns with IP ip, the first by name
+// when several have it, and nil when none does.
+func podWithIP(m Mesh, ns, ip string) *corev1.Pod {
+	var found []*corev1.Pod
+	for _, p := range m.Pods(ns, labels.Everything()) {
+		if p.Status.PodIP == ip {
+			found = append(found, p)
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	return slices.MinFunc(found, func(a, b *corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
+}
