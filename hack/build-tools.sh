@@ -54,6 +54,29 @@ kube_ldflags() {
 	printf '%s' "${flags# }"
 }
 
+# istio_ldflags prints the -X flags that stamp istio-webhook and pilot-discovery with
+# the istio.io/istio that tools/istio requires, as Istio's own build does
+# (common/scripts/report_build_info.sh): a release vX.Y.Z is version X.Y.Z, a commit
+# (pseudo-version) is the VERSION file of that commit plus "-dev", as Istio's
+# Makefile names an unreleased build; the revision is the commit's. Without them
+# istiod reports version "unknown".
+istio_ldflags() {
+	local mod dir version revision pkg=istio.io/istio/pkg/version
+	mod="$(cd "$ROOT/tools/istio" && "$GO" list -m -f '{{.Version}}' istio.io/istio)"
+	dir="$(cd "$ROOT/tools/istio" && "$GO" list -m -f '{{.Dir}}' istio.io/istio)"
+	if [[ "$mod" =~ ^v([0-9]+\.[0-9]+\.[0-9]+)$ ]]; then
+		version="${BASH_REMATCH[1]}" revision="$mod"
+	elif [[ "$mod" =~ -([0-9a-f]{12})$ && -s "$dir/VERSION" ]]; then
+		version="$(tr -d '[:space:]' <"$dir/VERSION")-dev" revision="${BASH_REMATCH[1]}"
+	else
+		log "istio: cannot tell the version of istio.io/istio $mod in tools/istio/go.mod"
+		return 1
+	fi
+	printf -- '-X %s.buildVersion=%s -X %s.buildGitRevision=%s -X %s.buildStatus=Clean -X %s.buildTag=%s -X %s.buildOS=%s -X %s.buildArch=%s' \
+		"$pkg" "$version" "$pkg" "$revision" "$pkg" "$pkg" "$mod" \
+		"$pkg" "$("$GO" env GOOS)" "$pkg" "$("$GO" env GOARCH)"
+}
+
 # build MODULE OUTPUT PACKAGE [OUTPUT PACKAGE...] builds each package of tools/MODULE
 # into BIN_DIR/OUTPUT unless every output exists and the module's inputs are unchanged.
 # TOOL_LDFLAGS, when set for the call, is passed to the linker.
@@ -144,7 +167,8 @@ TOOL_LDFLAGS="$kube_flags" build kube \
 build kwok kwok sigs.k8s.io/kwok/cmd/kwok
 kwok_stages
 build helm helm helm.sh/helm/v3/cmd/helm
-build istio \
+istio_flags="$(istio_ldflags)"
+TOOL_LDFLAGS="$istio_flags" build istio \
 	istio-webhook . \
 	pilot-discovery istio.io/istio/pilot/cmd/pilot-discovery
 [[ "${WITH_FLAGGER:-}" != 1 ]] || build flagger flagger github.com/fluxcd/flagger/cmd/flagger
