@@ -8,21 +8,16 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/istio"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
 	"github.com/meshcanary/meshcanary/pkg/strategy"
 	"github.com/meshcanary/meshcanary/pkg/workload"
-)
-
-var (
-	createOpts = metav1.CreateOptions{FieldManager: config.FieldManager}
-	updateOpts = metav1.UpdateOptions{FieldManager: config.FieldManager}
 )
 
 // persist writes the decided status, the release's intent, no later than
@@ -84,18 +79,11 @@ func (c *Controller) applyPrimary(ctx context.Context, s *snapshot, act stepper.
 		spec.Replicas = &one
 	}
 	desired := workload.DesiredPrimary(s.user, s.primary, spec)
-	deployments := c.kube.AppsV1().Deployments(s.user.Namespace)
-	if s.primary == nil {
-		_, err := deployments.Create(ctx, desired, createOpts)
-		c.countWrite("Deployment", "create")
-		if apierrors.IsAlreadyExists(err) {
-			return nil // created by an earlier reconcile the cache does not show yet
-		}
-		return wrap(err, "creating primary %s", desired.Name)
+	_, err := upsert(ctx, c, c.kube.AppsV1().Deployments(s.user.Namespace), "Deployment", "primary "+desired.Name, s.primary, desired, nil)
+	if apierrors.IsAlreadyExists(err) {
+		return nil // created by an earlier reconcile the cache does not show yet
 	}
-	_, err := deployments.Update(ctx, desired, updateOpts)
-	c.countWrite("Deployment", "update")
-	return wrap(err, "updating primary %s", desired.Name)
+	return err
 }
 
 func (c *Controller) applyHPATwin(ctx context.Context, s *snapshot) error {
@@ -104,22 +92,17 @@ func (c *Controller) applyHPATwin(ctx context.Context, s *snapshot) error {
 	case s.userHPA == nil && s.twinHPA == nil:
 		return nil
 	case s.userHPA == nil:
-		err := hpas.Delete(ctx, s.twinHPA.Name, metav1.DeleteOptions{})
-		c.countWrite("HorizontalPodAutoscaler", "delete")
-		return wrap(ignoreNotFound(err), "deleting HPA twin %s", s.twinHPA.Name)
+		return c.remove(ctx, "HorizontalPodAutoscaler", "HPA twin "+s.twinHPA.Name, s.twinHPA.Name, hpas.Delete)
 	}
 	desired := workload.DesiredHPATwin(s.userHPA, s.twinHPA, s.user.Name, s.cfg.PrimaryName, *s.target.Owner)
-	if s.twinHPA == nil {
-		_, err := hpas.Create(ctx, desired, createOpts)
-		c.countWrite("HorizontalPodAutoscaler", "create")
-		return wrap(err, "creating HPA twin %s", desired.Name)
-	}
-	if equality.Semantic.DeepEqual(desired.Spec, s.twinHPA.Spec) && equality.Semantic.DeepEqual(desired.Labels, s.twinHPA.Labels) {
-		return nil
-	}
-	_, err := hpas.Update(ctx, desired, updateOpts)
-	c.countWrite("HorizontalPodAutoscaler", "update")
-	return wrap(err, "updating HPA twin %s", desired.Name)
+	_, err := upsert(ctx, c, hpas, "HorizontalPodAutoscaler", "HPA twin "+desired.Name, s.twinHPA, desired, hpaTwinEqual)
+	return err
+}
+
+// hpaTwinEqual reports whether the live HPA twin already has the desired
+// spec and labels.
+func hpaTwinEqual(live, desired *autoscalingv2.HorizontalPodAutoscaler) bool {
+	return equality.Semantic.DeepEqual(desired.Spec, live.Spec) && equality.Semantic.DeepEqual(desired.Labels, live.Labels)
 }
 
 // applyDestinationRule writes the subsets. The canary subset follows the
@@ -132,18 +115,9 @@ func (c *Controller) applyDestinationRule(ctx context.Context, s *snapshot, next
 		hash = istio.CanaryHashOf(s.dr)
 	}
 	desired := istio.DesiredDestinationRule(s.dr, s.target, hash)
-	drs := c.istio.NetworkingV1().DestinationRules(s.user.Namespace)
-	if s.dr == nil {
-		_, err := drs.Create(ctx, desired, createOpts)
-		c.countWrite("DestinationRule", "create")
-		return wrap(err, "creating DestinationRule %s", desired.Name)
-	}
-	if istio.DestinationRuleEqual(s.dr, desired) {
-		return nil
-	}
-	_, err := drs.Update(ctx, desired, updateOpts)
-	c.countWrite("DestinationRule", "update")
-	return wrap(err, "updating DestinationRule %s", desired.Name)
+	_, err := upsert(ctx, c, c.istio.NetworkingV1().DestinationRules(s.user.Namespace), "DestinationRule",
+		"DestinationRule "+desired.Name, s.dr, desired, istio.DestinationRuleEqual)
+	return err
 }
 
 // writeHome persists the status in the home VirtualService, in one write
@@ -172,35 +146,33 @@ func (c *Controller) writeHome(ctx context.Context, s *snapshot, next stepper.St
 	}
 	desired.Annotations[config.StatusAnnotation] = status
 	desired.Annotations[config.RoutesForAnnotation] = s.user.Name
-	vss := c.istio.NetworkingV1().VirtualServices(s.user.Namespace)
-	if s.vs == nil {
-		_, err := vss.Create(ctx, desired, createOpts)
-		c.countWrite("VirtualService", "create")
-		if err != nil {
-			return wrap(err, "creating VirtualService %s", desired.Name)
-		}
-		c.wroteHome(s, status)
-		return nil
-	}
-	if istio.VirtualServiceEqual(s.vs, desired) ||
-		s.statusFrom == fromHome && proto.Equal(&s.vs.Spec, &desired.Spec) && onlyHashLearned(s.status, s.statusRaw, next) {
+	if s.vs != nil && (istio.VirtualServiceEqual(s.vs, desired) ||
+		s.statusFrom == fromHome && proto.Equal(&s.vs.Spec, &desired.Spec) && onlyHashLearned(s.status, s.statusRaw, next)) {
 		s.homeHolds = true
 		c.clearPending(key)
 		return nil
 	}
+	if s.vs != nil {
+		c.warnSkippedRoutes(s, desired, log)
+	}
+	if _, err := upsert(ctx, c, c.istio.NetworkingV1().VirtualServices(s.user.Namespace), "VirtualService",
+		"VirtualService "+desired.Name, s.vs, desired, nil); err != nil {
+		return err
+	}
+	c.wroteHome(s, status)
+	return nil
+}
+
+// warnSkippedRoutes warns, when a write changes the routes of the home
+// VirtualService, about its routes that also send to other destinations
+// and are therefore left unsplit.
+func (c *Controller) warnSkippedRoutes(s *snapshot, desired *networkingv1.VirtualService, log *zap.Logger) {
 	if skipped := istio.SkippedRoutes(s.vs, s.target); len(skipped) > 0 && !proto.Equal(&s.vs.Spec, &desired.Spec) {
 		msg := fmt.Sprintf("VirtualService %s: routes %s also send to other destinations and are left unsplit; their traffic reaches primary and canary pods alike",
 			s.vs.Name, strings.Join(skipped, ", "))
 		log.Warn(msg)
 		c.recorder.Event(s.user, corev1.EventTypeWarning, stepper.ReasonRoutesNotSplit, msg)
 	}
-	_, err := vss.Update(ctx, desired, updateOpts)
-	c.countWrite("VirtualService", "update")
-	if err != nil {
-		return wrap(err, "updating VirtualService %s", desired.Name)
-	}
-	c.wroteHome(s, status)
-	return nil
 }
 
 // wroteHome records a status write to the home VirtualService: the next
@@ -284,22 +256,4 @@ func (c *Controller) scaleCanary(ctx context.Context, s *snapshot, next stepper.
 	c.own.wroteUser(d.Namespace+"/"+d.Name, written.Generation, c.clock.Now())
 	s.user = written
 	return nil
-}
-
-func (c *Controller) countWrite(kind, verb string) {
-	c.metrics.Writes.WithLabelValues(kind, verb).Inc()
-}
-
-func ignoreNotFound(err error) error {
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	return err
-}
-
-func wrap(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf(format+": %w", append(args, err)...)
 }

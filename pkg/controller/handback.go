@@ -84,8 +84,7 @@ func (c *Controller) handBack(ctx context.Context, cs *caches, ns, name string) 
 			d := user.DeepCopy()
 			d.Spec.Replicas = &want
 			_, err := c.kube.AppsV1().Deployments(ns).Update(ctx, d, updateOpts)
-			c.countWrite("Deployment", "update")
-			return handBackPoll, wrap(err, "scaling Deployment %s back", name)
+			return handBackPoll, wrap(c.counted("Deployment", "update", err), "scaling Deployment %s back", name)
 		}
 		if !workload.Available(user) {
 			return handBackPoll, nil
@@ -127,17 +126,13 @@ func (c *Controller) restoreVirtualServices(ctx context.Context, vss []*networki
 			delete(restored.Annotations, config.StatusAnnotation)
 		}
 		if restored == nil {
-			err := client.Delete(ctx, vs.Name, metav1.DeleteOptions{})
-			c.countWrite("VirtualService", "delete")
-			if err := ignoreNotFound(err); err != nil {
-				return wrap(err, "deleting VirtualService %s/%s", vs.Namespace, vs.Name)
+			if err := c.remove(ctx, "VirtualService", "VirtualService "+vs.Namespace+"/"+vs.Name, vs.Name, client.Delete); err != nil {
+				return err
 			}
 			continue
 		}
-		_, err := client.Update(ctx, restored, updateOpts)
-		c.countWrite("VirtualService", "update")
-		if err != nil {
-			return wrap(err, "restoring VirtualService %s/%s", vs.Namespace, vs.Name)
+		if _, err := upsert(ctx, c, client, "VirtualService", "VirtualService "+vs.Namespace+"/"+vs.Name, vs, restored, nil); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -148,17 +143,13 @@ func (c *Controller) restoreDestinationRules(ctx context.Context, drs []*network
 	for _, dr := range drs {
 		restored := istio.RestoredDestinationRule(dr, istio.Target{Namespace: ns, Service: serviceOfHost(dr.Spec.GetHost()), Deployment: name})
 		if restored == nil {
-			err := client.Delete(ctx, dr.Name, metav1.DeleteOptions{})
-			c.countWrite("DestinationRule", "delete")
-			if err := ignoreNotFound(err); err != nil {
-				return wrap(err, "deleting DestinationRule %s", dr.Name)
+			if err := c.remove(ctx, "DestinationRule", "DestinationRule "+dr.Name, dr.Name, client.Delete); err != nil {
+				return err
 			}
 			continue
 		}
-		_, err := client.Update(ctx, restored, updateOpts)
-		c.countWrite("DestinationRule", "update")
-		if err != nil {
-			return wrap(err, "restoring DestinationRule %s", dr.Name)
+		if _, err := upsert(ctx, c, client, "DestinationRule", "DestinationRule "+dr.Name, dr, restored, nil); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -166,15 +157,12 @@ func (c *Controller) restoreDestinationRules(ctx context.Context, drs []*network
 
 func (c *Controller) deletePrimary(ctx context.Context, cs *caches, primary *appsv1.Deployment, name string) error {
 	if _, twin := findHPAs(cs, primary.Namespace, name, primary.Name); twin != nil {
-		err := c.kube.AutoscalingV2().HorizontalPodAutoscalers(primary.Namespace).Delete(ctx, twin.Name, metav1.DeleteOptions{})
-		c.countWrite("HorizontalPodAutoscaler", "delete")
-		if err := ignoreNotFound(err); err != nil {
-			return wrap(err, "deleting HPA twin %s", twin.Name)
+		hpas := c.kube.AutoscalingV2().HorizontalPodAutoscalers(primary.Namespace)
+		if err := c.remove(ctx, "HorizontalPodAutoscaler", "HPA twin "+twin.Name, twin.Name, hpas.Delete); err != nil {
+			return err
 		}
 	}
-	err := c.kube.AppsV1().Deployments(primary.Namespace).Delete(ctx, primary.Name, metav1.DeleteOptions{})
-	c.countWrite("Deployment", "delete")
-	return wrap(ignoreNotFound(err), "deleting primary %s", primary.Name)
+	return c.remove(ctx, "Deployment", "primary "+primary.Name, primary.Name, c.kube.AppsV1().Deployments(primary.Namespace).Delete)
 }
 
 // clearStatus removes the status annotation an older meshcanary kept on
@@ -201,8 +189,7 @@ func (c *Controller) removeStatus(ctx context.Context, user *appsv1.Deployment) 
 	d := user.DeepCopy()
 	delete(d.Annotations, config.StatusAnnotation)
 	_, err := c.kube.AppsV1().Deployments(user.Namespace).Update(ctx, d, updateOpts)
-	c.countWrite("Deployment", "update")
-	return wrap(ignoreNotFound(err), "removing status from Deployment %s", user.Name)
+	return wrap(ignoreNotFound(c.counted("Deployment", "update", err)), "removing status from Deployment %s", user.Name)
 }
 
 // liveVirtualServices reads the VirtualServices of vss again from the API,

@@ -92,8 +92,7 @@ func (c *Controller) routePrimaryOnly(ctx context.Context, vss []*networkingv1.V
 			log.Warn("opt-out: routing all traffic to the primary", zap.String("virtualService", vs.Namespace+"/"+vs.Name))
 		}
 		_, err := client.Update(ctx, desired, updateOpts)
-		c.countWrite("VirtualService", "update")
-		if err != nil {
+		if err := c.counted("VirtualService", "update", err); err != nil {
 			return wrap(err, "routing VirtualService %s/%s to the primary", vs.Namespace, vs.Name)
 		}
 	}

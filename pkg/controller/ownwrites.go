@@ -121,7 +121,7 @@ func (c *Controller) updateUser(ctx context.Context, cached, d *appsv1.Deploymen
 	deployments := c.kube.AppsV1().Deployments(d.Namespace)
 	for attempt := 1; ; attempt++ {
 		written, err := deployments.Update(ctx, d, updateOpts)
-		c.countWrite("Deployment", "update")
+		err = c.counted("Deployment", "update", err)
 		if !apierrors.IsConflict(err) || attempt == maxStatusConflicts {
 			return written, err
 		}

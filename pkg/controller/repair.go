@@ -26,8 +26,7 @@ func (c *Controller) repairPrimary(ctx context.Context, s *snapshot, r stepper.P
 		p := s.primary.DeepCopy()
 		p.Spec.Replicas = &replicas
 		_, err := deployments.Update(ctx, p, updateOpts)
-		c.countWrite("Deployment", "update")
-		if err != nil {
+		if err := c.counted("Deployment", "update", err); err != nil {
 			return wrap(err, "scaling primary %s back", p.Name)
 		}
 		c.metrics.PrimaryRepairs.WithLabelValues(s.user.Namespace, "scaled-to-zero").Inc()
@@ -41,8 +40,7 @@ func (c *Controller) repairPrimary(ctx context.Context, s *snapshot, r stepper.P
 		zap.String("revision", r.Revision), zap.Int32("replicas", replicas))
 	spec := workload.PrimarySpec{Name: s.cfg.PrimaryName, Revision: r.Revision, Replicas: &replicas, Owner: *s.target.Owner}
 	_, err = deployments.Create(ctx, workload.DesiredPrimary(source, nil, spec), createOpts)
-	c.countWrite("Deployment", "create")
-	switch {
+	switch err = c.counted("Deployment", "create", err); {
 	case apierrors.IsAlreadyExists(err):
 		return nil // recreated by an earlier reconcile the cache does not show yet
 	case err != nil:

@@ -35,6 +35,5 @@ func (c *Controller) scalePrimaryFirst(ctx context.Context, s *snapshot, act ste
 	p := s.primary.DeepCopy()
 	p.Spec.Replicas = &act.ScalePrimary
 	_, err := c.kube.AppsV1().Deployments(p.Namespace).Update(ctx, p, updateOpts)
-	c.countWrite("Deployment", "update")
-	return wrap(err, "scaling primary %s", p.Name)
+	return wrap(c.counted("Deployment", "update", err), "scaling primary %s", p.Name)
 }

@@ -112,13 +112,9 @@ func (c *Controller) writeSplits(ctx context.Context, s *snapshot, next stepper.
 		own := r
 		own.Hosts, own.Gateways = live.Spec.Hosts, live.Spec.Gateways
 		desired := istio.DesiredVirtualService(live, own)
-		if istio.VirtualServiceEqual(live, desired) {
-			continue
-		}
-		_, err := c.istio.NetworkingV1().VirtualServices(live.Namespace).Update(ctx, desired, updateOpts)
-		c.countWrite("VirtualService", "update")
-		if err != nil {
-			return wrap(err, "updating VirtualService %s/%s", live.Namespace, live.Name)
+		if _, err := upsert(ctx, c, c.istio.NetworkingV1().VirtualServices(live.Namespace), "VirtualService",
+			"VirtualService "+live.Namespace+"/"+live.Name, live, desired, istio.VirtualServiceEqual); err != nil {
+			return err
 		}
 	}
 	return nil

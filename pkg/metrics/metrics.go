@@ -94,7 +94,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		}),
 		Writes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "api_writes_total",
-			Help: "Writes to the Kubernetes API by object kind and verb.",
+			Help: "Writes the Kubernetes API accepted, by object kind and verb; refused attempts are not counted.",
 		}, []string{"kind", "verb"}),
 		GateEvaluationsLate: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "gate_evaluations_late_total",
