@@ -173,6 +173,11 @@ func (c *Controller) observe(ctx context.Context, s *snapshot) (stepper.Observat
 	o.SubsetsReady = istio.SubsetsReady(s.dr, hash)
 	o.Routed, o.AppliedWeight = istio.ObserveRoutingAll(s.allRoutes(), s.target)
 	observeReplicas(&o, s)
+	if stepper.ReplicasOwnerNeeded(s.cfg, s.status, o, c.clock.Now()) {
+		if o.ReplicasByOthers, err = c.replicasByOthers(ctx, s.user); err != nil {
+			return o, err
+		}
+	}
 	return o, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	appsv1 "k8s.io/api/apps/v1"
@@ -261,6 +262,8 @@ func TestTheUsersHPAKeepsTheCanarysReplicasDuringARelease(t *testing.T) {
 	if st.Phase != stepper.PhaseSucceeded {
 		t.Fatalf("release ended %s (%s)", st.Phase, st.Message)
 	}
+	f.clock.Step(time.Second)
+	f.reconcile() // the scale-down, once the route without the canary is seen
 	if got := ptr.Deref(f.deployment("web").Spec.Replicas, 1); got != 0 {
 		t.Errorf("after the release the canary wants %d replicas, want 0", got)
 	}

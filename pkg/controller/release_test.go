@@ -74,7 +74,11 @@ func TestANewRevisionWalksEveryStepWithExactWeightsAndIsPromoted(t *testing.T) {
 		requeue := f.reconcile()
 		writes += len(f.writes())
 		st := f.status()
-		if st.Phase == stepper.PhaseSucceeded {
+		if _, w := istio.ObserveRouting(f.virtualService(), istio.Target{Namespace: "ns", Service: "web", Deployment: "web"}); st.Phase == stepper.PhaseSucceeded {
+			weights = append(weights, w) // Succeeded is written with the weight 0
+			f.clock.Step(requeue)
+			f.reconcile() // the scale-down, once the route without the canary is seen
+			writes += len(f.writes())
 			break
 		}
 		if user := f.deployment("web"); *user.Spec.Replicas > 0 && user.Status.AvailableReplicas == 0 {

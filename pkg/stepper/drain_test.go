@@ -21,6 +21,11 @@ func TestNextKeepsTheCanaryForTheScaleDownDelay(t *testing.T) {
 	draining := func(s stepper.Status, ago time.Duration) stepper.Status {
 		return with(s, func(s *stepper.Status) { s.TrafficLeftAt = at(-ago) })
 	}
+	// remembered is s as its own decision wrote it: the primary's count
+	// kept, the user's Deployment at generation 7 when the traffic left.
+	remembered := func(s stepper.Status) stepper.Status {
+		return with(s, func(s *stepper.Status) { s.PrimaryReplicas, s.TrafficLeftGeneration = 3, 7 })
+	}
 	failedWith := func(replicas int32) stepper.Observations {
 		return with(observed(failed()), func(o *stepper.Observations) { o.UserReplicas, o.PrimaryReplicas = replicas, ptr32(3) })
 	}
@@ -52,17 +57,44 @@ func TestNextKeepsTheCanaryForTheScaleDownDelay(t *testing.T) {
 			want:    func(s *stepper.Status, _ time.Time) { s.PrimaryReplicas = 3 },
 			actions: stepper.Actions{Route: true, Requeue: time.Second},
 		},
-		"once the delay is over the canary is scaled down with the status that ends the drain": {
-			config: delay, status: draining(failed(), 30*time.Second), obs: failedWith(2),
-			want:    func(s *stepper.Status, _ time.Time) { s.TrafficLeftAt, s.PrimaryReplicas = nil, 3 },
+		"once the delay is over the canary is scaled down and the status keeps the record: no status write": {
+			config: delay, status: remembered(draining(failed(), 30*time.Second)), obs: failedWith(2),
 			actions: stepper.Actions{Route: true, Canary: stepper.ScaleDown},
 		},
 		"a shorter delay set meanwhile counts from when the traffic left": {
 			config:  func(c *config.Config) { c.ScaleDownDelay = 5 * time.Second },
-			status:  draining(failed(), 10*time.Second),
+			status:  remembered(draining(failed(), 10*time.Second)),
 			obs:     failedWith(2),
-			want:    func(s *stepper.Status, _ time.Time) { s.TrafficLeftAt, s.PrimaryReplicas = nil, 3 },
 			actions: stepper.Actions{Route: true, Canary: stepper.ScaleDown},
+		},
+		"after the delay a count on a Deployment nobody wrote since the traffic left is the canary's": {
+			config: delay, status: remembered(draining(failed(), time.Hour)),
+			obs:     with(failedWith(2), func(o *stepper.Observations) { o.UserGeneration = 7 }),
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleDown},
+		},
+		"after the delay a count meshcanary set last is the canary's, though the Deployment was written since": {
+			config: delay, status: remembered(draining(failed(), time.Hour)),
+			obs:     with(failedWith(2), func(o *stepper.Observations) { o.UserGeneration = 8 }),
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleDown},
+		},
+		"a count someone else set after the scale-down is the user's: moved to the primary, the record dropped with that status": {
+			config: delay, status: remembered(draining(failed(), time.Hour)),
+			obs: with(failedWith(5), func(o *stepper.Observations) { o.UserGeneration, o.ReplicasByOthers = 9, true }),
+			want: func(s *stepper.Status, _ time.Time) {
+				s.TrafficLeftAt, s.TrafficLeftGeneration, s.PrimaryReplicas = nil, 0, 5
+			},
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleDown, ScalePrimary: 5,
+				Events: []stepper.Event{normal(stepper.ReasonPrimaryScaled)}},
+		},
+		"a scale during the delay is the canary's, whoever made it": {
+			config: delay, status: remembered(draining(failed(), 10*time.Second)),
+			obs:     with(failedWith(5), func(o *stepper.Observations) { o.UserGeneration, o.ReplicasByOthers = 9, true }),
+			actions: stepper.Actions{Route: true, Requeue: 20 * time.Second},
+		},
+		"the end of a release waits for the route without the canary's weight before the scale-down": {
+			status:  remembered(draining(failed(), 0)),
+			obs:     with(failedWith(2), func(o *stepper.Observations) { o.AppliedWeight = 50 }),
+			actions: stepper.Actions{Route: true, Requeue: time.Second},
 		},
 		"a new revision during the delay starts its release and ends the drain": {
 			config: delay, status: draining(failed(), 10*time.Second),
@@ -88,3 +120,32 @@ func TestNextKeepsTheCanaryForTheScaleDownDelay(t *testing.T) {
 }
 
 func ptr32(n int32) *int32 { return &n }
+
+func TestReplicasOwnerIsNeededOnlyWhenTheCountIsAmbiguous(t *testing.T) {
+	cfg := testConfig()
+	cfg.ScaleDownDelay = 30 * time.Second
+	ended := with(failed(), func(s *stepper.Status) { s.TrafficLeftAt, s.TrafficLeftGeneration = at(-time.Minute), 7 })
+	obs := func(replicas int32, generation int64) stepper.Observations {
+		return with(observed(failed()), func(o *stepper.Observations) { o.UserReplicas, o.UserGeneration = replicas, generation })
+	}
+	cases := map[string]struct {
+		status stepper.Status
+		obs    stepper.Observations
+		want   bool
+	}{
+		"a count on a Deployment written since the traffic left, after the delay": {ended, obs(2, 9), true},
+		"the usual end of the delay: nobody wrote the Deployment since":           {ended, obs(2, 7), false},
+		"a Deployment at 0 replicas":                                              {ended, obs(0, 9), false},
+		"during the delay": {
+			with(ended, func(s *stepper.Status) { s.TrafficLeftAt = at(-time.Second) }), obs(2, 9), false},
+		"no release ended":  {failed(), obs(2, 9), false},
+		"a release running": {with(ended, func(s *stepper.Status) { s.Phase = stepper.PhaseProgressing }), obs(2, 9), false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := stepper.ReplicasOwnerNeeded(cfg, tc.status, tc.obs, t0); got != tc.want {
+				t.Errorf("ReplicasOwnerNeeded = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -20,7 +20,7 @@ func (m *machine) actions() Actions {
 		a.Route = m.primaryServes() && m.o.SubsetsReady
 		a.PrimaryRevision = m.primaryTarget(m.s.StableRevision)
 	case PhaseReady, PhaseSucceeded, PhaseFailed:
-		if m.cfg.ScaleDownCanary && !m.draining() {
+		if m.cfg.ScaleDownCanary && m.scaleDownDue() {
 			a.Canary = ScaleDown
 		}
 	case PhaseProgressing:
@@ -49,6 +49,9 @@ func (m *machine) requeue() time.Duration {
 	s := m.s
 	if m.draining() {
 		return max(m.drainEnd().Sub(m.now), minRequeue)
+	}
+	if m.s.TrafficLeftAt != nil && idlePhase(effectivePhase(s)) && !m.scaleDownDue() && m.cfg.ScaleDownCanary {
+		return minRequeue // the route without the canary's weight is not seen yet
 	}
 	deadline := timeOf(s.StepStart).Add(m.cfg.ProgressDeadline)
 	switch {

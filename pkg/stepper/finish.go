@@ -39,9 +39,11 @@ func (m *machine) resumeInterruptedPromotion() {
 }
 
 // promoting waits for the primary to roll out the released revision, then
-// routes all traffic to it, then records success once the route holds.
-// Past the progress deadline it warns once and keeps waiting: the primary
-// already has the new template, so there is nothing to roll back to.
+// routes all traffic to it and records success in the same decision: the
+// status and the routes are one write, so Succeeded is persisted with the
+// weight 0 it implies, never before (see trafficLeft for the scale-down that
+// follows). Past the progress deadline it warns once and keeps waiting: the
+// primary already has the new template, so there is nothing to roll back to.
 func (m *machine) promoting() {
 	s := &m.s
 	if m.o.Revision != s.Revision {
@@ -58,11 +60,9 @@ func (m *machine) promoting() {
 		m.transition(false, ReasonPrimaryUpdated, fmt.Sprintf("primary %s runs revision %s: routing 100%% of traffic to it",
 			m.cfg.PrimaryName, s.Revision))
 	}
-	if m.applied() {
-		s.Phase = PhaseSucceeded
-		m.trafficLeft()
-		m.transition(false, ReasonPromoted, fmt.Sprintf("revision %s promoted", s.Revision))
-	}
+	s.Phase = PhaseSucceeded
+	m.trafficLeft()
+	m.transition(false, ReasonPromoted, fmt.Sprintf("revision %s promoted", s.Revision))
 }
 
 // rollBack enters RollingBack with weight 0, so the one VirtualService write

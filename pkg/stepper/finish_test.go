@@ -31,16 +31,15 @@ func TestNextPromotion(t *testing.T) {
 			obs:     primaryAt(promoting(), "r1", false),
 			actions: waiting,
 		},
-		"a promoted primary takes all traffic back": {
+		"a promoted primary takes all traffic back and succeeds in the same write, the canary kept until the route is seen": {
 			status: promoting(),
 			obs:    primaryAt(promoting(), "r1", true),
 			want: func(s *stepper.Status, now time.Time) {
-				s.StableRevision, s.Weight = "r1", 0
-				moved(s, stepper.ReasonPrimaryUpdated, now)
+				succeeded(s, now)
+				s.TrafficLeftAt = &now
 			},
-			actions: with(waiting, func(a *stepper.Actions) {
-				a.Events = []stepper.Event{normal(stepper.ReasonPrimaryUpdated)}
-			}),
+			actions: stepper.Actions{Route: true, Requeue: time.Second, Events: []stepper.Event{
+				normal(stepper.ReasonPrimaryUpdated), normal(stepper.ReasonPromoted)}},
 		},
 		"promotion succeeds once all traffic is on the primary": {
 			status: promoted,

@@ -49,7 +49,7 @@ func Next(cfg config.Config, s Status, o Observations, now time.Time) (Status, A
 		}
 		m.o.Verdicts = nil
 	}
-	m.endDrain()
+	m.endDrain(s)
 	m.rememberPrimary()
 	return m.s, m.actions()
 }

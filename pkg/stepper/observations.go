@@ -22,8 +22,15 @@ type Observations struct {
 	// PrimaryReplicas is the replica count the primary wants; nil when
 	// there is no primary or the count is not known.
 	PrimaryReplicas *int32
-	// UserReplicas is the replica count the user's Deployment wants.
-	UserReplicas int32
+	// UserReplicas is the replica count the user's Deployment wants,
+	// UserGeneration its metadata.generation.
+	UserReplicas   int32
+	UserGeneration int64
+	// ReplicasByOthers: the last change of the user's Deployment's
+	// spec.replicas was made by someone other than meshcanary (a kubectl
+	// scale, an apply); read only when [ReplicasOwnerNeeded] says so,
+	// false otherwise.
+	ReplicasByOthers bool
 	// HPA holds the bounds of the user's HorizontalPodAutoscaler; nil when
 	// none scales the user's Deployment.
 	HPA *ReplicaBounds

@@ -98,11 +98,14 @@ func (m *machine) repairReplicas() int32 {
 // there is the user's: kubectl scale on the Deployment they know. It is
 // moved to the primary, which serves the traffic, and the user's
 // Deployment goes back to 0. With an HPA the twin decides the primary's
-// count, so the scale is only reported. A canary draining after a release
-// still has its own replicas: they are not the user's.
+// count, so the scale is only reported. A canary after a release still
+// has its own replicas until it is scaled down: they are not the user's
+// (see canaryHasReplicas). A scale by the user ends the record of the
+// release's end, written with the status that is due anyway.
 func (m *machine) scaledWhileIdle() {
 	s := &m.s
-	if m.cfg.ScaleDownCanary && m.o.UserReplicas > 0 && !m.draining() {
+	if m.cfg.ScaleDownCanary && m.o.UserReplicas > 0 && !m.canaryHasReplicas() {
+		m.forgetDrain()
 		if m.o.HPA != nil {
 			m.emit(true, ReasonScaleIgnored, fmt.Sprintf(
 				"Deployment scaled to %d replicas while idle: an HPA scales it, and its twin scales primary %s; change the HPA instead. Scaling the Deployment back to 0",

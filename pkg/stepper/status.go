@@ -93,12 +93,17 @@ type Status struct {
 	// emptied primary is recreated with. Not tracked while an HPA twin
 	// scales the primary.
 	PrimaryReplicas int32 `json:"primaryReplicas,omitempty"`
-	// TrafficLeftAt is when the route without canary weight was seen
-	// applied at the end of a release. With scale-down on, the idle canary
-	// keeps its pods until Config.ScaleDownDelay after it, so that proxies
-	// that still have the older route find a pod; it is cleared when the
-	// canary is scaled down.
+	// TrafficLeftAt is when the route without canary weight was written,
+	// with this status, at the end of a release. With scale-down on, the
+	// idle canary keeps its pods until Config.ScaleDownDelay after it, so
+	// that proxies that still have the older route find a pod. It stays
+	// after the scale-down (which writes no status) until the next status
+	// write that is due anyway: a new release, or a scale by the user.
 	TrafficLeftAt *time.Time `json:"trafficLeftAt,omitempty"`
+	// TrafficLeftGeneration is the user's Deployment's generation when the
+	// traffic left the canary: while the Deployment still has it, nobody
+	// has written it since, so its replicas are the canary's.
+	TrafficLeftGeneration int64 `json:"trafficLeftGeneration,omitempty"`
 	// AwaitingApproval is when the release began to wait for a promote
 	// command at the point Config.Approval names; nil when not waiting.
 	AwaitingApproval *time.Time `json:"awaitingApproval,omitempty"`

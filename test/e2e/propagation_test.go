@@ -104,11 +104,15 @@ func (a *app) releaseToIdle(name string, want stepper.Phase) (stepper.Status, ti
 		a.Annotate(config.CommandAnnotation, fmt.Sprintf("abort/%d", time.Now().UnixNano()))
 	}
 	final := a.waitPhase(rev, want)
-	if a.replicasErr(0) == nil && final.TrafficLeftAt != nil {
+	// Without a delay the status that ends a promotion still records
+	// trafficLeftAt (written with the weight 0, before the route was seen),
+	// and the canary goes as soon as the route is seen.
+	delayed := a.deployment(appName).Annotations[config.Prefix+config.KeyScaleDownDelay] != "0s"
+	if delayed && a.replicasErr(0) == nil && final.TrafficLeftAt != nil {
 		a.t.Errorf("%s: the canary was scaled down by the time the release ended %s", name, final.Phase)
 	}
 	a.eventually(name+": the canary to be scaled down after the delay", func() error { return a.replicasErr(0) })
-	if final.TrafficLeftAt == nil {
+	if final.TrafficLeftAt == nil || !delayed {
 		return final, 0
 	}
 	return final, time.Since(*final.TrafficLeftAt)
