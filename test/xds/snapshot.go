@@ -79,9 +79,7 @@ func (s *Snapshot) HealthyEndpoints(cluster string) ([]string, bool) {
 	var out []string
 	for _, locality := range cla.GetEndpoints() {
 		for _, lb := range locality.GetLbEndpoints() {
-			switch lb.GetHealthStatus() {
-			case corev3.HealthStatus_HEALTHY, corev3.HealthStatus_UNKNOWN:
-			default:
+			if !healthy(lb) {
 				continue
 			}
 			addr := lb.GetEndpoint().GetAddress().GetSocketAddress()
@@ -99,4 +97,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// healthy reports whether Envoy may send requests to an endpoint: health
+// status HEALTHY or UNKNOWN.
+func healthy(lb *endpointv3.LbEndpoint) bool {
+	switch lb.GetHealthStatus() {
+	case corev3.HealthStatus_HEALTHY, corev3.HealthStatus_UNKNOWN:
+		return true
+	}
+	return false
 }
