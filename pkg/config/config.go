@@ -61,6 +61,9 @@ type Config struct {
 	// traffic left it at the end of a release, so that every proxy has the
 	// route without it before its pods go (xDS propagation).
 	ScaleDownDelay time.Duration
+	// Hooks are the webhooks called before the first step and after the
+	// end of a release.
+	Hooks Hooks
 }
 
 // Approval is a point of a release where it waits for an operator's

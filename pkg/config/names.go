@@ -66,4 +66,10 @@ const (
 	KeyMaxHold          = "max-hold"
 	KeyApproval         = "approval"
 	KeyScaleDownDelay   = "scale-down-delay"
+	// Release hooks (see Hooks).
+	KeyHookPreRelease    = "hook-pre-release"
+	KeyHookPostPromotion = "hook-post-promotion"
+	KeyHookPostRollback  = "hook-post-rollback"
+	KeyHookTimeout       = "hook-timeout"
+	KeyHookRetries       = "hook-retries"
 )

@@ -64,6 +64,7 @@ func defaults(name string) Config {
 		PrimaryName:      name + primarySuffix,
 		MaxHold:          defaultMaxHold,
 		ScaleDownDelay:   defaultScaleDownDelay,
+		Hooks:            Hooks{Timeout: defaultHookTimeout, Retries: defaultHookRetries},
 	}
 }
 
@@ -93,6 +94,11 @@ var fields = []field{
 	{KeyMaxHold, into(ParseDuration, func(c *Config) *time.Duration { return &c.MaxHold })},
 	{KeyApproval, into(parseApproval, func(c *Config) *Approval { return &c.Approval })},
 	{KeyScaleDownDelay, into(parseScaleDownDelay, func(c *Config) *time.Duration { return &c.ScaleDownDelay })},
+	{KeyHookPreRelease, into(parseHookURL, func(c *Config) *string { return &c.Hooks.PreRelease })},
+	{KeyHookPostPromotion, into(parseHookURL, func(c *Config) *string { return &c.Hooks.PostPromotion })},
+	{KeyHookPostRollback, into(parseHookURL, func(c *Config) *string { return &c.Hooks.PostRollback })},
+	{KeyHookTimeout, into(parseHookTimeout, func(c *Config) *time.Duration { return &c.Hooks.Timeout })},
+	{KeyHookRetries, into(intIn(0, maxHookRetries), func(c *Config) *int { return &c.Hooks.Retries })},
 }
 
 // into makes a field setter from a parser and the Config field it fills.

@@ -71,6 +71,11 @@ var invalidCases = map[string]struct {
 	"a negative scale-down delay is invalid":               {map[string]string{"scale-down-delay": "-1s"}, []string{"scale-down-delay"}},
 	"a scale-down delay over an hour is invalid":           {map[string]string{"scale-down-delay": "61m"}, []string{"scale-down-delay"}},
 	"a scale-down delay without a unit is invalid":         {map[string]string{"scale-down-delay": "30"}, []string{"scale-down-delay"}},
+	"a hook URL without a scheme is invalid":               {map[string]string{"hook-pre-release": "hooks.example.com/x"}, []string{"hook-pre-release"}},
+	"a hook URL with user information is invalid":          {map[string]string{"hook-post-promotion": "https://u:p@h.example.com/"}, []string{"hook-post-promotion"}},
+	"a hook URL of another scheme is invalid":              {map[string]string{"hook-post-rollback": "ftp://h.example.com/"}, []string{"hook-post-rollback"}},
+	"a hook timeout over 30s is invalid":                   {map[string]string{"hook-timeout": "31s"}, []string{"hook-timeout"}},
+	"eleven hook retries are invalid":                      {map[string]string{"hook-retries": "11"}, []string{"hook-retries"}},
 	"a typo of steps is an unknown key with a suggestion":  {map[string]string{"step": "5,10"}, []string{"step"}},
 	"an unrelated unknown key gets no suggestion":          {map[string]string{"colour": "blue"}, []string{"colour"}},
 	"a key in capitals is unknown":                         {map[string]string{"Steps": "5"}, []string{"Steps"}},
@@ -160,6 +165,7 @@ func TestParseProblemText(t *testing.T) {
 				Valid: "an unknown key; did you mean meshcanary.io/steps? valid keys are meshcanary.io/ followed by one of " +
 					"service, steps, step-interval, check-interval, virtual-service, virtual-services, gateways, hosts, max-failed-checks, " +
 					"progress-deadline, scale-down-canary, paused, primary-name, canary-replicas, max-hold, approval, scale-down-delay, " +
+					"hook-pre-release, hook-post-promotion, hook-post-rollback, hook-timeout, hook-retries, " +
 					"or by a key starting with gate., strategy., notify.",
 			}},
 		},

@@ -34,6 +34,7 @@ func TestParseDefaults(t *testing.T) {
 		CanaryReplicas:   nil,
 		MaxHold:          10 * time.Minute,
 		ScaleDownDelay:   30 * time.Second,
+		Hooks:            Hooks{Timeout: 10 * time.Second, Retries: 3},
 	}
 	tests := map[string]map[string]string{
 		"a Deployment without annotations gets every default": nil,
@@ -196,6 +197,18 @@ func TestParseValid(t *testing.T) {
 			map[string]string{"scale-down-delay": "1h"},
 			func(c *Config) { c.ScaleDownDelay = time.Hour },
 		},
+		"release hooks are URLs with a timeout and retries": {
+			map[string]string{
+				"hook-pre-release": "https://load.example.com/start", "hook-post-promotion": "http://hooks.example.com:8080/done",
+				"hook-post-rollback": "https://hooks.example.com/rollback?team=shop", "hook-timeout": "30s", "hook-retries": "0",
+			},
+			func(c *Config) {
+				c.Hooks = Hooks{
+					PreRelease: "https://load.example.com/start", PostPromotion: "http://hooks.example.com:8080/done",
+					PostRollback: "https://hooks.example.com/rollback?team=shop", Timeout: 30 * time.Second,
+				}
+			},
+		},
 		"surrounding spaces and newlines of a value are ignored": {
 			map[string]string{"max-failed-checks": " 5\n", "paused": "true\n"},
 			func(c *Config) { c.MaxFailedChecks, c.Paused = 5, true },
@@ -206,7 +219,7 @@ func TestParseValid(t *testing.T) {
 				"virtual-service": "web-vs", "gateways": "gw", "hosts": "web.example.com",
 				"max-failed-checks": "4", "progress-deadline": "20m", "scale-down-canary": "false",
 				"paused": "true", "primary-name": "web-main", "canary-replicas": "3", "max-hold": "30m",
-				"scale-down-delay": "2m",
+				"scale-down-delay": "2m", "hook-post-rollback": "https://h.example.com/rb", "hook-timeout": "5s", "hook-retries": "1",
 			},
 			func(c *Config) {
 				*c = Config{
@@ -215,6 +228,7 @@ func TestParseValid(t *testing.T) {
 					Hosts: []string{"web.example.com"}, MaxFailedChecks: 4, ProgressDeadline: 20 * time.Minute,
 					ScaleDownCanary: false, Paused: true, PrimaryName: "web-main", CanaryReplicas: &three,
 					MaxHold: 30 * time.Minute, ScaleDownDelay: 2 * time.Minute,
+					Hooks: Hooks{PostRollback: "https://h.example.com/rb", Timeout: 5 * time.Second, Retries: 1},
 				}
 			},
 		},
