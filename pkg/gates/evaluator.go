@@ -64,8 +64,10 @@ type Evaluator struct {
 	opts     Options
 	src      *source
 	webhooks *webhooks
-	metrics  *metrics
-	releases releases
+	// hookClient calls release hooks; each call is bounded by its context.
+	hookClient *http.Client
+	metrics    *metrics
+	releases   releases
 }
 
 // NewEvaluator checks the options and builds an Evaluator.
@@ -87,7 +89,8 @@ func NewEvaluator(o Options) (*Evaluator, error) {
 		}
 		src.api = v1.NewAPI(c)
 	}
-	return &Evaluator{opts: o, src: src, webhooks: hooks, metrics: m, releases: releases{m: map[releaseKey]*releaseState{}}}, nil
+	hookClient := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &Evaluator{opts: o, src: src, webhooks: hooks, hookClient: hookClient, metrics: m, releases: releases{m: map[releaseKey]*releaseState{}}}, nil
 }
 
 func withDefaults(o Options) Options {

@@ -15,6 +15,9 @@ const minRequeue = time.Second
 // without requeue.
 func (m *machine) actions() Actions {
 	a := Actions{Route: true, Events: m.events, Requeue: m.requeue(), ScalePrimary: m.scalePrimary, RepairPrimary: m.repair}
+	if w := m.hookWait(); w > 0 && (a.Requeue == 0 || w < a.Requeue) {
+		a.Requeue = w
+	}
 	switch effectivePhase(m.s) {
 	case PhaseInitializing:
 		a.Route = m.primaryServes() && m.o.SubsetsReady

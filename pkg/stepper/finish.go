@@ -63,6 +63,7 @@ func (m *machine) promoting() {
 	s.Phase = PhaseSucceeded
 	m.trafficLeft()
 	m.transition(false, ReasonPromoted, fmt.Sprintf("revision %s promoted", s.Revision))
+	m.queueHook(HookPostPromotion)
 }
 
 // rollBack enters RollingBack with weight 0, so the one VirtualService write
@@ -90,4 +91,5 @@ func (m *machine) rollingBack() {
 	s.TransitionTime = m.now
 	m.trafficLeft()
 	m.emit(s.Phase == PhaseFailed, ReasonRolledBack, s.Message)
+	m.queueHook(HookPostRollback)
 }

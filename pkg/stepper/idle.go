@@ -86,4 +86,5 @@ func (m *machine) begin() {
 	s.ReleaseStart, s.StepStart, s.HoldSince, s.Mirroring = m.stamp(), m.stamp(), nil, false
 	s.FailedChecks, s.Verdicts = 0, nil
 	s.AwaitingApproval, s.Approved = nil, false
+	m.forgetHooks()
 }

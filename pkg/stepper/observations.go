@@ -46,4 +46,7 @@ type Observations struct {
 	// Verdicts is the gates' answer for this decision; nil when the gates
 	// were not evaluated (see [NeedsEvaluation]).
 	Verdicts []gates.Verdict
+	// Hook is the answer of the hook call DueHook asked for; nil when none
+	// was made.
+	Hook *HookAnswer
 }

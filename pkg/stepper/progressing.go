@@ -116,13 +116,17 @@ func (m *machine) check() bool {
 }
 
 // advance moves to the next step's weight, or to promotion after the last
-// step, unless the move awaits approval (see awaitApproval). The weights come from the current configuration, so an edit of the
+// step, unless the move awaits approval (see awaitApproval) or, before
+// step 1, the pre-release hook (see preReleaseDone). The weights come from the current configuration, so an edit of the
 // steps takes effect at the next advance.
 func (m *machine) advance() {
 	s := &m.s
 	next := s.Step + 1
 	if m.approvalDue(next) {
 		m.awaitApproval(next)
+		return
+	}
+	if next == 1 && !m.preReleaseDone() {
 		return
 	}
 	if next > len(m.cfg.Steps) {

@@ -69,6 +69,21 @@ const (
 	// ReasonConfigValid: the configuration is valid again after
 	// ReasonInvalidConfig.
 	ReasonConfigValid = "ConfigValid"
+	// ReasonCallingHook: the canary is ready and the pre-release hook is
+	// called before step 1.
+	ReasonCallingHook = "CallingHook"
+	// ReasonHookSucceeded: a release hook answered without refusing.
+	ReasonHookSucceeded = "HookSucceeded"
+	// ReasonHookAttemptFailed: a call of a release hook failed; it is
+	// retried after a backoff.
+	ReasonHookAttemptFailed = "HookAttemptFailed"
+	// ReasonHookFailed: every attempt of a release hook failed. A
+	// pre-release hook's failure rolls the release back without moving
+	// traffic; a post hook's is only reported.
+	ReasonHookFailed = "HookFailed"
+	// ReasonHookRefused: the pre-release hook refused the release, which
+	// rolls back without moving traffic.
+	ReasonHookRefused = "HookRefused"
 	// ReasonRoutesNotSplit: a route to the service cannot carry the
 	// weights (it also sends elsewhere); its traffic reaches the canary by
 	// pod count.

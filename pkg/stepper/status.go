@@ -110,6 +110,10 @@ type Status struct {
 	// Approved is set by the promote command that approved the first step
 	// of this release (Config.Approval before-first-step).
 	Approved bool `json:"approved,omitempty"`
+	// Hooks records the release hooks queued, called and answered, one per
+	// hook: those of the current release, and a post hook of an earlier
+	// release still pending (see DueHook).
+	Hooks []HookState `json:"hooks,omitempty"`
 	// VirtualServices lists every VirtualService split with the weights,
 	// the home one first, when there is more than the home one; set by the
 	// controller, not by Next.
