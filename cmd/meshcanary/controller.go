@@ -174,6 +174,7 @@ func runController(ctx context.Context, f *controllerFlags) error {
 		Namespaces:               splitList(f.namespaces),
 		VirtualServiceNamespaces: vsNamespaces,
 		Gates:                    evaluator,
+		Hooks:                    evaluator,
 		Recorder:                 recorder,
 		Metrics:                  metrics.New(reg),
 		Notifier:                 notifier,

@@ -50,6 +50,9 @@ type Options struct {
 	VirtualServiceNamespaces []string
 	// Gates evaluates the telemetry gates.
 	Gates GateEvaluator
+	// Hooks calls the release hooks; nil makes every hook annotation
+	// invalid.
+	Hooks HookCaller
 	// Recorder records Events on the user's Deployments.
 	Recorder record.EventRecorder
 	Metrics  *metrics.Metrics
@@ -77,6 +80,7 @@ type Controller struct {
 	kube     kubernetes.Interface
 	istio    istioclient.Interface
 	gates    GateEvaluator
+	hooks    HookCaller
 	recorder record.EventRecorder
 	metrics  *metrics.Metrics
 	notifier *notify.Notifier
@@ -128,6 +132,7 @@ func New(o Options) (*Controller, error) {
 		kube:     o.Kube,
 		istio:    o.Istio,
 		gates:    o.Gates,
+		hooks:    o.Hooks,
 		recorder: o.Recorder,
 		metrics:  o.Metrics,
 		notifier: o.Notifier,

@@ -79,6 +79,7 @@ func (c *Controller) gather(ctx context.Context, cs *caches, user *appsv1.Deploy
 	if c.gates != nil {
 		problems = append(problems, c.gates.Check(s.specs)...)
 	}
+	problems = append(problems, c.checkHooks(cfg)...)
 
 	// The routes are found even when annotations are invalid, or the Service
 	// ambiguous, so that the safety timers of a release in flight can still

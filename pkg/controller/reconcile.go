@@ -52,6 +52,7 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 			c.setLastEval(key, now)
 		}
 	}
+	obs.Hook, now = c.callDueHook(ctx, snap, now, log)
 	next, act := stepper.Next(snap.cfg, snap.status, obs, now)
 	next = withRoutes(snap, next)
 

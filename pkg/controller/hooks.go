@@ -1,0 +1,88 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/gates"
+	"github.com/meshcanary/meshcanary/pkg/stepper"
+)
+
+// HookCaller calls release hooks. It is implemented by *gates.Evaluator.
+type HookCaller interface {
+	// CallHook POSTs req to url once, within timeout.
+	CallHook(ctx context.Context, url string, timeout time.Duration, req gates.HookRequest) gates.HookAnswer
+	// CheckHooks reports hook URLs the operator does not allow.
+	CheckHooks(h config.Hooks) config.Problems
+}
+
+// checkHooks reports the hooks of cfg this controller cannot call.
+func (c *Controller) checkHooks(cfg config.Config) config.Problems {
+	if c.hooks != nil {
+		return c.hooks.CheckHooks(cfg.Hooks)
+	}
+	var probs config.Problems
+	for _, h := range []struct{ key, url string }{
+		{config.KeyHookPreRelease, cfg.Hooks.PreRelease},
+		{config.KeyHookPostPromotion, cfg.Hooks.PostPromotion},
+		{config.KeyHookPostRollback, cfg.Hooks.PostRollback},
+	} {
+		if h.url != "" {
+			probs = append(probs, config.Problem{Key: config.Prefix + h.key, Value: h.url,
+				Valid: "no hook: this controller was started without a hook caller"})
+		}
+	}
+	return probs
+}
+
+// callDueHook makes the hook call the status says is due, if any, and
+// returns its answer for Next, with the time it ended. The call holds this
+// worker for at most the hook's timeout; retries are later reconciles
+// (stepper.DueHook), never a loop here.
+func (c *Controller) callDueHook(ctx context.Context, s *snapshot, now time.Time, log *zap.Logger) (*stepper.HookAnswer, time.Time) {
+	call, ok := stepper.DueHook(s.cfg, s.status, now)
+	if !ok || c.hooks == nil {
+		return nil, now
+	}
+	req := hookRequest(s, call, now)
+	a := c.hooks.CallHook(ctx, call.URL, call.Timeout, req)
+	log.Info("release hook called", zap.String("hook", string(call.Hook)), zap.String("id", req.ID),
+		zap.Int("attempt", call.Attempt), zap.String("outcome", string(a.Outcome)), zap.String("reason", a.Reason))
+	return &stepper.HookAnswer{Call: call, Answer: a}, c.clock.Now()
+}
+
+// hookRequest is the payload of call about the canary of s.
+func hookRequest(s *snapshot, call stepper.HookCall, now time.Time) gates.HookRequest {
+	st := s.status
+	req := gates.HookRequest{
+		ID:         hookID(s.user.Namespace, s.user.Name, call),
+		Hook:       string(call.Hook),
+		Namespace:  s.user.Namespace,
+		Deployment: s.user.Name, Primary: s.cfg.PrimaryName, Service: s.target.Service,
+		Revision: call.Revision, StableRevision: st.StableRevision,
+		Phase: string(st.Phase), Reason: st.Reason, Message: st.Message,
+		Attempt: call.Attempt, Attempts: call.Attempts, ReleaseStart: call.ReleaseStart, Now: now,
+	}
+	for k, v := range s.user.Annotations {
+		if strings.HasPrefix(k, config.Prefix) && k != config.StatusAnnotation {
+			if req.Annotations == nil {
+				req.Annotations = map[string]string{}
+			}
+			req.Annotations[k] = v
+		}
+	}
+	return req
+}
+
+// hookID is the idempotency key of every attempt of one hook of one
+// release: namespace/deployment/revision/hook/releaseStart (Unix seconds).
+func hookID(namespace, name string, call stepper.HookCall) string {
+	return fmt.Sprintf("%s/%s/%s/%s/%s", namespace, name, call.Revision, call.Hook,
+		strconv.FormatInt(call.ReleaseStart.Unix(), 10))
+}
