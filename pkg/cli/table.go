@@ -69,7 +69,8 @@ func (t *table) cells(row []string) []string {
 	return row[1:]
 }
 
-// rowCells is the table row of c at time now: namespace, name, phase, step n/N,
+// rowCells is the table row of c at time now: namespace, name, phase (with
+// what holds the release and the hooks that did not succeed), step n/N,
 // canary weight (exact, see config.FormatWeight), the VirtualServices that
 // carry it (routesCell), last verdicts and the Deployment's age.
 func rowCells(c Canary, now time.Time) []string {
@@ -87,6 +88,7 @@ func rowCells(c Canary, now time.Time) []string {
 		if s.AwaitingApproval != nil {
 			phase += ",AwaitingApproval"
 		}
+		phase += hookSuffix(*s)
 		if s.Steps > 0 {
 			step = fmt.Sprintf("%d/%d", s.Step, s.Steps)
 		}
@@ -101,6 +103,18 @@ func rowCells(c Canary, now time.Time) []string {
 		age = duration.HumanDuration(now.Sub(c.Created))
 	}
 	return []string{c.Namespace, c.Name, phase, step, weight, routes, verdicts, age}
+}
+
+// hookSuffix tells, after the phase, of every release hook that did not
+// succeed (yet): ",pre-release:Pending", ",post-promotion:Failed".
+func hookSuffix(s stepper.Status) string {
+	var b strings.Builder
+	for _, h := range s.Hooks {
+		if h.Result != stepper.HookSucceeded {
+			fmt.Fprintf(&b, ",%s:%s", h.Hook, h.Result)
+		}
+	}
+	return b.String()
 }
 
 // routesCell is the ROUTES cell: "home" when the release splits its home

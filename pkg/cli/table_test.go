@@ -19,6 +19,17 @@ func TestRowCellsSayWhatHoldsTheRelease(t *testing.T) {
 			status: &stepper.Status{Phase: stepper.PhaseProgressing, Step: 3, Steps: 3, Weight: 50, Total: 100, AwaitingApproval: &since},
 			want:   "Progressing,AwaitingApproval",
 		},
+		"a pending or failed release hook is shown next to the phase": {
+			status: &stepper.Status{Phase: stepper.PhaseSucceeded, Hooks: []stepper.HookState{
+				{Hook: stepper.HookPreRelease, Result: stepper.HookSucceeded},
+				{Hook: stepper.HookPostPromotion, Result: stepper.HookFailed},
+			}},
+			want: "Succeeded,post-promotion:Failed",
+		},
+		"a release waiting for its pre-release hook says so": {
+			status: &stepper.Status{Phase: stepper.PhaseProgressing, Hooks: []stepper.HookState{{Hook: stepper.HookPreRelease, Result: stepper.HookPending}}},
+			want:   "Progressing,pre-release:Pending",
+		},
 		"a release that runs shows its phase alone": {
 			status: &stepper.Status{Phase: stepper.PhaseProgressing, Step: 1, Steps: 3, Weight: 5, Total: 100},
 			want:   "Progressing",
