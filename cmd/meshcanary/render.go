@@ -8,7 +8,7 @@ import (
 
 func newRenderCommand() *cobra.Command {
 	var files []string
-	var namespace, hash string
+	var namespace, hash, allowed string
 	cmd := &cobra.Command{
 		Use:   "render -f FILE [-f FILE...]",
 		Short: "Print the DestinationRule and VirtualService of every step, without a cluster",
@@ -18,7 +18,10 @@ headed by "# step i/N: weight X%". No cluster is needed: the files hold the Depl
 as the cluster would, its Service (unless annotation meshcanary.io/service names it) and the
 VirtualService and DestinationRule to patch (without them, the ones meshcanary would create
 are shown). Other kinds in the files are skipped. The canary subset selects the canary
-ReplicaSet's pod-template-hash, which only the cluster knows: --pod-template-hash sets it.`,
+ReplicaSet's pod-template-hash, which only the cluster knows: --pod-template-hash sets it.
+Other VirtualServices of the files that route to the service (an ingress gateway's, a
+delegate child) are shown at each step when the controller may split them: in the
+Deployment's namespace, or one --virtualservice-namespaces allows, as the controller's flag.`,
 		Example: `  # The objects of a whole application manifest:
   meshcanary render -f app.yaml
 
@@ -33,13 +36,18 @@ ReplicaSet's pod-template-hash, which only the cluster knows: --pod-template-has
 			if err != nil {
 				return err
 			}
-			return cli.Render(cmd.OutOrStdout(), m, hash)
+			vsNamespaces, err := parseVirtualServiceNamespaces(allowed)
+			if err != nil {
+				return err
+			}
+			return cli.RenderAllowing(cmd.OutOrStdout(), m, hash, vsNamespaces)
 		},
 	}
 	fs := cmd.Flags()
 	fs.StringArrayVarP(&files, "filename", "f", nil, `manifest file, "-" for stdin (repeatable)`)
 	fs.StringVarP(&namespace, "namespace", "n", "default", "namespace of the objects that name none")
 	fs.StringVar(&hash, "pod-template-hash", cli.PlaceholderHash, "pod-template-hash the canary subset selects")
+	fs.StringVar(&allowed, "virtualservice-namespaces", "", `namespaces, besides the Deployment's, where the controller may split VirtualServices (as its flag): the other VirtualServices of the files that route to the service are shown at each step, or named in a warning`)
 	_ = cmd.MarkFlagRequired("filename")
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
 	return cmd

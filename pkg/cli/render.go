@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
@@ -28,6 +31,16 @@ const PlaceholderHash = "<pod-template-hash>"
 // would patch the live ones; without them, the ones it would create are
 // shown. canaryHash is the canary subset's pod-template-hash.
 func Render(out io.Writer, m Manifests, canaryHash string) error {
+	return RenderAllowing(out, m, canaryHash, nil)
+}
+
+// RenderAllowing is Render with the namespaces, besides each Deployment's
+// own, where the operator lets meshcanary split VirtualServices
+// (--virtualservice-namespaces): every other VirtualService of m that
+// routes to the service and may be split (see istio.Discover) is shown at
+// each step beside the home one, and each that routes to it without the
+// weights is named in a warning.
+func RenderAllowing(out io.Writer, m Manifests, canaryHash string, allowed []string) error {
 	if len(m.Deployments) == 0 {
 		return errors.New("no Deployment (apps/v1) in the files")
 	}
@@ -35,14 +48,14 @@ func Render(out io.Writer, m Manifests, canaryHash string) error {
 		if i > 0 {
 			fmt.Fprintln(out, "---")
 		}
-		if err := renderOne(out, m, d, canaryHash); err != nil {
+		if err := renderOne(out, m, d, canaryHash, allowed); err != nil {
 			return fmt.Errorf("deployment %s/%s: %w", d.Namespace, d.Name, err)
 		}
 	}
 	return nil
 }
 
-func renderOne(out io.Writer, m Manifests, d *appsv1.Deployment, canaryHash string) error {
+func renderOne(out io.Writer, m Manifests, d *appsv1.Deployment, canaryHash string, allowed []string) error {
 	cfg, problems := config.Parse(d.Name, d.Annotations)
 	strat, stratProblems := strategy.Parse(d.Annotations)
 	if problems = append(problems, stratProblems...); len(problems) > 0 {
@@ -66,6 +79,19 @@ func renderOne(out io.Writer, m Manifests, d *appsv1.Deployment, canaryHash stri
 	if skipped := istio.SkippedRoutes(vs, t); len(skipped) > 0 {
 		fmt.Fprintf(out, "# warning: routes left unchanged, they send to %s together with other destinations: %s\n",
 			service, strings.Join(skipped, ", "))
+	}
+	home := cfg.VirtualService
+	if vs != nil {
+		home = vs.Name
+	}
+	var others []*networkingv1.VirtualService
+	for _, r := range istio.Discover(m.VirtualServices, t, istio.Scope{Home: home, Namespaces: allowed, Listed: cfg.VirtualServices, DestinationRule: dr}) {
+		if msg := r.Message(service); msg != "" {
+			fmt.Fprintf(out, "# warning: %s\n", msg)
+			continue
+		}
+		i := slices.IndexFunc(m.VirtualServices, func(v *networkingv1.VirtualService) bool { return v.Namespace == r.Namespace && v.Name == r.Name })
+		others = append(others, m.VirtualServices[i])
 	}
 	n := len(cfg.Steps)
 	for _, st := range stages(n, strat.Mirror != nil) {
@@ -92,6 +118,14 @@ func renderOne(out io.Writer, m Manifests, d *appsv1.Deployment, canaryHash stri
 		fmt.Fprintln(out, "---")
 		if err := document(out, head, istio.DesiredVirtualService(vs, r)); err != nil {
 			return err
+		}
+		for _, other := range others {
+			own := r
+			own.Hosts, own.Gateways = other.Spec.Hosts, other.Spec.Gateways
+			fmt.Fprintln(out, "---")
+			if err := document(out, head+", also in "+other.Namespace+"/"+other.Name, istio.DesiredVirtualService(other, own)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -46,6 +46,15 @@ func TestRenderGolden(t *testing.T) {
 	}
 }
 
+func TestRenderShowsEveryVirtualServiceTheOperatorAllowsAndWarnsOfTheOthers(t *testing.T) {
+	var out strings.Builder
+	m := manifests(t, "reviews-app.yaml", "reviews-routing.yaml", "reviews-gateways.yaml")
+	if err := RenderAllowing(&out, m, "7d9f8c6b5", []string{"istio-system"}); err != nil {
+		t.Fatalf("RenderAllowing: %v", err)
+	}
+	checkGolden(t, "render-gateways-allowed-and-not", out.String())
+}
+
 func TestRenderErrors(t *testing.T) {
 	tests := map[string]struct {
 		mutate func(*Manifests)
