@@ -193,3 +193,22 @@ func TestADelegateChildIsSplitAndItsRootInAnotherNamespaceLeftAlone(t *testing.T
 		t.Fatalf("phase %s (%s)", st.Phase, st.Message)
 	}
 }
+
+func TestOptingOutRestoresTheGatewayVirtualServiceAsTheUserWroteIt(t *testing.T) {
+	original := publicWeb()
+	f := newFixture(t, []runtime.Object{webService(), webDeployment(map[string]string{config.Prefix + config.KeySteps: "50"})}, original.DeepCopy())
+	f.c.allowed = []string{"istio-system"}
+	f.adopt()
+	if got := f.gatewayVirtualService().Annotations[config.RoutesForAnnotation]; got != "ns/web" {
+		t.Fatalf("after adoption the gateway VirtualService is marked %q, want ns/web", got)
+	}
+	f.optOut()
+	for i := 0; i < 20 && f.gatewayVirtualService().Annotations[config.RoutesForAnnotation] != ""; i++ {
+		f.reconcile()
+		f.markAvailable("web")
+	}
+	gw := f.gatewayVirtualService()
+	if !proto.Equal(&original.Spec, &gw.Spec) || len(gw.Annotations) != 0 {
+		t.Errorf("after the opt-out the gateway VirtualService is %v %v, want the user's %v", &gw.Spec, gw.Annotations, &original.Spec)
+	}
+}

@@ -105,6 +105,9 @@ func startEnvironment() (_ *environment, err error) {
 		Args: []string{
 			"--prometheus-url", e.prometheus.URL(),
 			"--log-level", "debug",
+			// Ingress VirtualServices of istio-system may be split
+			// (topology_test.go); those of e2e-gateways-denied may not.
+			"--virtualservice-namespaces", gatewayNamespace,
 			"--notify-receiver", notifyReceiverName + "=webhook,url-env=" + notifyURLEnv,
 		},
 		Env: []string{notifyURLEnv + "=" + e.notify.URL()},
