@@ -78,6 +78,11 @@ func TestGatewayAndMeshVirtualServicesCarryTheSameWeights(t *testing.T) {
 
 	rev := a.SetImage("example.com/web:v2")
 	a.waitPhase(rev, stepper.PhaseSucceeded)
+	// Succeeded goes with the weight 0 in the write of meshcanary's own
+	// VirtualService; the ingress one is written right after it.
+	a.eventually("the ingress VirtualService back on the primary", func() error {
+		return lastRoute(routeStates(watch.history(), 0), "primary")
+	})
 
 	want := []string{"primary", split(80, 20), split(50, 50), "primary"}
 	home := fromFirstPrimary(routeStates(a.rec.vsHistory(appName), 0))
@@ -193,6 +198,9 @@ func TestADelegateChildIsSplitAndItsRootLeftAlone(t *testing.T) {
 
 	rev := a.SetImage("example.com/web:v2")
 	a.waitPhase(rev, stepper.PhaseSucceeded)
+	a.eventually("the delegate child back on the primary", func() error {
+		return lastRoute(routeStates(a.rec.vsHistory("web-child"), 0), "primary")
+	})
 	want := []string{"primary", split(70, 30), "primary"}
 	childStates := fromFirstPrimary(routeStates(a.rec.vsHistory("web-child"), 0))
 	if diff := cmp.Diff(want, routes(childStates)); diff != "" {
@@ -246,6 +254,14 @@ func fromFirstPrimary(states []routeState) []routeState {
 		return nil
 	}
 	return states[i:]
+}
+
+// lastRoute says why the last of states is not route.
+func lastRoute(states []routeState, route string) error {
+	if n := len(states); n == 0 || states[n-1].Route != route {
+		return fmt.Errorf("routes so far %q, want the last %q", routes(states), route)
+	}
+	return nil
 }
 
 // checkWebhookAccepts submits a copy of vs to Istio's validating webhook
