@@ -80,7 +80,9 @@
 // have (or whose first endpoints have not arrived: Envoy is still warming it)
 // and 503 UH when the cluster has no healthy endpoint; the simulator has the
 // pod with the chosen endpoint's IP answer, and answers 503 UF when no
-// watched pod has it. Faults, mirrors, response headers and gateway requests
+// watched pod has it. A pod deleted in this mode answers at its IP until its
+// terminationGracePeriodSeconds end (kwok deletes pod objects at once, where
+// a real pod runs on while its endpoint leaves EDS). Faults, mirrors, response headers and gateway requests
 // are not routed in this mode (a request through a gateway is 404 NR).
 //
 // # Pod behaviour

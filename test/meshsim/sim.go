@@ -66,6 +66,8 @@ type Sim struct {
 	streams map[streamKey]*stream
 	// proxies are the simulated proxies' views with Propagation, else nil.
 	proxies []*proxyView
+	// gone are deleted pods still in their grace period, in xDS mode.
+	gone map[podIP]gonePod
 
 	listener net.Listener
 	server   *http.Server
@@ -316,5 +318,6 @@ func (s *Sim) podGone(obj any) {
 	}
 	if pod, ok := obj.(*corev1.Pod); ok {
 		s.metrics.podGone(pod)
+		s.podTerminating(pod)
 	}
 }

@@ -3,8 +3,12 @@ package meshsim
 import (
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
 // fixedTable is a RouteTable that answers every request the same way and
@@ -60,7 +64,7 @@ func TestTableDecision(t *testing.T) {
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			table := &fixedTable{route: tt.route}
-			got := tableDecision(m, table, tt.req, seeded(1))
+			got := tableDecision(m, table, tt.req, seeded(1), nil)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("decision (-want +got):\n%s", diff)
 			}
@@ -71,11 +75,11 @@ func TestTableDecision(t *testing.T) {
 func TestTableIsAskedForTheServicesFirstPort(t *testing.T) {
 	m := meshOf(t, service(app))
 	table := &fixedTable{route: TableRoute{Code: 404, Flags: FlagNoRoute}}
-	tableDecision(m, table, Request{Service: podinfo}, seeded(1))
+	tableDecision(m, table, Request{Service: podinfo}, seeded(1), nil)
 	if table.port != 9898 {
 		t.Errorf("port asked for %d, want the service's first port 9898", table.port)
 	}
-	tableDecision(m, table, Request{Service: ServiceRef{Namespace: ns, Name: "unknown"}}, seeded(1))
+	tableDecision(m, table, Request{Service: ServiceRef{Namespace: ns, Name: "unknown"}}, seeded(1), nil)
 	if table.port != 0 {
 		t.Errorf("port asked for an unknown service %d, want 0", table.port)
 	}
@@ -107,5 +111,34 @@ func TestRoutesAndPropagationExcludeEachOther(t *testing.T) {
 	_, err := NewForClients(kube, istio, Options{Routes: &fixedTable{}, Propagation: &Propagation{Proxies: 1}})
 	if err == nil {
 		t.Fatal("a Sim with both a route table and propagation was created")
+	}
+}
+
+func TestADeletedPodAnswersThroughItsGracePeriodInTableMode(t *testing.T) {
+	primary := primaryPod("a").withIP("10.0.0.5").obj()
+	kube, istio := fakeClients(service(app), primary)
+	podsWatched := watchOpened(kube, "pods")
+	clk := clocktesting.NewFakeClock(time.Unix(1000, 0))
+	table := &fixedTable{route: TableRoute{Service: podinfo, Subset: "primary", Endpoint: "10.0.0.5"}}
+	s, err := NewForClients(kube, istio, Options{Namespaces: []string{ns}, Rand: seeded(3), Clock: clk, Routes: table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	<-podsWatched
+	if err := kube.CoreV1().Pods(ns).Delete(t.Context(), primary.Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the pod to leave the cache", func() bool { return len(s.watch.Pods(ns, labels.Everything())) == 0 })
+
+	if d, _ := s.Send(Request{Service: podinfo}); d.Pod == nil || d.Pod.Name != primary.Name {
+		t.Errorf("within its grace period the deleted pod did not answer: %+v", d)
+	}
+	clk.Step(defaultGrace + time.Second)
+	if d, a := s.Send(Request{Service: podinfo}); d.Flags != FlagUpstreamFailure || a.Code != 503 {
+		t.Errorf("after its grace period: flags %q code %d, want %s 503", d.Flags, a.Code, FlagUpstreamFailure)
 	}
 }
