@@ -89,7 +89,7 @@ and release each change to their pod template as an Istio canary.`,
 	fs.StringVar(&f.promTokenFile, "prometheus-bearer-token-file", "", "file holding a bearer token for Prometheus")
 	fs.DurationVar(&f.promTimeout, "prometheus-timeout", 5*time.Second, "timeout of one Prometheus query")
 	fs.DurationVar(&f.gateDeadline, "gate-deadline", controller.DefaultGateDeadline, "longest a reconcile waits for a canary's gates; a slower evaluation ends in the background and the canary is reconciled again when it does")
-	fs.StringVar(&f.webhookAllow, "gate-webhook-allow", "", "comma-separated URL prefixes webhook gates may call (none by default)")
+	fs.StringVar(&f.webhookAllow, "gate-webhook-allow", "", "comma-separated URL prefixes webhook gates and release hooks may call (none by default)")
 	fs.Float32Var(&f.qps, "kube-api-qps", 50, "client-side rate limit to the Kubernetes API, requests per second")
 	fs.IntVar(&f.burst, "kube-api-burst", 100, "client-side burst to the Kubernetes API")
 	fs.Float32Var(&f.eventQPS, "event-qps", controller.DefaultEventQPS, "client-side rate limit of the Events, requests per second, apart from --kube-api-qps")
