@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -33,6 +34,7 @@ func TestReleaseHooks(t *testing.T) {
 		Set(config.KeyHookPostRollback, url+"/ok/rolled-back").Create()
 	c := newApp(t, "hooks-post-fails").StepInterval("2s").Set(config.KeyHookPostPromotion, url+"/fail/promoted").
 		Set(config.KeyHookRetries, "1").Create()
+	released := time.Now()
 	revA, revB, revC := a.SetImage("example.com/web:v2"), b.SetImage("example.com/web:v2"), c.SetImage("example.com/web:v2")
 
 	a.waitPhase(revA, stepper.PhaseSucceeded)
@@ -74,6 +76,9 @@ func TestReleaseHooks(t *testing.T) {
 		}
 	}
 	checkHookCalls(t, b, hooks.callsOf(b.ns), []string{"pre-release " + revB, "post-rollback " + revB})
+	if n := b.rec.trafficBetween(released, time.Now()); n.Workloads[appName] > 0 || n.Requests == 0 {
+		t.Errorf("the refused release: %d of %d requests reached the canary, want 0 of some", n.Workloads[appName], n.Requests)
+	}
 
 	c.waitPhase(revC, stepper.PhaseSucceeded)
 	failed := c.waitHook(stepper.HookPostPromotion, stepper.HookFailed)
@@ -127,5 +132,34 @@ func checkHookCalls(t *testing.T, a *app, calls []hookCall, want []string) {
 	}
 	if strings.Join(got, ", ") != strings.Join(want, ", ") {
 		t.Errorf("%s: hooks called: %v, want %v", a.ns, got, want)
+	}
+}
+
+// TestAHookOutsideTheAllowlistIsInvalidConfig gives a canary a pre-release
+// hook the shared controller may not call (it allows no webhook URL) and
+// releases a new revision: the configuration error names the key, the
+// value and what is valid, a Warning Event says it, and the release does
+// not start, so no weight moves.
+func TestAHookOutsideTheAllowlistIsInvalidConfig(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, "hook-not-allowed").Create()
+	const url = "https://hooks.example.com/pre"
+	a.Annotate(config.Prefix+config.KeyHookPreRelease, url)
+	a.SetImage("example.com/web:v2")
+	s := a.waitStatus("the configuration error", func(s stepper.Status) (bool, error) { return s.ConfigError != "", nil })
+	want := fmt.Sprintf("annotation %s%s=%q: no webhook URL is allowed", config.Prefix, config.KeyHookPreRelease, url)
+	if !strings.HasPrefix(s.ConfigError, want) || !strings.Contains(s.ConfigError, "--gate-webhook-allow") {
+		t.Errorf("configError %q, want it to start with %q and name the flag that allows URLs", s.ConfigError, want)
+	}
+	a.waitEvent(corev1.EventTypeWarning, stepper.ReasonInvalidConfig, func() error { return nil })
+	for _, v := range a.rec.statusHistory() {
+		switch v.Status.Phase {
+		case "", stepper.PhaseInitializing, stepper.PhaseReady: // no status yet, adoption
+		default:
+			t.Errorf("status %s while the hook was not allowed, want Ready", v.Status.Phase)
+		}
+		if v.Status.Weight != 0 {
+			t.Errorf("weight %d while the hook was not allowed, want 0", v.Status.Weight)
+		}
 	}
 }
