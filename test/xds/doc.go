@@ -8,6 +8,10 @@
 // each response. Every response updates a [Snapshot] stamped with the time it
 // arrived; [Client.Wait] returns the first snapshot that satisfies a condition.
 //
+// A [Table] routes the mesh simulator's requests by the latest snapshot: the
+// simulator's xDS mode (meshsim.Options.Routes). TestScenariosInXDSMode runs
+// the suite's traffic scenarios in that mode.
+//
 // The package is its own module (test/xds) so the Envoy API types stay out of
 // the product's go.mod.
 package xds

@@ -12,11 +12,12 @@ import (
 // EDS cluster whose endpoints had not arrived (still warming).
 type unroutable struct {
 	cluster  string
+	why      string
 	from, to time.Time
 }
 
 func (u unroutable) String() string {
-	return fmt.Sprintf("%s for %s from %s", u.cluster, u.to.Sub(u.from), u.from.Format("15:04:05.000"))
+	return fmt.Sprintf("%s (%s) for %s from %s", u.cluster, u.why, u.to.Sub(u.from), u.from.Format("15:04:05.000"))
 }
 
 // ncWindows scans every snapshot the sidecar received and returns the
@@ -38,34 +39,39 @@ func ncWindows(history []*Snapshot, host string, from, to time.Time) []unroutabl
 // gave weight to a cluster it could not use.
 func unroutables(history []*Snapshot, host string) []unroutable {
 	var out []unroutable
-	open := map[string]time.Time{}
+	open := map[string]unroutable{}
 	for _, s := range history {
 		route, err := s.Route("80", host)
-		bad := map[string]bool{}
+		bad := map[string]string{}
 		for _, wc := range route {
 			if err != nil || wc.Weight == 0 && len(route) > 1 {
 				continue
 			}
 			_, known := s.Clusters[wc.Cluster]
 			_, warmed := s.Endpoints[wc.Cluster]
-			if !known || !warmed {
-				bad[wc.Cluster] = true
+			switch {
+			case !known:
+				bad[wc.Cluster] = "not in CDS"
+			case !warmed:
+				bad[wc.Cluster] = "no EDS yet"
 			}
 		}
-		for c := range bad {
+		for c, why := range bad {
 			if _, ok := open[c]; !ok {
-				open[c] = s.At
+				open[c] = unroutable{cluster: c, why: why, from: s.At}
 			}
 		}
-		for c, from := range open {
-			if !bad[c] {
-				out = append(out, unroutable{cluster: c, from: from, to: s.At})
+		for c, u := range open {
+			if bad[c] == "" {
+				u.to = s.At
+				out = append(out, u)
 				delete(open, c)
 			}
 		}
 	}
-	for c, from := range open {
-		out = append(out, unroutable{cluster: c, from: from, to: history[len(history)-1].At})
+	for _, u := range open {
+		u.to = history[len(history)-1].At
+		out = append(out, u)
 	}
 	return out
 }
