@@ -6,10 +6,9 @@ import (
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
 
+	"github.com/meshcanary/meshcanary/pkg/canary"
 	"github.com/meshcanary/meshcanary/pkg/config"
-	"github.com/meshcanary/meshcanary/pkg/gates"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
-	"github.com/meshcanary/meshcanary/pkg/strategy"
 )
 
 // Canary is one opted-in Deployment as meshcanary status shows it.
@@ -84,10 +83,7 @@ func StatusHome(d *appsv1.Deployment, vss []*networkingv1.VirtualService) *netwo
 // such as the Service, the webhook allowlist and the receivers, are left
 // to it); "" when nothing.
 func configProblems(d *appsv1.Deployment) string {
-	_, problems := config.Parse(d.Name, d.Annotations)
-	_, gateProblems := gates.Parse(d.Annotations)
-	_, stratProblems := strategy.Parse(d.Annotations)
-	problems = append(append(problems, gateProblems...), stratProblems...)
+	_, problems := canary.Parse(d.Name, d.Annotations)
 	if len(problems) == 0 {
 		return ""
 	}

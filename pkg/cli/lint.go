@@ -6,9 +6,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 
+	"github.com/meshcanary/meshcanary/pkg/canary"
 	"github.com/meshcanary/meshcanary/pkg/config"
-	"github.com/meshcanary/meshcanary/pkg/gates"
-	"github.com/meshcanary/meshcanary/pkg/strategy"
 )
 
 // Lint writes every problem of each Deployment's meshcanary annotations
@@ -33,18 +32,15 @@ func Lint(out io.Writer, deployments []*appsv1.Deployment) int {
 }
 
 // problems describes the problems of d's meshcanary annotations: a missing
-// opt-in label first, then those of config.Parse, then those of
-// gates.Parse.
+// opt-in label first, then those canary.Parse finds.
 func problems(d *appsv1.Deployment) []string {
 	var lines []string
 	if v := d.Labels[config.EnabledLabel]; v != config.EnabledValue {
 		lines = append(lines, fmt.Sprintf("label %s=%q: %q, or the controller ignores the Deployment",
 			config.EnabledLabel, v, config.EnabledValue))
 	}
-	_, cps := config.Parse(d.Name, d.Annotations)
-	_, gps := gates.Parse(d.Annotations)
-	_, sps := strategy.Parse(d.Annotations)
-	for _, p := range append(append(cps, gps...), sps...) {
+	_, ps := canary.Parse(d.Name, d.Annotations)
+	for _, p := range ps {
 		lines = append(lines, p.Error())
 	}
 	return lines

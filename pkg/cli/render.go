@@ -13,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/meshcanary/meshcanary/pkg/canary"
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/istio"
 	"github.com/meshcanary/meshcanary/pkg/strategy"
@@ -56,12 +57,11 @@ func RenderAllowing(out io.Writer, m Manifests, canaryHash string, allowed []str
 }
 
 func renderOne(out io.Writer, m Manifests, d *appsv1.Deployment, canaryHash string, allowed []string) error {
-	cfg, problems := config.Parse(d.Name, d.Annotations)
-	strat, stratProblems := strategy.Parse(d.Annotations)
-	if problems = append(problems, stratProblems...); len(problems) > 0 {
+	spec, problems := canary.Parse(d.Name, d.Annotations)
+	if len(problems) > 0 {
 		return fmt.Errorf("invalid annotations (meshcanary lint lists them): %w", problems)
 	}
-	cfg.Steps = strat.Steps(cfg.Steps)
+	cfg, strat := spec.Config, spec.Strategy
 	service, err := serviceOf(m, d, cfg.Service)
 	if err != nil {
 		return err
@@ -94,7 +94,7 @@ func renderOne(out io.Writer, m Manifests, d *appsv1.Deployment, canaryHash stri
 		others = append(others, m.VirtualServices[i])
 	}
 	n := len(cfg.Steps)
-	for _, st := range stages(n, strat.Mirror != nil) {
+	for _, st := range stages(n, cfg.MirrorDuration > 0) {
 		weight, hash, stage := int32(0), "", strategy.Idle
 		if st.step > 0 || st.mirroring {
 			hash, stage = canaryHash, strategy.Mirroring
@@ -107,7 +107,7 @@ func renderOne(out io.Writer, m Manifests, d *appsv1.Deployment, canaryHash stri
 		head := fmt.Sprintf("# step %d/%d: weight %s", st.step, n, config.FormatWeight(weight, cfg.Total))
 		if st.mirroring {
 			head = fmt.Sprintf("# step 0/%d: weight 0%%, mirroring %s to the canary for %s", n,
-				config.FormatWeight(strat.Mirror.Share.Weight, strat.Mirror.Share.Total), strat.MirrorDuration())
+				config.FormatWeight(strat.Mirror.Share.Weight, strat.Mirror.Share.Total), cfg.MirrorDuration)
 		}
 		if st.step > 0 || st.mirroring {
 			fmt.Fprintln(out, "---")

@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/meshcanary/meshcanary/pkg/canary"
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/gates"
 	"github.com/meshcanary/meshcanary/pkg/istio"
@@ -65,21 +66,14 @@ type snapshot struct {
 // retry.
 func (c *Controller) gather(ctx context.Context, cs *caches, user *appsv1.Deployment) (*snapshot, config.Problems, error) {
 	s := &snapshot{user: user}
-	cfg, cfgProblems := config.Parse(user.Name, user.Annotations)
-	specs, gateProblems := gates.Parse(user.Annotations)
-	strat, stratProblems := strategy.Parse(user.Annotations)
+	spec, problems := canary.Parse(user.Name, user.Annotations)
 	receivers, notifyProblems := c.notifier.Receivers(user.Annotations)
-	cfg.Steps = strat.Steps(cfg.Steps)
-	cfg.MirrorDuration = strat.MirrorDuration()
-	s.cfg, s.specs, s.strategy, s.receivers = cfg, specs, strat, receivers
-	var problems config.Problems
-	for _, ps := range []config.Problems{cfgProblems, gateProblems, stratProblems, notifyProblems} {
-		problems = append(problems, ps...)
-	}
+	s.cfg, s.specs, s.strategy, s.receivers = spec.Config, spec.Gates, spec.Strategy, receivers
+	problems = append(problems, notifyProblems...)
 	if c.gates != nil {
 		problems = append(problems, c.gates.Check(s.specs)...)
 	}
-	problems = append(problems, c.checkHooks(cfg)...)
+	problems = append(problems, c.checkHooks(s.cfg)...)
 
 	// The routes are found even when annotations are invalid, or the Service
 	// ambiguous, so that the safety timers of a release in flight can still

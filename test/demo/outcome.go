@@ -10,6 +10,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/meshcanary/meshcanary/pkg/canary"
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
 	"github.com/meshcanary/meshcanary/test/demo/scenario"
@@ -96,11 +97,11 @@ func report(outcomes []outcome) error {
 // scenarioConfig is the scenario's configuration as the controller parses
 // it.
 func scenarioConfig() (config.Config, error) {
-	cfg, problems := config.Parse(appName, annotations())
+	spec, problems := canary.Parse(appName, annotations())
 	if len(problems) > 0 {
-		return cfg, fmt.Errorf("the scenario's configuration: %w", problems)
+		return spec.Config, fmt.Errorf("the scenario's configuration: %w", problems)
 	}
-	return cfg, nil
+	return spec.Config, nil
 }
 
 // describeConfig lists the scenario's annotations, sorted.
