@@ -112,6 +112,8 @@ type Controller struct {
 	pending map[string]stepper.Status
 	// hashes holds the canary hashes learned and not written yet.
 	hashes map[string]canaryHashMemo
+	// subsets holds when each canary subset was first seen (subsetSince).
+	subsets map[string]subsetMemo
 }
 
 // New creates a Controller and its informers. Call Run to start it.

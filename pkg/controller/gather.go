@@ -166,6 +166,10 @@ func (c *Controller) observe(ctx context.Context, s *snapshot) (stepper.Observat
 	}
 	o.CanaryHash = hash
 	o.SubsetsReady = istio.SubsetsReady(s.dr, hash)
+	if o.SubsetsReady && hash != "" {
+		now := c.clock.Now()
+		o.SubsetAge = now.Sub(c.subsetSince(s.user.Namespace+"/"+s.user.Name, hash, now))
+	}
 	o.Routed, o.AppliedWeight = istio.ObserveRoutingAll(s.allRoutes(), s.target)
 	observeReplicas(&o, s)
 	if stepper.ReplicasOwnerNeeded(s.cfg, s.status, o, c.clock.Now()) {

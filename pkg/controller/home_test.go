@@ -113,11 +113,13 @@ func TestACanaryHashLearnedAtStep0IsWrittenWithTheFirstStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.reconcile()
-	if diff := cmp.Diff([]string{"update destinationrules"}, f.writes()); diff != "" {
-		t.Errorf("writes once the hash is known: the subset, no status of its own (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]string{"update destinationrules", "update deployments"}, f.writes()); diff != "" {
+		t.Errorf("writes once the hash is known: the subset, then the canary's scale-up, no status of its own (-want +got):\n%s", diff)
 	}
 
 	f.markAvailable("web")
+	f.reconcile()
+	f.clock.Step(stepper.SubsetLead)
 	f.reconcile()
 	if st := f.status(); st.Step != 1 || st.CanaryHash != "h2" {
 		t.Errorf("at step %d the status records canaryHash %q, want step 1 with h2", st.Step, st.CanaryHash)

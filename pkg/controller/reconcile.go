@@ -127,6 +127,7 @@ func (c *Controller) forgetRelease(namespace, name string) {
 	delete(c.lastEval, namespace+"/"+name)
 	delete(c.evals, namespace+"/"+name)
 	delete(c.hashes, namespace+"/"+name)
+	delete(c.subsets, namespace+"/"+name)
 	c.mu.Unlock()
 	if c.gates != nil {
 		c.gates.Forget(namespace, name)

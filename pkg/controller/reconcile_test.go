@@ -144,6 +144,7 @@ func TestInvalidOrAmbiguousConfigMidReleaseHoldsThenRollsBackAtMaxHold(t *testin
 					f.markAvailable("web")
 				}
 				f.reconcile()
+				f.clock.Step(time.Second)
 			}
 			f.reconcile()
 			if _, w := istio.ObserveRouting(f.virtualService(), target); w != 5 {

@@ -138,7 +138,6 @@ func TestACrashBetweenVirtualServiceWritesIsCompletedByTheNextReconcile(t *testi
 		f.refresh()
 		_, err := f.c.reconcile(context.Background(), "ns/web")
 		fail = false
-		f.restart()
 		st := f.status()
 		_, home := istio.ObserveRouting(f.virtualService(), webTarget)
 		_, gw := istio.ObserveRouting(f.gatewayVirtualService(), webTarget)
@@ -149,6 +148,7 @@ func TestACrashBetweenVirtualServiceWritesIsCompletedByTheNextReconcile(t *testi
 		if st.Step != 1 || home != 20 || gw != 0 {
 			t.Fatalf("after the failed write: step %d, home weight %d, gateway weight %d; want step 1, 20 and 0", st.Step, home, gw)
 		}
+		f.restart() // the controller died at the failed write
 		f.reconcile()
 		if _, gw := istio.ObserveRouting(f.gatewayVirtualService(), webTarget); gw != 20 {
 			t.Fatalf("the next reconcile left the gateway VirtualService at weight %d, want 20", gw)

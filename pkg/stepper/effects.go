@@ -58,7 +58,9 @@ func (m *machine) requeue() time.Duration {
 	}
 	deadline := timeOf(s.StepStart).Add(m.cfg.ProgressDeadline)
 	switch {
-	case s.Phase == PhaseInitializing, s.Phase == PhasePromoting, s.Phase == PhaseProgressing && s.Step == 0 && !s.Mirroring:
+	case s.Phase == PhaseProgressing && s.Step == 0 && !s.Mirroring:
+		return m.soonest(deadline, m.subsetDue())
+	case s.Phase == PhaseInitializing, s.Phase == PhasePromoting:
 		return m.soonest(deadline)
 	case s.Phase == PhaseProgressing:
 		return m.soonest(m.stepEnd(), timeOf(s.HoldSince).Add(m.cfg.MaxHold))

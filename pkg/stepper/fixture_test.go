@@ -110,7 +110,7 @@ func observed(s stepper.Status) stepper.Observations {
 	return stepper.Observations{
 		Revision: s.Revision, CanaryHash: s.CanaryHash, CanaryAvailable: true,
 		PrimaryExists: true, PrimaryRevision: s.StableRevision, PrimaryAvailable: true,
-		SubsetsReady: true, Routed: true, AppliedWeight: s.Weight,
+		SubsetsReady: true, SubsetAge: time.Hour, Routed: true, AppliedWeight: s.Weight,
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 func primaryReady(revision, hash string) stepper.Observations {
 	return stepper.Observations{
 		Revision: revision, CanaryHash: hash, PrimaryExists: true, PrimaryRevision: "r0", PrimaryAvailable: true,
-		SubsetsReady: true, Routed: true,
+		SubsetsReady: true, SubsetAge: time.Hour, Routed: true,
 	}
 }
 

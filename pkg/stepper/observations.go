@@ -1,6 +1,10 @@
 package stepper
 
-import "github.com/meshcanary/meshcanary/pkg/gates"
+import (
+	"time"
+
+	"github.com/meshcanary/meshcanary/pkg/gates"
+)
 
 // Observations is what the controller gathered from its informer caches
 // (and, for Verdicts, from the gates) for one decision.
@@ -37,6 +41,10 @@ type Observations struct {
 	// SubsetsReady: the live DestinationRule has the primary subset and, when
 	// CanaryHash is set, the canary subset selecting CanaryHash.
 	SubsetsReady bool
+	// SubsetAge is how long the canary subset selecting CanaryHash has been
+	// seen in the DestinationRule (by this controller process); the canary
+	// gets no weight before it is SubsetLead old.
+	SubsetAge time.Duration
 	// Routed: the live VirtualService routes the service to the subsets;
 	// AppliedWeight is the canary weight it holds (0 when not routed).
 	Routed        bool

@@ -172,7 +172,12 @@ func TestCanaryReplicas(t *testing.T) {
 		act    stepper.Scale
 		obs    stepper.Observations
 		want   *int32
+		// noHash leaves the status without the canary's hash (h1 otherwise).
+		noHash bool
 	}{
+		"a canary whose pod-template-hash is not known yet is not scaled up: its subset goes first": {
+			act: stepper.ScaleUp, obs: stepper.Observations{PrimaryReplicas: replicas(4)}, noHash: true,
+		},
 		"a canary starts at the primary's count": {
 			act: stepper.ScaleUp, obs: stepper.Observations{PrimaryReplicas: replicas(4)}, want: replicas(4),
 		},
@@ -212,7 +217,11 @@ func TestCanaryReplicas(t *testing.T) {
 			if tc.config != nil {
 				tc.config(&cfg)
 			}
-			got := stepper.CanaryReplicas(cfg, tc.status, stepper.Actions{Canary: tc.act}, tc.obs)
+			st := tc.status
+			if !tc.noHash {
+				st.CanaryHash = "h1"
+			}
+			got := stepper.CanaryReplicas(cfg, st, stepper.Actions{Canary: tc.act}, tc.obs)
 			switch {
 			case got == nil && tc.want == nil:
 			case got == nil || tc.want == nil || *got != *tc.want:

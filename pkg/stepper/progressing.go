@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/gates"
@@ -56,6 +57,8 @@ func (m *machine) canaryWaits() []string {
 		waits = append(waits, "canary pod-template-hash not known")
 	case !m.o.SubsetsReady:
 		waits = append(waits, "canary subset not in the DestinationRule")
+	case m.o.SubsetAge < SubsetLead:
+		waits = append(waits, fmt.Sprintf("canary subset in the DestinationRule for less than %s", SubsetLead))
 	}
 	if !m.applied() {
 		waits = append(waits, fmt.Sprintf("canary weight %s not applied", m.weight()))
@@ -203,4 +206,23 @@ func describe(vs []gates.Verdict, r gates.Result) []string {
 		out = append(out, d)
 	}
 	return out
+}
+
+// SubsetLead is how long the canary subset must have been in the
+// DestinationRule before a route gives the canary weight (or mirrors to
+// it): ten times istiod's default push debounce (PILOT_DEBOUNCE_AFTER,
+// 100 ms) and three times the slowest push of a change measured against
+// the real istiod (310 ms), so that the subset and the first route naming
+// it reach Envoy in separate pushes (make before break; in one push Envoy
+// can answer 503 NC while the new cluster's endpoints are on their way).
+const SubsetLead = time.Second
+
+// subsetDue is when the canary subset will be SubsetLead old; the zero
+// time when it is already, or is not in the DestinationRule yet (its event
+// brings the next decision).
+func (m *machine) subsetDue() time.Time {
+	if !m.o.SubsetsReady || m.o.CanaryHash == "" || m.o.SubsetAge >= SubsetLead {
+		return time.Time{}
+	}
+	return m.now.Add(SubsetLead - m.o.SubsetAge)
 }

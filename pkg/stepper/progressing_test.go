@@ -48,6 +48,11 @@ func TestNextAwaitingCanary(t *testing.T) {
 			obs:     with(observed(start), func(o *stepper.Observations) { o.SubsetsReady = false }),
 			actions: running(time.Minute),
 		},
+		"step 0 gives no weight to a subset seen for less than the lead, and looks again when it is old enough": {
+			status:  start,
+			obs:     with(observed(start), func(o *stepper.Observations) { o.SubsetAge = 300 * time.Millisecond }),
+			actions: running(time.Second), // the 700 ms left, rounded up to the shortest requeue
+		},
 		"step 0 waits for weight 0 to be applied after a supersede": {
 			status:  start,
 			obs:     with(observed(start), func(o *stepper.Observations) { o.AppliedWeight = 10 }),
