@@ -89,11 +89,11 @@ func pickCluster(a *routev3.RouteAction, rnd *rand.Rand) string {
 	}
 	x := rnd.Uint64N(total)
 	for _, c := range clusters {
-		if w := uint64(c.GetWeight().GetValue()); x < w {
+		w := uint64(c.GetWeight().GetValue())
+		if x < w {
 			return c.GetName()
-		} else {
-			x -= w
 		}
+		x -= w
 	}
 	return ""
 }
