@@ -46,7 +46,7 @@ func (c *Controller) checkHooks(cfg config.Config) config.Problems {
 // worker for at most the hook's timeout; retries are later reconciles
 // (stepper.DueHook), never a loop here.
 func (c *Controller) callDueHook(ctx context.Context, s *snapshot, now time.Time, log *zap.Logger) (*stepper.HookAnswer, time.Time) {
-	call, ok := stepper.DueHook(s.cfg, s.status, now)
+	call, ok := stepper.DueHook(s.cfg, s.status, s.obs, now)
 	if !ok || c.hooks == nil {
 		return nil, now
 	}

@@ -105,9 +105,12 @@ func nextAttempt(st HookState) time.Time {
 
 // DueHook returns the hook call that is due at now, if any: the first
 // pending hook of the status whose URL is still set and whose backoff is
-// over. A paused canary calls none.
-func DueHook(cfg config.Config, s Status, now time.Time) (HookCall, bool) {
-	if s.Phase == PhasePaused {
+// over. Hooks are called only while every VirtualService split for the
+// canary is seen routing it weight 0 (o.Routed, o.AppliedWeight), so that
+// a post hook never runs before the last route left the canary, nor a
+// pre-release hook after weight moved. A paused canary calls none.
+func DueHook(cfg config.Config, s Status, o Observations, now time.Time) (HookCall, bool) {
+	if s.Phase == PhasePaused || !o.Routed || o.AppliedWeight != 0 {
 		return HookCall{}, false
 	}
 	for _, st := range s.Hooks {

@@ -51,6 +51,7 @@ func TestDueHook(t *testing.T) {
 	tests := map[string]struct {
 		config func(*config.Config)
 		status stepper.Status
+		obs    func(*stepper.Observations)
 		now    time.Duration
 		want   *stepper.HookCall
 	}{
@@ -66,6 +67,12 @@ func TestDueHook(t *testing.T) {
 		"the next attempt is due once the backoff is over": {
 			config: withHooks, status: pending(1, at(-2*time.Second)),
 			want: &second,
+		},
+		"no hook is called while a route still gives the canary weight": {
+			config: withHooks, status: pending(0, nil), obs: func(o *stepper.Observations) { o.AppliedWeight = 50 },
+		},
+		"no hook is called while the routes are not seen": {
+			config: withHooks, status: pending(0, nil), obs: func(o *stepper.Observations) { o.Routed = false },
 		},
 		"a paused canary calls no hook": {
 			config: withHooks, status: with(pending(0, nil), func(s *stepper.Status) { s.Phase = stepper.PhasePaused }),
@@ -83,7 +90,11 @@ func TestDueHook(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := testConfig()
 			tc.config(&cfg)
-			got, ok := stepper.DueHook(cfg, tc.status, t0.Add(tc.now))
+			obs := observed(tc.status)
+			if tc.obs != nil {
+				tc.obs(&obs)
+			}
+			got, ok := stepper.DueHook(cfg, tc.status, obs, t0.Add(tc.now))
 			var gotp *stepper.HookCall
 			if ok {
 				gotp = &got
