@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -23,6 +24,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("web", "0.001", "check-interval=2m\nscale-down-canary=false\nmax-failed-checks=100")
 	f.Add("shop", "0.50, 1.0", "")
 	f.Add("a", "99.99,100", "service=web\nvirtual-service=web.routes\nprogress-deadline=1s")
+	f.Add("web", "", "hook-pre-release=https://h.example.com/pre\nhook-post-rollback=ftp://x\nhook-timeout=31s\nhook-retries=10")
 	f.Fuzz(func(t *testing.T, name, steps, lines string) {
 		annotations := fuzzAnnotations(steps, lines)
 		c, problems := Parse(name, annotations)
@@ -109,5 +111,24 @@ func checkInvariants(t *testing.T, name string, c Config) {
 	}
 	if c.PrimaryName == name {
 		t.Fatalf("PrimaryName = Deployment name %q", name)
+	}
+	checkHookInvariants(t, c.Hooks)
+}
+
+// checkHookInvariants checks what the controller relies on in valid hooks:
+// http(s) URLs with a host and no credentials, a timeout within bounds.
+func checkHookInvariants(t *testing.T, h Hooks) {
+	t.Helper()
+	for _, raw := range []string{h.PreRelease, h.PostPromotion, h.PostRollback} {
+		if raw == "" {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			t.Fatalf("hook URL %q is not an http(s) URL with a host and without credentials", raw)
+		}
+	}
+	if h.Timeout < minDuration || h.Timeout > maxHookTimeout || h.Retries < 0 || h.Retries > maxHookRetries {
+		t.Fatalf("hook timeout %s and retries %d out of bounds", h.Timeout, h.Retries)
 	}
 }
