@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -13,19 +11,14 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
-	istioclient "istio.io/client-go/pkg/clientset/versioned"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 
 	"github.com/meshcanary/meshcanary/pkg/controller"
-	"github.com/meshcanary/meshcanary/pkg/gates"
-	"github.com/meshcanary/meshcanary/pkg/metrics"
 	"github.com/meshcanary/meshcanary/pkg/notify"
 )
 
@@ -95,146 +88,6 @@ and release each change to their pod template as an Istio canary.`,
 	fs.Float32Var(&f.eventQPS, "event-qps", controller.DefaultEventQPS, "client-side rate limit of the Events, requests per second, apart from --kube-api-qps")
 	fs.IntVar(&f.eventBurst, "event-burst", controller.DefaultEventBurst, "client-side burst of the Events, apart from --kube-api-burst")
 	return cmd
-}
-
-func runController(ctx context.Context, f *controllerFlags) error {
-	if f.leaderElect {
-		if err := f.lease.validate(controller.DefaultDrainTimeout); err != nil {
-			return err
-		}
-	}
-	log, err := newLogger(f.logLevel, f.logFormat)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = log.Sync() }()
-
-	restCfg, err := f.kube.restConfig()
-	if err != nil {
-		return err
-	}
-	restCfg.QPS, restCfg.Burst = f.qps, f.burst
-	restCfg.UserAgent = "meshcanary"
-	// The controller's clients are fenced once it stops leading; the
-	// election's own client is not, so that it can still release the lease.
-	leaseCfg := rest.CopyConfig(restCfg)
-	fence := &controller.Fence{}
-	restCfg.Wrap(fence.Wrap)
-	kube, err := kubernetes.NewForConfig(restCfg)
-	if err != nil {
-		return fmt.Errorf("creating Kubernetes client: %w", err)
-	}
-	istio, err := istioclient.NewForConfig(restCfg)
-	if err != nil {
-		return fmt.Errorf("creating Istio client: %w", err)
-	}
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	promClient, err := prometheusClient(f.promTokenFile)
-	if err != nil {
-		return err
-	}
-	evaluator, err := gates.NewEvaluator(gates.Options{
-		PrometheusURL: f.promURL,
-		HTTPClient:    promClient,
-		QueryTimeout:  f.promTimeout,
-		WebhookAllow:  splitList(f.webhookAllow),
-		Registerer:    reg,
-		Logger:        log.Named("gates"),
-	})
-	if err != nil {
-		return fmt.Errorf("configuring gates: %w", err)
-	}
-
-	nopts, err := f.notify.Options()
-	if err != nil {
-		return fmt.Errorf("configuring notifications: %w", err)
-	}
-	nopts.Registerer, nopts.Logger = reg, log.Named("notify")
-	notifier, err := notify.New(nopts)
-	if err != nil {
-		return fmt.Errorf("configuring notifications: %w", err)
-	}
-	go notifier.Run(ctx)
-
-	recorder, stopEvents, err := controller.NewEventRecorder(ctx, restCfg, f.eventQPS, f.eventBurst)
-	if err != nil {
-		return err
-	}
-	defer stopEvents()
-
-	vsNamespaces, err := parseVirtualServiceNamespaces(f.vsNamespaces)
-	if err != nil {
-		return err
-	}
-	ctrl, err := controller.New(controller.Options{
-		Kube:                     kube,
-		Istio:                    istio,
-		Namespaces:               splitList(f.namespaces),
-		VirtualServiceNamespaces: vsNamespaces,
-		Gates:                    evaluator,
-		Hooks:                    evaluator,
-		Recorder:                 recorder,
-		Metrics:                  metrics.New(reg),
-		Notifier:                 notifier,
-		QueueMetrics:             metrics.NewWorkqueueProvider(reg),
-		Logger:                   log,
-		GateDeadline:             f.gateDeadline,
-	})
-	if err != nil {
-		return fmt.Errorf("creating the controller: %w", err)
-	}
-	run := func(ctx context.Context) {
-		defer fence.Close()
-		if err := ctrl.Run(ctx, f.workers); err != nil {
-			log.Error("controller stopped", zap.Error(err))
-		}
-	}
-	h := &health{grace: leaseGrace, synced: ctrl.CachesSynced}
-	l := &leadership{run: run, stop: ctx}
-	var le *leaderelection.LeaderElector
-	var lock resourcelock.Interface
-	if f.leaderElect {
-		leaseKube, err := kubernetes.NewForConfig(leaseCfg)
-		if err != nil {
-			return fmt.Errorf("creating the leader election's Kubernetes client: %w", err)
-		}
-		if le, lock, err = newElector(leaseKube, f, log, l.lead); err != nil {
-			return err
-		}
-		h.lease = le
-	}
-
-	ln, err := net.Listen("tcp", f.metricsAddr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", f.metricsAddr, err)
-	}
-	log.Info("serving metrics and health", zap.String("address", ln.Addr().String()))
-	srv := &http.Server{Handler: serveMux(reg, h), ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics server stopped", zap.Error(err))
-		}
-	}()
-	defer func() { _ = srv.Close() }()
-
-	if le == nil {
-		run(ctx)
-		return nil
-	}
-	// The election ends only once a stopping controller has drained and
-	// been fenced, and the lease is released after that, so after its last
-	// write; a lost lease stops it too, and the process waits for that.
-	election, end := context.WithCancel(context.WithoutCancel(ctx))
-	defer end()
-	go l.releaseAfterDrain(end)
-	le.Run(election)
-	l.wait()
-	if ctx.Err() != nil {
-		releaseLease(context.WithoutCancel(ctx), lock, log)
-	}
-	return nil
 }
 
 // newElector prepares the leader election that calls run while this
