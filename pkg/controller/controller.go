@@ -235,7 +235,8 @@ func (c *Controller) processNextItem(ctx context.Context) bool {
 	c.metrics.ReconcileDuration.Observe(c.clock.Since(start).Seconds())
 	if err != nil {
 		c.metrics.ReconcileErrors.Inc()
-		c.log.Warn("reconcile failed; retrying", zap.String("key", key), zap.Error(err))
+		ns, name, _ := cache.SplitMetaNamespaceKey(key)
+		c.log.Warn("reconcile failed; retrying", zap.String("namespace", ns), zap.String("deployment", name), zap.Error(err))
 		c.queue.AddRateLimited(key)
 		return true
 	}

@@ -62,8 +62,9 @@ func (c *Controller) record(s *snapshot, next stepper.Status, act stepper.Action
 	if next.Superseded > prev.Superseded {
 		m.Releases.WithLabelValues(ns, "superseded").Inc()
 	}
-	// A release ends when it leaves Promoting or RollingBack; leaving
-	// Paused into an idle phase is not a second end.
+	// A release ends when it leaves Progressing (one decision may pass
+	// through RollingBack), Promoting or RollingBack for Succeeded or
+	// Failed; leaving Paused into an idle phase is not a second end.
 	if prev.Phase != next.Phase && (prev.Phase == stepper.PhasePromoting || prev.Phase == stepper.PhaseRollingBack ||
 		prev.Phase == stepper.PhaseProgressing) {
 		switch next.Phase {
