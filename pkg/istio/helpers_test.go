@@ -89,5 +89,8 @@ func checkDesiredVirtualService(t *testing.T, fixture string, r Routing, golden 
 	if again := DesiredVirtualService(got, r); !VirtualServiceEqual(again, got) {
 		t.Errorf("DesiredVirtualService is not idempotent")
 	}
+	if routed, weight := ObserveRouting(got, r.Target); !routed || weight != r.Weight {
+		t.Errorf("ObserveRouting = %v, %d; want true, %d", routed, weight, r.Weight)
+	}
 	checkGolden(t, golden, got)
 }
