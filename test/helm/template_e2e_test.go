@@ -62,7 +62,9 @@ func TestHelmTemplate(t *testing.T) {
 			if *d.Spec.Replicas != 2 {
 				t.Errorf("replicas %d, want 2", *d.Spec.Replicas)
 			}
-			wantArgs(t, d, "--leader-elect=true", "--leader-election-namespace="+releaseNamespace, "--leader-election-id="+releaseName, "--log-level=info")
+			wantArgs(t, d, "--leader-elect=true", "--leader-election-namespace="+releaseNamespace, "--leader-election-id="+releaseName, "--log-level=info",
+				"--leader-election-lease-duration=15s", "--leader-election-renew-deadline=10s", "--leader-election-retry-period=2s",
+				"--workers=16", "--gate-deadline=2s", "--kube-api-qps=100", "--kube-api-burst=200", "--event-qps=20", "--event-burst=50")
 			noArgs(t, d, "--namespaces", "--prometheus-url", "--prometheus-bearer-token-file", "--gate-webhook-allow")
 			hardened(t, d)
 			wantRules(t, only(t, objs, "ClusterRole"), controllerRules)
@@ -243,14 +245,16 @@ func TestSchemaRejectsWrongTypes(t *testing.T) {
 		set  string // a --set-json argument
 		want string // a part of helm's error
 	}{
-		"replicaCount as a string":        {`replicaCount="two"`, "replicaCount"},
-		"watchNamespaces as a string":     {`watchNamespaces="team-a"`, "watchNamespaces"},
-		"an unknown log level":            {`logLevel="verbose"`, "logLevel"},
-		"prometheus.url as a number":      {`prometheus={"url":9090}`, "url"},
-		"leader election as a string":     {`leaderElection={"enabled":"yes"}`, "enabled"},
-		"a webhook prefix that is no URL": {`gateWebhookAllow=["approvals"]`, "gateWebhookAllow"},
-		"a misspelt top-level key":        {`replicas=3`, "replicas"},
-		"a notification of unknown kind":  {`notifications=[{"name":"a","kind":"email","urlSecret":{"name":"s","key":"k"}}]`, "kind"},
+		"replicaCount as a string":             {`replicaCount="two"`, "replicaCount"},
+		"watchNamespaces as a string":          {`watchNamespaces="team-a"`, "watchNamespaces"},
+		"an unknown log level":                 {`logLevel="verbose"`, "logLevel"},
+		"prometheus.url as a number":           {`prometheus={"url":9090}`, "url"},
+		"leader election as a string":          {`leaderElection={"enabled":"yes"}`, "enabled"},
+		"a lease duration that is no duration": {`leaderElection={"leaseDuration":"15"}`, "leaseDuration"},
+		"a client budget of 0 requests/s":      {`kubeAPI={"qps":0}`, "qps"},
+		"a webhook prefix that is no URL":      {`gateWebhookAllow=["approvals"]`, "gateWebhookAllow"},
+		"a misspelt top-level key":             {`replicas=3`, "replicas"},
+		"a notification of unknown kind":       {`notifications=[{"name":"a","kind":"email","urlSecret":{"name":"s","key":"k"}}]`, "kind"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
