@@ -184,18 +184,18 @@ func (c *Controller) observe(ctx context.Context, s *snapshot) (stepper.Observat
 // revision. The status remembers it per revision (and memory until the
 // status is next written, see hashOf), so the ReplicaSets are listed (one
 // read, not cached: ReplicaSets carry no label to filter a watch by) only
-// once per release, never while idle, and not before the Deployment
-// controller has observed the template (it creates the ReplicaSet before
-// it records that, and its status update brings the next reconcile): the
-// reconcile that starts a release, which writes Progressing, makes no read
-// first.
+// once per release, while the Deployment controller has not created the
+// ReplicaSet yet, or never while idle. (Skipping it until the Deployment
+// controller has observed the template would spare the reconcile that
+// writes Progressing a read, but without the hash that reconcile would
+// take the previous release's canary subset out of the DestinationRule and
+// the next put the new one in: two writes instead of one, measured.)
 func (c *Controller) canaryHash(ctx context.Context, s *snapshot, revision string) (string, error) {
 	st := s.status
 	if st.Revision == revision && st.CanaryHash != "" {
 		return st.CanaryHash, nil
 	}
-	if st.Phase == "" || st.Phase == stepper.PhaseInitializing || revision == st.StableRevision ||
-		s.user.Status.ObservedGeneration < s.user.Generation {
+	if st.Phase == "" || st.Phase == stepper.PhaseInitializing || revision == st.StableRevision {
 		return "", nil
 	}
 	key := s.user.Namespace + "/" + s.user.Name
