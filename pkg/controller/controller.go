@@ -114,6 +114,9 @@ type Controller struct {
 	hashes map[string]canaryHashMemo
 	// subsets holds when each canary subset was first seen (subsetSince).
 	subsets map[string]subsetMemo
+	// routesGone holds when each hand-back's routes were first seen
+	// restored (routesGoneSince).
+	routesGone map[string]time.Time
 }
 
 // New creates a Controller and its informers. Call Run to start it.

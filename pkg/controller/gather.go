@@ -166,7 +166,7 @@ func (c *Controller) observe(ctx context.Context, s *snapshot) (stepper.Observat
 	}
 	o.CanaryHash = hash
 	o.SubsetsReady = istio.SubsetsReady(s.dr, hash)
-	if o.SubsetsReady && hash != "" {
+	if o.SubsetsReady {
 		now := c.clock.Now()
 		o.SubsetAge = now.Sub(c.subsetSince(s.user.Namespace+"/"+s.user.Name, hash, now))
 	}

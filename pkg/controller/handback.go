@@ -13,6 +13,7 @@ import (
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/istio"
+	"github.com/meshcanary/meshcanary/pkg/stepper"
 	"github.com/meshcanary/meshcanary/pkg/workload"
 )
 
@@ -35,7 +36,9 @@ const handBackPoll = time.Second
 //     waited for until available;
 //  2. routes are restored to the plain service host and the status is
 //     removed with them (a VirtualService meshcanary created is deleted);
-//  3. once no route names them, meshcanary's subsets are removed;
+//  3. once no route has named them for stepper.SubsetLead (so the restored
+//     routes reach Envoy in an xDS push before the removal), meshcanary's
+//     subsets are removed;
 //  4. a status annotation an older meshcanary left on the Deployment is
 //     removed, then the primary and the HPA twin are deleted.
 //
@@ -96,6 +99,12 @@ func (c *Controller) handBack(ctx context.Context, cs *caches, ns, name string) 
 		return handBackPoll, c.restoreVirtualServices(ctx, vss, ns, name, drs)
 	}
 	if len(drs) > 0 {
+		// Make before break: the restored routes go out in an xDS push
+		// of their own before the subsets they named are removed.
+		since := c.routesGoneSince(ns+"/"+name, c.clock.Now())
+		if wait := stepper.SubsetLead - c.clock.Since(since); wait > 0 {
+			return wait, nil
+		}
 		log.Info("opt-out: removing meshcanary's subsets")
 		return handBackPoll, c.restoreDestinationRules(ctx, drs, ns, name)
 	}

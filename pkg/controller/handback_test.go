@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -115,10 +116,20 @@ func TestOptingOutOfAnUnpromotedRevisionIsHeldWithAllTrafficOnThePrimary(t *test
 				t.Errorf("after the template went back: the user's Deployment wants %d replicas, want the primary's 3", got)
 			}
 			writes := f.writes()
-			for range 6 {
+			at := map[string]time.Time{}
+			for range 8 {
 				f.markAvailable("web")
-				f.reconcile()
-				writes = append(writes, f.writes()...)
+				wait := f.reconcile()
+				for _, w := range f.writes() {
+					writes = append(writes, w)
+					at[w] = f.clock.Now()
+				}
+				f.clock.Step(wait)
+			}
+			// Make before break: the restored routes get an xDS push of
+			// their own before the subsets they named go.
+			if lead := at["delete destinationrules"].Sub(at["delete virtualservices"]); lead < stepper.SubsetLead {
+				t.Errorf("the subsets went %s after the routes were restored, want at least %s", lead, stepper.SubsetLead)
 			}
 			want := []string{"delete virtualservices", "delete destinationrules", "delete deployments"}
 			if tc.wantCanary < 3 {

@@ -128,6 +128,7 @@ func (c *Controller) forgetRelease(namespace, name string) {
 	delete(c.evals, namespace+"/"+name)
 	delete(c.hashes, namespace+"/"+name)
 	delete(c.subsets, namespace+"/"+name)
+	delete(c.routesGone, namespace+"/"+name)
 	c.mu.Unlock()
 	if c.gates != nil {
 		c.gates.Forget(namespace, name)

@@ -36,6 +36,11 @@ func TestAdoptionRoutesToThePrimaryOnlyOnceItIsAvailableThenIdlesTheUserDeployme
 	}
 
 	f.markAvailable("web-primary")
+	wait := f.reconcile()
+	if w := f.writes(); len(w) != 0 || wait <= 0 || wait > stepper.SubsetLead {
+		t.Fatalf("primary available, subset just written: wrote %v and looks again in %s, want no route before the subset is %s old", w, wait, stepper.SubsetLead)
+	}
+	f.clock.Step(wait)
 	f.reconcile()
 	if diff := cmp.Diff([]string{"create virtualservices"}, f.writes()); diff != "" {
 		t.Fatalf("writes once the primary is available (-want +got):\n%s", diff)

@@ -21,8 +21,11 @@ func (f *fixture) adopt() {
 	f.t.Helper()
 	f.reconcile()
 	f.markAvailable("web-primary")
-	f.reconcile()
-	f.reconcile()
+	// The first route waits for the primary subset to be
+	// stepper.SubsetLead old; the reconcile says when to look again.
+	for range 4 {
+		f.clock.Step(f.reconcile())
+	}
 	if got := f.status().Phase; got != stepper.PhaseReady {
 		f.t.Fatalf("after adoption phase = %s", got)
 	}

@@ -20,7 +20,7 @@ func (m *machine) actions() Actions {
 	}
 	switch effectivePhase(m.s) {
 	case PhaseInitializing:
-		a.Route = m.primaryServes() && m.o.SubsetsReady
+		a.Route = m.primaryServes() && m.o.SubsetsReady && m.o.SubsetAge >= SubsetLead
 		a.PrimaryRevision = m.primaryTarget(m.s.StableRevision)
 	case PhaseReady, PhaseSucceeded, PhaseFailed:
 		if m.cfg.ScaleDownCanary && m.scaleDownDue() {
@@ -60,7 +60,9 @@ func (m *machine) requeue() time.Duration {
 	switch {
 	case s.Phase == PhaseProgressing && s.Step == 0 && !s.Mirroring:
 		return m.soonest(deadline, m.subsetDue())
-	case s.Phase == PhaseInitializing, s.Phase == PhasePromoting:
+	case s.Phase == PhaseInitializing:
+		return m.soonest(deadline, m.subsetDue())
+	case s.Phase == PhasePromoting:
 		return m.soonest(deadline)
 	case s.Phase == PhaseProgressing:
 		return m.soonest(m.stepEnd(), timeOf(s.HoldSince).Add(m.cfg.MaxHold))

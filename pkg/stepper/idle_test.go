@@ -18,7 +18,7 @@ func primaryReady(revision, hash string) stepper.Observations {
 }
 
 func TestNextAdoption(t *testing.T) {
-	primaryCreated := stepper.Observations{Revision: "r0", PrimaryExists: true, PrimaryRevision: "r0", SubsetsReady: true}
+	primaryCreated := stepper.Observations{Revision: "r0", PrimaryExists: true, PrimaryRevision: "r0", SubsetsReady: true, SubsetAge: time.Hour}
 	primaryAvailable := with(primaryCreated, func(o *stepper.Observations) { o.PrimaryAvailable = true })
 	waiting := stepper.Actions{PrimaryRevision: "r0", Requeue: time.Minute}
 	runNext(t, map[string]nextCase{
@@ -46,6 +46,11 @@ func TestNextAdoption(t *testing.T) {
 			status:  initializing(-2 * time.Minute),
 			obs:     with(primaryAvailable, func(o *stepper.Observations) { o.SubsetsReady = false }),
 			actions: waiting,
+		},
+		"adoption waits until the primary subset is SubsetLead old before routing (make before break)": {
+			status:  initializing(-2 * time.Minute),
+			obs:     with(primaryAvailable, func(o *stepper.Observations) { o.SubsetAge = 300 * time.Millisecond }),
+			actions: stepper.Actions{PrimaryRevision: "r0", Requeue: time.Second}, // the 700 ms left, raised to the shortest requeue
 		},
 		"adoption routes all traffic to the primary once it and its subset are ready": {
 			status:  initializing(-2 * time.Minute),

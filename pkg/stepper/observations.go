@@ -41,9 +41,11 @@ type Observations struct {
 	// SubsetsReady: the live DestinationRule has the primary subset and, when
 	// CanaryHash is set, the canary subset selecting CanaryHash.
 	SubsetsReady bool
-	// SubsetAge is how long the canary subset selecting CanaryHash has been
-	// seen in the DestinationRule (by this controller process); the canary
-	// gets no weight before it is SubsetLead old.
+	// SubsetAge is how long the subsets SubsetsReady speaks of (the
+	// primary's, and the canary's selecting CanaryHash when it is set) have
+	// been seen in the DestinationRule (by this controller process): no
+	// route names the primary subset at adoption, and the canary gets no
+	// weight, before they are SubsetLead old.
 	SubsetAge time.Duration
 	// Routed: the live VirtualService routes the service to the subsets;
 	// AppliedWeight is the canary weight it holds (0 when not routed).

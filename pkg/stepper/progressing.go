@@ -210,18 +210,19 @@ func describe(vs []gates.Verdict, r gates.Result) []string {
 
 // SubsetLead is how long the canary subset must have been in the
 // DestinationRule before a route gives the canary weight (or mirrors to
-// it): ten times istiod's default push debounce (PILOT_DEBOUNCE_AFTER,
+// it), and the primary subset before the first route names it at
+// adoption: ten times istiod's default push debounce (PILOT_DEBOUNCE_AFTER,
 // 100 ms) and three times the slowest push of a change measured against
 // the real istiod (310 ms), so that the subset and the first route naming
 // it reach Envoy in separate pushes (make before break; in one push Envoy
 // can answer 503 NC while the new cluster's endpoints are on their way).
 const SubsetLead = time.Second
 
-// subsetDue is when the canary subset will be SubsetLead old; the zero
-// time when it is already, or is not in the DestinationRule yet (its event
-// brings the next decision).
+// subsetDue is when the subsets will be SubsetLead old; the zero time when
+// they are already, or are not in the DestinationRule yet (its event brings
+// the next decision).
 func (m *machine) subsetDue() time.Time {
-	if !m.o.SubsetsReady || m.o.CanaryHash == "" || m.o.SubsetAge >= SubsetLead {
+	if !m.o.SubsetsReady || m.o.SubsetAge >= SubsetLead {
 		return time.Time{}
 	}
 	return m.now.Add(SubsetLead - m.o.SubsetAge)
