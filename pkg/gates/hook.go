@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"time"
 
@@ -97,27 +95,12 @@ func (e *Evaluator) CallHook(ctx context.Context, url string, timeout time.Durat
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	body, err := json.Marshal(req)
+	raw, status, err := postJSON(ctx, e.hookClient, "hook", url, req, map[string]string{"Idempotency-Key": req.ID})
 	if err != nil {
-		return hookError(fmt.Errorf("hook request: %w", err))
+		return hookError(err)
 	}
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return hookError(fmt.Errorf("hook request: %w", err))
-	}
-	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set("Idempotency-Key", req.ID)
-	resp, err := e.hookClient.Do(r)
-	if err != nil {
-		return hookError(fmt.Errorf("hook call failed: %w", err))
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxWebhookResponse))
-	if err != nil {
-		return hookError(fmt.Errorf("hook answer unreadable: %w", err))
-	}
-	if resp.StatusCode/100 != 2 {
-		return HookAnswer{Outcome: HookError, Reason: fmt.Sprintf("hook answered HTTP %d", resp.StatusCode)}
+	if status/100 != 2 {
+		return HookAnswer{Outcome: HookError, Reason: fmt.Sprintf("hook answered HTTP %d", status)}
 	}
 	return hookAnswer(raw)
 }

@@ -1,11 +1,9 @@
 package gates
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -41,9 +39,6 @@ type WebhookResponse struct {
 	Result string `json:"result"`
 	Reason string `json:"reason"`
 }
-
-// maxWebhookResponse bounds the answer read from a webhook.
-const maxWebhookResponse = 64 << 10
 
 // maxReason bounds the reason of a webhook's verdict, which ends up in the
 // status annotation; reasonCut marks a reason that was cut.
@@ -118,26 +113,12 @@ func webhookKey(s Spec, r Release) string {
 // do asks the webhook of s for a verdict on r, within the client's
 // timeout.
 func (w *webhooks) do(s Spec, r Release) Verdict {
-	body, err := json.Marshal(webhookRequest(s, r))
+	raw, status, err := postJSON(context.Background(), w.client, "webhook", s.URL, webhookRequest(s, r), nil)
 	if err != nil {
-		return hold(s, fmt.Errorf("webhook request: %w", err))
+		return hold(s, err)
 	}
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, s.URL, bytes.NewReader(body))
-	if err != nil {
-		return hold(s, fmt.Errorf("webhook request: %w", err))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := w.client.Do(req)
-	if err != nil {
-		return hold(s, fmt.Errorf("webhook call failed: %w", err))
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxWebhookResponse))
-	if err != nil {
-		return hold(s, fmt.Errorf("webhook answer unreadable: %w", err))
-	}
-	if resp.StatusCode/100 != 2 {
-		return Verdict{Gate: s.Name, Result: Hold, Reason: fmt.Sprintf("webhook answered HTTP %d", resp.StatusCode)}
+	if status/100 != 2 {
+		return Verdict{Gate: s.Name, Result: Hold, Reason: fmt.Sprintf("webhook answered HTTP %d", status)}
 	}
 	return webhookVerdict(s, raw)
 }
