@@ -100,6 +100,9 @@ func runController(t *testing.T, c *cluster.Cluster) string {
 	}
 	cmd := exec.Command(bin(t, "meshcanary"), args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// Its own process group, killed with the test process: a test that
+	// panics leaves no controller running (as test/cluster's helpers do).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
