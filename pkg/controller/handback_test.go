@@ -120,9 +120,17 @@ func TestOptingOutOfAnUnpromotedRevisionIsHeldWithAllTrafficOnThePrimary(t *test
 			for range 8 {
 				f.markAvailable("web")
 				wait := f.reconcile()
-				for _, w := range f.writes() {
-					writes = append(writes, w)
-					at[w] = f.clock.Now()
+				// The watch event of a write brings a reconcile at once,
+				// before the requeue is due.
+				for again := true; again; {
+					again = len(f.log) > 0
+					for _, w := range f.writes() {
+						writes = append(writes, w)
+						at[w] = f.clock.Now()
+					}
+					if again {
+						wait = f.reconcile()
+					}
 				}
 				f.clock.Step(wait)
 			}
