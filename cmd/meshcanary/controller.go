@@ -83,8 +83,8 @@ and release each change to their pod template as an Istio canary.`,
 	fs.DurationVar(&f.promTimeout, "prometheus-timeout", 5*time.Second, "timeout of one Prometheus query")
 	fs.DurationVar(&f.gateDeadline, "gate-deadline", controller.DefaultGateDeadline, "longest a reconcile waits for a canary's gates; a slower evaluation ends in the background and the canary is reconciled again when it does")
 	fs.StringVar(&f.webhookAllow, "gate-webhook-allow", "", "comma-separated URL prefixes webhook gates and release hooks may call (none by default)")
-	fs.Float32Var(&f.qps, "kube-api-qps", 100, "client-side rate limit to the Kubernetes API, requests per second (and, apart, to Istio's)")
-	fs.IntVar(&f.burst, "kube-api-burst", 200, "client-side burst to the Kubernetes API (and, apart, to Istio's)")
+	fs.Float32Var(&f.qps, "kube-api-qps", -1, "client-side rate limit to the Kubernetes API, requests per second (and, apart, to Istio's); a negative value sets none and leaves the limit to the API server's Priority and Fairness, with at most --workers reconciles' requests in flight")
+	fs.IntVar(&f.burst, "kube-api-burst", 200, "client-side burst to the Kubernetes API (and, apart, to Istio's) when --kube-api-qps is positive")
 	fs.Float32Var(&f.eventQPS, "event-qps", controller.DefaultEventQPS, "client-side rate limit of the Events, requests per second, apart from --kube-api-qps")
 	fs.IntVar(&f.eventBurst, "event-burst", controller.DefaultEventBurst, "client-side burst of the Events, apart from --kube-api-burst")
 	return cmd

@@ -27,6 +27,9 @@ import (
 // runController runs the controller as f configures it until ctx is done:
 // alone, or while this replica leads the election.
 func runController(ctx context.Context, f *controllerFlags) error {
+	if err := validateClientLimit(f.qps, f.burst); err != nil {
+		return err
+	}
 	if f.leaderElect {
 		if err := f.lease.validate(controller.DefaultDrainTimeout); err != nil {
 			return err
