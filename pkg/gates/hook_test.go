@@ -3,9 +3,7 @@ package gates
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -33,20 +31,8 @@ func TestHookAnswers(t *testing.T) {
 		"a slow hook times out":             {200, ``, 300 * time.Millisecond, HookError, "hook call failed"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				time.Sleep(c.delay)
-				if c.status == 302 {
-					w.Header().Set("Location", "http://169.254.169.254/")
-				}
-				w.WriteHeader(c.status)
-				_, _ = io.WriteString(w, c.body)
-			}))
-			defer srv.Close()
-			e, err := NewEvaluator(Options{WebhookAllow: []string{srv.URL}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			a := e.CallHook(context.Background(), srv.URL+"/hook", 100*time.Millisecond, HookRequest{ID: "x"})
+			srv := answeringServer(t, c.status, c.body, c.delay)
+			a := allowingEvaluator(t, srv.URL).CallHook(context.Background(), srv.URL+"/hook", 100*time.Millisecond, HookRequest{ID: "x"})
 			if a.Outcome != c.want || !strings.HasPrefix(a.Reason, c.reason) {
 				t.Errorf("answer %+v, want %s with reason %q", a, c.want, c.reason)
 			}
@@ -57,15 +43,11 @@ func TestHookAnswers(t *testing.T) {
 func TestHookReceivesTheRequestWithItsIdempotencyKey(t *testing.T) {
 	var got HookRequest
 	var key string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := testServer(t, func(w http.ResponseWriter, r *http.Request) {
 		key = r.Header.Get("Idempotency-Key")
 		_ = json.NewDecoder(r.Body).Decode(&got)
-	}))
-	defer srv.Close()
-	e, err := NewEvaluator(Options{WebhookAllow: []string{srv.URL + "/hooks"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
+	e := allowingEvaluator(t, srv.URL+"/hooks")
 	want := HookRequest{ID: "shop/web/r1/pre-release/1741000000", Hook: "pre-release", Namespace: "shop", Deployment: "web",
 		Revision: "r1", Attempt: 2, Attempts: 4, ReleaseStart: t0, Now: t0.Add(time.Minute)}
 	if a := e.CallHook(context.Background(), srv.URL+"/hooks/pre", time.Second, want); a.Outcome != HookProceed {
@@ -77,10 +59,7 @@ func TestHookReceivesTheRequestWithItsIdempotencyKey(t *testing.T) {
 }
 
 func TestHooksFollowTheWebhookAllowlist(t *testing.T) {
-	e, err := NewEvaluator(Options{WebhookAllow: []string{"https://hooks.example.com/ok"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := allowingEvaluator(t, "https://hooks.example.com/ok")
 	probs := e.CheckHooks(config.Hooks{PreRelease: "https://hooks.example.com/ok/pre", PostRollback: "https://evil.test/ok"})
 	want := config.Problems{{Key: "meshcanary.io/hook-post-rollback", Value: "https://evil.test/ok",
 		Valid: "a URL under one of the prefixes the operator allowed: https://hooks.example.com/ok"}}

@@ -35,15 +35,7 @@ func TestWebhookAnswersBecomeVerdicts(t *testing.T) {
 		"a slow webhook holds":             {200, `{"result":"pass"}`, 300 * time.Millisecond, Hold, "webhook call failed"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				time.Sleep(c.delay)
-				if c.status == 302 {
-					w.Header().Set("Location", "http://169.254.169.254/")
-				}
-				w.WriteHeader(c.status)
-				_, _ = io.WriteString(w, c.body)
-			}))
-			defer srv.Close()
+			srv := answeringServer(t, c.status, c.body, c.delay)
 			hooks, err := newWebhooks([]string{srv.URL}, 100*time.Millisecond, time.Second, clocktesting.NewFakeClock(t0))
 			if err != nil {
 				t.Fatal(err)
@@ -58,18 +50,14 @@ func TestWebhookAnswersBecomeVerdicts(t *testing.T) {
 
 func TestWebhookReceivesTheRelease(t *testing.T) {
 	var got WebhookRequest
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := testServer(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
 			t.Errorf("%s with %q", r.Method, r.Header.Get("Content-Type"))
 		}
 		_ = json.NewDecoder(r.Body).Decode(&got)
 		_, _ = io.WriteString(w, `{"result":"pass"}`)
-	}))
-	defer srv.Close()
-	e, err := NewEvaluator(Options{WebhookAllow: []string{srv.URL + "/hooks"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
+	e := allowingEvaluator(t, srv.URL+"/hooks")
 	r := release("web", t0.Add(time.Minute))
 	r.Annotations = map[string]string{"meshcanary.io/steps": "5,50", "meshcanary.io/status": "{}", "team": "shop"}
 	s := specs(t, map[string]string{GatePrefix + "webhook.approval": srv.URL + "/hooks/approve"})
@@ -146,7 +134,7 @@ func TestWebhooksOfOneCanaryAreCalledConcurrently(t *testing.T) {
 	const hooks = 3
 	var mu sync.Mutex
 	arrived, all := 0, make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := testServer(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		if arrived++; arrived == hooks {
 			close(all)
@@ -158,12 +146,8 @@ func TestWebhooksOfOneCanaryAreCalledConcurrently(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			_, _ = io.WriteString(w, `{"result":"hold","reason":"called one after another"}`)
 		}
-	}))
-	defer srv.Close()
-	e, err := NewEvaluator(Options{WebhookAllow: []string{srv.URL}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
+	e := allowingEvaluator(t, srv.URL)
 	s := specs(t, map[string]string{
 		GatePrefix + "webhook.a": srv.URL + "/a", GatePrefix + "webhook.b": srv.URL + "/b", GatePrefix + "webhook.c": srv.URL + "/c",
 	})
@@ -225,8 +209,7 @@ func TestWebhookReasonsAreCutTo512Bytes(t *testing.T) {
 			if len(body) > maxWebhookResponse {
 				t.Fatalf("the answer of %d bytes is longer than a webhook may answer", len(body))
 			}
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) }))
-			defer srv.Close()
+			srv := answeringServer(t, http.StatusOK, body, 0)
 			hooks, err := newWebhooks([]string{srv.URL}, time.Second, time.Second, clocktesting.NewFakeClock(t0))
 			if err != nil {
 				t.Fatal(err)
