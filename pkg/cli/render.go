@@ -103,7 +103,7 @@ func renderOne(out io.Writer, m Manifests, d *appsv1.Deployment, canaryHash stri
 			weight, stage = cfg.Steps[st.step-1], strategy.Stepping
 		}
 		r := istio.Routing{Target: t, Weight: weight, Total: cfg.Total, Gateways: cfg.Gateways, Hosts: cfg.Hosts,
-			Strategy: strat.Routes(stage, hash), CanaryReady: stage != strategy.Idle}
+			Shaping: strat.Routes(stage, hash), CanaryReady: stage != strategy.Idle}
 		head := fmt.Sprintf("# step %d/%d: weight %s", st.step, n, config.FormatWeight(weight, cfg.Total))
 		if st.mirroring {
 			head = fmt.Sprintf("# step 0/%d: weight 0%%, mirroring %s to the canary for %s", n,

@@ -210,7 +210,7 @@ func routingOf(s *snapshot, next stepper.Status) istio.Routing {
 		r.Total = s.cfg.Total
 	}
 	stage := stepper.StrategyStage(next)
-	r.Strategy = s.strategy.Routes(stage, next.CanaryHash)
+	r.Shaping = s.strategy.Routes(stage, next.CanaryHash)
 	r.CanaryReady = stage != strategy.Idle && s.user.Status.ReadyReplicas > 0 && s.obs.SubsetsReady
 	return r
 }

@@ -57,7 +57,7 @@
 // # Route builder
 //
 // The rewrite of one route is the split type in routes.go, applied by
-// DesiredVirtualService to each route for the service. A [Strategy] in the
+// DesiredVirtualService to each route for the service. A [Shaping] in the
 // [Routing] extends it for http routes (managed.go, mirror.go), while the
 // canary has weight or [Routing.CanaryReady] is set:
 //

@@ -7,7 +7,7 @@ import (
 )
 
 func TestDesiredVirtualServiceMatchesGoldenFiles(t *testing.T) {
-	insiders := Strategy{Match: []Condition{{In: InHeader, Name: "x-canary", Op: Exact, Value: "insider"}}}
+	insiders := Shaping{Match: []Condition{{In: InHeader, Name: "x-canary", Op: Exact, Value: "insider"}}}
 	tests := map[string]struct {
 		golden  string
 		fixture string // "" means no live VirtualService
@@ -59,7 +59,7 @@ func TestDesiredVirtualServiceMatchesGoldenFiles(t *testing.T) {
 		},
 		"an ingress VirtualService gets the same A/B route as the mesh one": {
 			golden: "gateway-vs-fqdn-ab-5-of-100", fixture: "gateway-vs-fqdn.yaml",
-			routing: Routing{Target: shop, Weight: 5, Total: 100, Strategy: insiders},
+			routing: Routing{Target: shop, Weight: 5, Total: 100, Shaping: insiders},
 		},
 		"an ingress VirtualService at 0.5 % carries the exact weight out of 1000": {
 			golden: "gateway-vs-fqdn-5-of-1000", fixture: "gateway-vs-fqdn.yaml", routing: routing(5, 1000),

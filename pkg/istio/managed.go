@@ -80,7 +80,7 @@ func (b httpBuilder) build(routes []*apinetworkingv1.HTTPRoute) []*apinetworking
 // canaryRoutes are the managed routes inserted above the route for the
 // service at index i: the A/B route, then the sticky-session route.
 func (b httpBuilder) canaryRoutes(route *apinetworkingv1.HTTPRoute, i int) []*apinetworkingv1.HTTPRoute {
-	st := b.r.Strategy
+	st := b.r.Shaping
 	var out []*apinetworkingv1.HTTPRoute
 	if len(st.Match) > 0 {
 		out = appendNonNil(out, toCanary(route, abRoute, i, st.Match))
@@ -170,7 +170,7 @@ func and(m *apinetworkingv1.HTTPMatchRequest, conds []Condition) *apinetworkingv
 // destination (a client the weights send to the canary gets it), and the
 // mirror to the canary.
 func (b httpBuilder) decorate(route *apinetworkingv1.HTTPRoute) {
-	st := b.r.Strategy
+	st := b.r.Shaping
 	if st.Sticky != nil && len(route.Route) == 2 {
 		addSetCookie(route.Route[1], *st.Sticky)
 	}
@@ -183,7 +183,7 @@ func (b httpBuilder) decorate(route *apinetworkingv1.HTTPRoute) {
 // addSetCookie adds the cookie to the response headers of d, unless the
 // user's header rules of the route already add a Set-Cookie header (Istio
 // keeps one value per header name; the user's is kept).
-func addSetCookie(d *apinetworkingv1.HTTPRouteDestination, s Sticky) {
+func addSetCookie(d *apinetworkingv1.HTTPRouteDestination, s SessionCookie) {
 	if d.Headers == nil {
 		d.Headers = &apinetworkingv1.Headers{}
 	}

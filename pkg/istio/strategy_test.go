@@ -17,7 +17,7 @@ import (
 // everyShape is every strategy the tests know, on each fixture with its own
 // routes.
 var (
-	everyShape = map[string]Strategy{
+	everyShape = map[string]Shaping{
 		"an A/B match":     {Match: []Condition{insiders, previewQ}},
 		"a cookie match":   {Match: []Condition{cookieAB}},
 		"a mirror":         {Mirror: halfPct},
@@ -72,13 +72,13 @@ func TestReferencedSubsetsCountTheCanaryInStrategyRoutes(t *testing.T) {
 		want    []string
 	}{
 		"a match-only schedule names the canary at weight 0 through its A/B routes": {
-			routing: shaped(0, 100, true, Strategy{Match: []Condition{insiders}}), want: []string{"canary", "primary"},
+			routing: shaped(0, 100, true, Shaping{Match: []Condition{insiders}}), want: []string{"canary", "primary"},
 		},
 		"a mirror names the canary at weight 0": {
-			routing: shaped(0, 100, true, Strategy{Mirror: halfPct}), want: []string{"canary", "primary"},
+			routing: shaped(0, 100, true, Shaping{Mirror: halfPct}), want: []string{"canary", "primary"},
 		},
 		"a strategy for a canary that is not ready names the primary alone": {
-			routing: shaped(0, 100, false, Strategy{Match: []Condition{insiders}, Mirror: halfPct, Sticky: session}), want: []string{"primary"},
+			routing: shaped(0, 100, false, Shaping{Match: []Condition{insiders}, Mirror: halfPct, Sticky: session}), want: []string{"primary"},
 		},
 	}
 	for name, tc := range tests {
@@ -119,7 +119,7 @@ func TestAUserMirrorComesBackAfterMirroring(t *testing.T) {
 			vs := &networkingv1.VirtualService{}
 			tc.route.Route = []*apinetworkingv1.HTTPRouteDestination{{Destination: &apinetworkingv1.Destination{Host: "reviews"}}}
 			vs.Spec.Http = []*apinetworkingv1.HTTPRoute{tc.route}
-			mirrored := DesiredVirtualService(vs, shaped(0, 100, true, Strategy{Mirror: halfPct}))
+			mirrored := DesiredVirtualService(vs, shaped(0, 100, true, Shaping{Mirror: halfPct}))
 			if m := mirrored.Spec.Http[0]; m.Mirror != nil || len(m.Mirrors) != 1+max(len(tc.route.Mirrors), 1) {
 				t.Fatalf("while mirroring: mirror %v, mirrors %v; want no mirror and the user's mirror in mirrors", m.Mirror, m.Mirrors)
 			}

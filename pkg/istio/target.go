@@ -47,14 +47,14 @@ type Routing struct {
 	// Gateways and Hosts are used for a VirtualService meshcanary creates
 	// (and keeps in step on one it owns); Hosts defaults to [Service].
 	Gateways, Hosts []string
-	// CanaryReady lets Strategy name the canary while Weight is 0 (a
+	// CanaryReady lets Shaping name the canary while Weight is 0 (a
 	// match-only schedule, or mirroring before the first step). Set it only
 	// while the canary is available and its subset is in the
 	// DestinationRule; with Weight above 0 the strategy applies anyway.
 	CanaryReady bool
-	// Strategy adds A/B routes, a mirror and sticky sessions to the split;
+	// Shaping adds A/B routes, a mirror and sticky sessions to the split;
 	// the zero value adds none and removes those of an earlier Routing.
-	Strategy Strategy
+	Shaping Shaping
 }
 
 // MatchesHost reports whether host names the target's Service: "name.ns",

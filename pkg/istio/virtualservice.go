@@ -31,7 +31,7 @@ import (
 // With no live VirtualService, a new one named after the Service is returned
 // with one http route to the subsets.
 //
-// r.Strategy shapes the http routes for the service while the canary has
+// r.Shaping shapes the http routes for the service while the canary has
 // weight or r.CanaryReady is set (else it is ignored): above each such route
 // an A/B route sends the requests meeting its conditions to the canary
 // alone, and a sticky-session route those carrying the cookie; the split's

@@ -8,7 +8,7 @@
 // be valid. Invalid input never reaches the routes: Istio's rules (lowercase
 // header names, RE2 regular expressions) are checked here.
 //
-// [Strategy.Routes] turns the strategy into the [istio.Strategy] for where a
+// [Strategy.Routes] turns the strategy into the [istio.Shaping] for where a
 // release is ([Stage]), and [Strategy.Steps] into the weight schedule the
 // stepper runs.
 package strategy

@@ -52,26 +52,26 @@ const (
 	Stepping
 )
 
-// Routes is the istio.Strategy for a release at stage: the mirror while
+// Routes is the istio.Shaping for a release at stage: the mirror while
 // mirroring; the A/B conditions and the sticky cookie (its value the
 // canary's pod-template-hash, so each release has its own) while stepping;
 // nothing when idle. The controller still decides with
 // istio.Routing.CanaryReady whether the canary may be named at weight 0.
-func (s Strategy) Routes(stage Stage, canaryHash string) istio.Strategy {
+func (s Strategy) Routes(stage Stage, canaryHash string) istio.Shaping {
 	switch stage {
 	case Mirroring:
 		if s.Mirror != nil {
 			share := s.Mirror.Share
-			return istio.Strategy{Mirror: &share}
+			return istio.Shaping{Mirror: &share}
 		}
 	case Stepping:
-		st := istio.Strategy{Match: s.Match}
+		st := istio.Shaping{Match: s.Match}
 		if s.Sticky != nil {
-			st.Sticky = &istio.Sticky{Cookie: s.Sticky.Cookie, Value: canaryHash, MaxAge: s.Sticky.MaxAge}
+			st.Sticky = &istio.SessionCookie{Cookie: s.Sticky.Cookie, Value: canaryHash, MaxAge: s.Sticky.MaxAge}
 		}
 		return st
 	}
-	return istio.Strategy{}
+	return istio.Shaping{}
 }
 
 // Steps is the weight schedule the stepper should run for steps: steps

@@ -20,16 +20,16 @@ func TestRoutesGiveEachStageItsShapes(t *testing.T) {
 	tests := map[string]struct {
 		strategy Strategy
 		stage    Stage
-		want     istio.Strategy
+		want     istio.Shaping
 	}{
 		"an idle release shapes nothing": {strategy: full, stage: Idle},
 		"mirroring copies traffic and routes nothing by match yet": {
-			strategy: full, stage: Mirroring, want: istio.Strategy{Mirror: &istio.Share{Weight: 5, Total: 1000}},
+			strategy: full, stage: Mirroring, want: istio.Shaping{Mirror: &istio.Share{Weight: 5, Total: 1000}},
 		},
 		"mirroring without a mirror shapes nothing": {strategy: Strategy{Match: full.Match}, stage: Mirroring},
 		"stepping routes by match and sets the release's cookie, without mirroring": {
 			strategy: full, stage: Stepping,
-			want: istio.Strategy{Match: []istio.Condition{insider}, Sticky: &istio.Sticky{Cookie: "c", Value: "7d9f8c6b5", MaxAge: time.Hour}},
+			want: istio.Shaping{Match: []istio.Condition{insider}, Sticky: &istio.SessionCookie{Cookie: "c", Value: "7d9f8c6b5", MaxAge: time.Hour}},
 		},
 		"plain weights shape nothing while stepping": {stage: Stepping},
 	}

@@ -8,18 +8,19 @@ import (
 	apinetworkingv1 "istio.io/api/networking/v1"
 )
 
-// Strategy shapes the routes of a release beyond the weights of the split.
+// Shaping is what a release adds to the routes beyond the weights of the
+// split: A/B routes, a mirror and sticky sessions.
 // The zero value adds nothing: the routes are the split alone.
-type Strategy struct {
+type Shaping struct {
 	// Match lists conditions that must all hold for a request to be sent to
 	// the canary alone by an A/B route; empty adds no A/B route.
 	Match []Condition
 	// Mirror, when set, is the share of each split route's traffic that is
 	// also copied to the canary; Envoy discards the canary's answers.
 	Mirror *Share
-	// Sticky, when set, keeps a client that the weights sent to the canary
-	// on the canary for the rest of the release.
-	Sticky *Sticky
+	// Sticky, when set, is the cookie that keeps a client the weights sent
+	// to the canary on the canary for the rest of the release.
+	Sticky *SessionCookie
 }
 
 // Attribute is the part of a request a Condition reads.
@@ -71,8 +72,8 @@ func (s Share) percent() float64 {
 	return float64(100*int64(s.Weight)) / float64(s.Total)
 }
 
-// Sticky is a session cookie that keeps a client on the canary.
-type Sticky struct {
+// SessionCookie is a session cookie that keeps a client on the canary.
+type SessionCookie struct {
 	// Cookie is the cookie's name. Value is its value: it should change
 	// with every release (the canary's pod-template-hash does), so that a
 	// cookie of an earlier release does not select this one.
@@ -82,13 +83,13 @@ type Sticky struct {
 }
 
 // setCookie is the Set-Cookie header value that gives a client the cookie.
-func (s Sticky) setCookie() string {
+func (s SessionCookie) setCookie() string {
 	return fmt.Sprintf("%s=%s; Max-Age=%d; Path=/", s.Cookie, s.Value, int64(s.MaxAge/time.Second))
 }
 
 // condition is the cookie as a condition on the "cookie" header: the
 // cookie with exactly this value anywhere in the header.
-func (s Sticky) condition() Condition {
+func (s SessionCookie) condition() Condition {
 	return Condition{In: InHeader, Name: "cookie", Op: Regex, Value: CookieRegex(s.Cookie, regexp.QuoteMeta(s.Value))}
 }
 
