@@ -114,7 +114,7 @@ type Controller struct {
 	hashes map[string]canaryHashMemo
 	// subsets holds when each canary subset was first seen (subsetSince).
 	subsets map[string]subsetMemo
-	// routesGone holds when each hand-back's routes were first seen
+	// routesGone holds when each opt-out's routes were first seen
 	// restored (routesGoneSince).
 	routesGone map[string]time.Time
 }

@@ -26,7 +26,7 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 	}
 	user, err := cs.users.Deployments(ns).Get(name)
 	if apierrors.IsNotFound(err) {
-		return c.handBack(ctx, cs, ns, name)
+		return c.optOut(ctx, cs, ns, name)
 	}
 	if err != nil {
 		return 0, err

@@ -40,7 +40,7 @@ func (c *Controller) subsetSince(key, hash string, now time.Time) time.Time {
 // the plain service host must reach Envoy in an earlier push than the
 // removal of the subsets the old route named, or Envoy loses the primary's
 // cluster while its route still names it (503 NC; seen in the simulator's
-// xDS mode, 0.5 to 11.7 ms). routesGoneSince gives the hand-back the time
+// xDS mode, 0.5 to 11.7 ms). routesGoneSince gives the opt-out the time
 // to wait.
 
 // routesGoneSince returns when key's routes were first seen naming none of

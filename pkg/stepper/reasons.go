@@ -88,4 +88,10 @@ const (
 	// weights (it also sends elsewhere); its traffic reaches the canary by
 	// pod count.
 	ReasonRoutesNotSplit = "RoutesNotSplit"
+	// ReasonOptOutBlocked: the Deployment opted out while its template is
+	// a revision the primary does not run (rejected, or in a release not
+	// yet promoted); the opt-out waits, with all traffic on the primary,
+	// until the template is the primary's revision again or the label
+	// comes back. (Named HandBackBlocked before 2026-11-28.)
+	ReasonOptOutBlocked = "OptOutBlocked"
 )

@@ -22,7 +22,7 @@ import (
 // each with its own controller reached only through a counting proxy. For
 // a release that is promoted, one a gate rejects at step 2, one aborted by
 // command at step 1 and one opted out at step 1 (the label removed: the
-// hand-back is held, then the user sets the template back to the stable
+// opt-out is held, then the user sets the template back to the stable
 // revision and it finishes), an uninterrupted run counts the controller's
 // writes (Events apart); then, for every k up to that count, a release is
 // run in which the proxy cuts the controller off right after its k-th
@@ -92,7 +92,7 @@ func sweepKills(t *testing.T, gate *stepGate, kind releaseKind) int {
 // releaseKind is a kind of release the kill test runs, and how it ends:
 // reject makes the gate fail it from step 2; abort holds it at step 1 and
 // sends the abort command there; optOut holds it at step 1, removes the
-// label there, and once the hand-back is held sets the template back to
+// label there, and once the opt-out is held sets the template back to
 // the stable revision (want is then no status at all: the Deployment is
 // handed back and meshcanary's objects are gone).
 type releaseKind struct {
@@ -110,9 +110,9 @@ type killRun struct {
 	// serving is the revision serving at the end: the primary's, or after
 	// an opt-out the user's Deployment's.
 	serving string
-	// handBack says what is not handed back at the end of an opt-out; ""
+	// notHandedBack says what is not handed back at the end of an opt-out; ""
 	// when everything is.
-	handBack string
+	notHandedBack string
 	// writes counts the controller's writes (Events apart) from the
 	// template change to the end of the release; writesByKind details them.
 	writes       int
@@ -140,8 +140,8 @@ func (k releaseKind) check(run killRun, clean *killRun) string {
 		return fmt.Sprintf("ended for reason %s (%s), uninterrupted %s", run.final.Reason, run.final.Message, clean.final.Reason)
 	case run.serving != run.good:
 		return fmt.Sprintf("revision %s serves at the end, want %s", run.serving, run.good)
-	case run.handBack != "":
-		return "the opt-out did not hand back: " + run.handBack
+	case run.notHandedBack != "":
+		return "the opt-out did not hand back: " + run.notHandedBack
 	case len(run.afterDecision) > 0 && slices.Max(run.afterDecision) > 0:
 		return fmt.Sprintf("the canary got weight again after the rollback or opt-out was decided: %v (all weights %v)", run.afterDecision, run.weights)
 	}
@@ -254,7 +254,7 @@ func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, c
 	// both need writes of the controller, so a cut can come until then.
 	ended := func() bool {
 		if kind.optOut {
-			return reverted && a.handBackErr(run.good) == nil
+			return reverted && a.optOutErr(run.good) == nil
 		}
 		v, _ := a.rec.latest()
 		return v.Status.Revision == run.rev && (v.Status.Phase == stepper.PhaseSucceeded || v.Status.Phase == stepper.PhaseFailed) &&
@@ -271,7 +271,7 @@ func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, c
 		case kind.optOut && !optedOut && atStep1:
 			a.setOptedIn(false)
 			optedOut = true
-		case kind.optOut && optedOut && !reverted && v.Status.Revision == run.rev && v.Status.Reason == stepper.ReasonHandBackBlocked:
+		case kind.optOut && optedOut && !reverted && v.Status.Revision == run.rev && v.Status.Reason == stepper.ReasonOptOutBlocked:
 			a.update(func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = stableImage })
 			reverted = true
 		}
@@ -307,8 +307,8 @@ func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, c
 	run.generations = user.Generation - changed.Generation
 	if kind.optOut {
 		run.serving = workload.Revision(&user.Spec.Template)
-		if err := a.handBackErr(run.good); err != nil {
-			run.handBack = err.Error()
+		if err := a.optOutErr(run.good); err != nil {
+			run.notHandedBack = err.Error()
 		}
 	} else {
 		run.serving = a.deployment(primaryName).Annotations[config.RevisionAnnotation]
@@ -316,7 +316,7 @@ func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, c
 	decidedAt := time.Time{}
 	for _, s := range a.rec.statusHistory() {
 		if s.Status.Revision == run.rev && (s.Status.Phase == stepper.PhaseRollingBack || s.Status.Phase == stepper.PhaseFailed ||
-			s.Status.Reason == stepper.ReasonHandBackBlocked) {
+			s.Status.Reason == stepper.ReasonOptOutBlocked) {
 			decidedAt = s.At
 			break
 		}
@@ -324,7 +324,7 @@ func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, c
 	target := istio.Target{Namespace: a.ns, Service: appName, Deployment: appName}
 	for _, v := range a.rec.vsHistory(appName)[vsSeen:] {
 		if v.VS == nil {
-			continue // deleted by the hand-back
+			continue // deleted by the opt-out
 		}
 		_, w := istio.ObserveRouting(v.VS, target)
 		run.weights = append(run.weights, w)

@@ -18,10 +18,10 @@ import (
 
 // TestOptOutOfARejectedReleaseWaitsForAPromotedTemplate removes the label
 // from a Deployment whose release was rejected (aborted), so its template
-// is the rejected revision: the hand-back must not scale that template up
+// is the rejected revision: the opt-out must not scale that template up
 // and hand it all traffic. It waits, with a Warning Event, all traffic on
 // the primary and the user's Deployment at 0; once the user sets the
-// template back to the primary's revision, the hand-back finishes and the
+// template back to the primary's revision, the opt-out finishes and the
 // user's own pods serve that revision.
 func TestOptOutOfARejectedReleaseWaitsForAPromotedTemplate(t *testing.T) {
 	t.Parallel()
@@ -48,13 +48,13 @@ func TestOptOutOfARejectedReleaseWaitsForAPromotedTemplate(t *testing.T) {
 		}
 		return nil
 	}
-	a.waitEvent(corev1.EventTypeWarning, stepper.ReasonHandBackBlocked, held)
+	a.waitEvent(corev1.EventTypeWarning, stepper.ReasonOptOutBlocked, held)
 	if err := held(); err != nil {
 		t.Fatalf("after the Warning: %v", err)
 	}
 
 	a.SetImage(imageV1)
-	a.eventually("the hand-back to finish", func() error {
+	a.eventually("the opt-out to finish", func() error {
 		if a.deployment(primaryName) != nil {
 			return errors.New("the primary still exists")
 		}
@@ -65,9 +65,9 @@ func TestOptOutOfARejectedReleaseWaitsForAPromotedTemplate(t *testing.T) {
 	})
 	user := a.deployment(appName)
 	if got := user.Spec.Template.Spec.Containers[0].Image; got != imageV1 {
-		t.Errorf("the user's Deployment runs %s after the hand-back, want %s", got, imageV1)
+		t.Errorf("the user's Deployment runs %s after the opt-out, want %s", got, imageV1)
 	}
 	if got := ptr.Deref(user.Spec.Replicas, 1); got != 2 {
-		t.Errorf("the user's Deployment wants %d replicas after the hand-back, want the primary's 2", got)
+		t.Errorf("the user's Deployment wants %d replicas after the opt-out, want the primary's 2", got)
 	}
 }

@@ -41,7 +41,7 @@ func TestOptOutHandsTrafficBackWithout503(t *testing.T) {
 	_, err := env.kube.AppsV1().Deployments(a.ns).Patch(t.Context(), appName, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
 	must(t, "removing the label", err)
 
-	a.eventually("the hand-back to finish", func() error {
+	a.eventually("the opt-out to finish", func() error {
 		if a.deployment(primaryName) != nil {
 			return errors.New("the primary still exists")
 		}
@@ -54,7 +54,7 @@ func TestOptOutHandsTrafficBackWithout503(t *testing.T) {
 		return nil
 	})
 	handedBack := time.Now()
-	// The last hand-back writes can still be rolling out (a generation the
+	// The last opt-out writes can still be rolling out (a generation the
 	// Deployment controller has not observed yet), so availability is waited
 	// for; the no-503 check below is what shows no request was lost.
 	a.eventually("the user's Deployment to run 2 available replicas", func() error {
@@ -66,30 +66,30 @@ func TestOptOutHandsTrafficBackWithout503(t *testing.T) {
 	})
 	user := a.deployment(appName)
 	if got := user.Spec.Template.Spec.Containers[0].Image; got != "example.com/web:v2" {
-		t.Errorf("the user's image after the hand-back = %q, want example.com/web:v2", got)
+		t.Errorf("the user's image after the opt-out = %q, want example.com/web:v2", got)
 	}
 	got := a.virtualService(userRoutesName)
 	if diff := cmp.Diff(&vs.Spec, &got.Spec, protocmp.Transform()); diff != "" {
-		t.Errorf("the user's VirtualService after the hand-back (-as written +got):\n%s", diff)
+		t.Errorf("the user's VirtualService after the opt-out (-as written +got):\n%s", diff)
 	}
 	if _, ok := got.Annotations[config.RoutesForAnnotation]; ok {
 		t.Errorf("the user's VirtualService still has annotation %s", config.RoutesForAnnotation)
 	}
 
-	// Traffic after the hand-back: the user's own pods answer everything.
+	// Traffic after the opt-out: the user's own pods answer everything.
 	if err := shareError(a.trafficSince(handedBack), appName, 1); err != nil {
-		t.Errorf("after the hand-back: %v", err)
+		t.Errorf("after the opt-out: %v", err)
 	}
 	if n := env.sim.Counts(a.ns, appName).Codes[503]; n > 0 {
 		t.Errorf("%d requests were answered 503", n)
 	}
 }
 
-// handBackErr says what is not yet handed back after an opt-out: the
+// optOutErr says what is not yet handed back after an opt-out: the
 // user's Deployment must run revision rev at the size the app was created
 // with, available, with no status left and meshcanary's primary,
 // VirtualService and DestinationRule gone; nil once everything is.
-func (a *app) handBackErr(rev string) error {
+func (a *app) optOutErr(rev string) error {
 	switch {
 	case a.deployment(primaryName) != nil:
 		return errors.New("the primary still exists")

@@ -30,7 +30,7 @@ func optOut(t *testing.T, e *simEnv) {
 	rev := a.SetImage("example.com/web:v2")
 	a.waitPhase(rev, stepper.PhaseSucceeded)
 	a.setOptedIn(false)
-	poll(t, "the hand-back", func(ctx context.Context) error {
+	poll(t, "the opt-out", func(ctx context.Context) error {
 		if _, err := e.kube.AppsV1().Deployments(a.ns).Get(ctx, "web-primary", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			return fmt.Errorf("the primary is still there (%v)", err)
 		}
@@ -40,11 +40,11 @@ func optOut(t *testing.T, e *simEnv) {
 		return nil
 	})
 	plain := "outbound|80||" + a.svc.FQDN()
-	a.waitRoute("hand-back", WeightedCluster{Cluster: plain})
+	a.waitRoute("opt-out", WeightedCluster{Cluster: plain})
 	a.waitEndpoints(plain, 2)
 	// Keep sending until the user's pods alone have answered a while.
 	since := e.sim.Counts(a.ns, "web")
-	poll(t, "40 requests answered by the user's pods after the hand-back", func(context.Context) error {
+	poll(t, "40 requests answered by the user's pods after the opt-out", func(context.Context) error {
 		got := e.sim.Counts(a.ns, "web").Sub(since)
 		if got.Workloads["web"] < 40 {
 			return fmt.Errorf("the user's pods answered %d of %d (%v)", got.Workloads["web"], got.Requests, got.Workloads)

@@ -90,8 +90,8 @@ func TestOptingOutOfAnUnpromotedRevisionIsHeldWithAllTrafficOnThePrimary(t *test
 			for i := range 3 {
 				f.reconcile()
 				events := f.events()
-				if i == 0 && !hasEvent(events, "Warning "+stepper.ReasonHandBackBlocked) {
-					t.Errorf("events %q, want a Warning %s", events, stepper.ReasonHandBackBlocked)
+				if i == 0 && !hasEvent(events, "Warning "+stepper.ReasonOptOutBlocked) {
+					t.Errorf("events %q, want a Warning %s", events, stepper.ReasonOptOutBlocked)
 				}
 				if i > 0 && len(events)+len(f.writes()) > 0 {
 					t.Errorf("reconcile %d of the held opt-out recorded %q again and wrote %q", i+1, events, f.writes())
@@ -104,12 +104,12 @@ func TestOptingOutOfAnUnpromotedRevisionIsHeldWithAllTrafficOnThePrimary(t *test
 			if got := ptr.Deref(f.deployment("web").Spec.Replicas, 1); got != tc.wantCanary {
 				t.Errorf("held opt-out: the user's Deployment wants %d replicas, want %d (untouched)", got, tc.wantCanary)
 			}
-			if st := f.status(); st.Reason != stepper.ReasonHandBackBlocked {
-				t.Errorf("status reason %q, want %s", st.Reason, stepper.ReasonHandBackBlocked)
+			if st := f.status(); st.Reason != stepper.ReasonOptOutBlocked {
+				t.Errorf("status reason %q, want %s", st.Reason, stepper.ReasonOptOutBlocked)
 			}
 
 			// Setting the template back to the primary's revision lets the
-			// hand-back go on: the user's Deployment is scaled back up.
+			// opt-out go on: the user's Deployment is scaled back up.
 			f.setImage("web:v1", "h1")
 			f.reconcile()
 			if got := ptr.Deref(f.deployment("web").Spec.Replicas, 1); got != 3 {
@@ -144,7 +144,7 @@ func TestOptingOutOfAnUnpromotedRevisionIsHeldWithAllTrafficOnThePrimary(t *test
 				want = append([]string{"update deployments"}, want...) // scaled back up first
 			}
 			if diff := cmp.Diff(want, writes); diff != "" {
-				t.Errorf("the rest of the hand-back (-want +got):\n%s", diff)
+				t.Errorf("the rest of the opt-out (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -10,12 +10,12 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/stepper"
 )
 
-func TestHandBack(t *testing.T) {
+func TestOptOut(t *testing.T) {
 	succeeded := with(ready(), func(s *stepper.Status) {
 		s.Phase, s.Revision, s.StableRevision = stepper.PhaseSucceeded, "r1", "r1"
 	})
 	blocked := func(s stepper.Status) stepper.Status {
-		s.Reason, s.TransitionTime = stepper.ReasonHandBackBlocked, t0
+		s.Reason, s.TransitionTime = stepper.ReasonOptOutBlocked, t0
 		return s
 	}
 	cases := map[string]struct {
@@ -48,7 +48,7 @@ func TestHandBack(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, proceed, events := stepper.HandBack(tc.status, tc.user, tc.primary, t0)
+			got, proceed, events := stepper.OptOut(tc.status, tc.user, tc.primary, t0)
 			if proceed != tc.wantProceed {
 				t.Errorf("proceed = %v, want %v", proceed, tc.wantProceed)
 			}
@@ -68,7 +68,7 @@ func TestHandBack(t *testing.T) {
 			if !tc.wantEvent {
 				return
 			}
-			again, proceed, events := stepper.HandBack(got, tc.user, tc.primary, t0.Add(time.Minute))
+			again, proceed, events := stepper.OptOut(got, tc.user, tc.primary, t0.Add(time.Minute))
 			if proceed || len(events) > 0 || again.TransitionTime != got.TransitionTime {
 				t.Errorf("deciding again on the blocked status: proceed %v, events %+v, transition %s; want the same wait and no new Event", proceed, events, again.TransitionTime)
 			}

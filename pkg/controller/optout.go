@@ -17,17 +17,17 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/workload"
 )
 
-// handBackPoll is how often an opt-out in progress is looked at again: the
+// optOutPoll is how often an opt-out in progress is looked at again: the
 // user's Deployment is no longer in the label-filtered cache, so its
 // progress is polled rather than watched.
-const handBackPoll = time.Second
+const optOutPoll = time.Second
 
-// handBack runs when a Deployment is no longer opted in: the label was
+// optOut runs when a Deployment is no longer opted in: the label was
 // removed, or the Deployment was deleted. It hands traffic back with no
 // downtime, one stage per reconcile:
 //
 //  0. unless the user's template is the revision the primary runs, the
-//     hand-back is held with all traffic on the primary (holdHandBack): a
+//     opt-out is held with all traffic on the primary (holdOptOut): a
 //     rejected or unpromoted template never gets all traffic unasked; held
 //     or not, any canary weight is taken away first, on the
 //     VirtualServices read from the API (the cache may miss the last
@@ -44,7 +44,7 @@ const handBackPoll = time.Second
 //
 // A deleted Deployment skips stage 1; its primary and owned objects are
 // also garbage-collected through their owner references.
-func (c *Controller) handBack(ctx context.Context, cs *caches, ns, name string) (time.Duration, error) {
+func (c *Controller) optOut(ctx context.Context, cs *caches, ns, name string) (time.Duration, error) {
 	primary := cs.primaryFor(ns, name)
 	vss, drs := c.routesFor(cs, ns, name)
 	if primary == nil && len(vss) == 0 && len(drs) == 0 {
@@ -61,7 +61,7 @@ func (c *Controller) handBack(ctx context.Context, cs *caches, ns, name string) 
 	case err != nil:
 		return 0, wrap(err, "reading Deployment %s", name)
 	case user.Labels[config.EnabledLabel] == config.EnabledValue:
-		return handBackPoll, nil // the cache has not seen the label come back yet
+		return optOutPoll, nil // the cache has not seen the label come back yet
 	}
 
 	if user != nil && primary != nil {
@@ -73,30 +73,30 @@ func (c *Controller) handBack(ctx context.Context, cs *caches, ns, name string) 
 		if err != nil {
 			return 0, err
 		}
-		if held, err := c.holdHandBack(ctx, user, primary, live, drs, log); held || err != nil {
-			return handBackHeldPoll, err
+		if held, err := c.holdOptOut(ctx, user, primary, live, drs, log); held || err != nil {
+			return optOutHeldPoll, err
 		}
 		// Not held (the template is the primary's revision): the canary's
 		// weight still goes before the user's Deployment is scaled or rolls
 		// its pods back, so no request goes to a canary pod on its way out.
 		if err := c.routePrimaryOnly(ctx, live, nil, "", ns, name, drs, log); err != nil {
-			return handBackPoll, err
+			return optOutPoll, err
 		}
 		if want := workload.Replicas(primary); workload.Replicas(user) < want {
 			log.Info("opt-out: scaling the Deployment back up before handing traffic back", zap.Int32("replicas", want))
 			d := user.DeepCopy()
 			d.Spec.Replicas = &want
 			_, err := c.kube.AppsV1().Deployments(ns).Update(ctx, d, updateOpts)
-			return handBackPoll, wrap(c.counted("Deployment", "update", err), "scaling Deployment %s back", name)
+			return optOutPoll, wrap(c.counted("Deployment", "update", err), "scaling Deployment %s back", name)
 		}
 		if !workload.Available(user) {
-			return handBackPoll, nil
+			return optOutPoll, nil
 		}
 	}
 
 	if len(vss) > 0 {
 		log.Info("opt-out: restoring routes to the plain service host")
-		return handBackPoll, c.restoreVirtualServices(ctx, vss, ns, name, drs)
+		return optOutPoll, c.restoreVirtualServices(ctx, vss, ns, name, drs)
 	}
 	if len(drs) > 0 {
 		// Make before break: the restored routes go out in an xDS push
@@ -106,7 +106,7 @@ func (c *Controller) handBack(ctx context.Context, cs *caches, ns, name string) 
 			return wait, nil
 		}
 		log.Info("opt-out: removing meshcanary's subsets")
-		return handBackPoll, c.restoreDestinationRules(ctx, drs, ns, name)
+		return optOutPoll, c.restoreDestinationRules(ctx, drs, ns, name)
 	}
 	if primary != nil {
 		// The status goes before the primary: a controller that dies
@@ -116,13 +116,13 @@ func (c *Controller) handBack(ctx context.Context, cs *caches, ns, name string) 
 		// and the status would stay on it.
 		if user != nil && user.Annotations[config.StatusAnnotation] != "" {
 			log.Info("opt-out: removing the status an older meshcanary kept on the Deployment")
-			return handBackPoll, c.removeStatus(ctx, user)
+			return optOutPoll, c.removeStatus(ctx, user)
 		}
 		log.Info("opt-out: deleting the primary", zap.String("primary", primary.Name))
 		if err := c.deletePrimary(ctx, cs, primary, name); err != nil {
 			return 0, err
 		}
-		return handBackPoll, nil
+		return optOutPoll, nil
 	}
 	return 0, nil
 }

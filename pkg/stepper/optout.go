@@ -7,22 +7,16 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/config"
 )
 
-// ReasonHandBackBlocked: the Deployment opted out while its template is a
-// revision the primary does not run (rejected, or in a release not yet
-// promoted); the hand-back waits, with all traffic on the primary, until
-// the template is the primary's revision again or the label comes back.
-const ReasonHandBackBlocked = "HandBackBlocked"
-
-// HandBack decides whether an opted-out Deployment may take the traffic
+// OptOut decides whether an opted-out Deployment may take the traffic
 // back from the primary. It may when its template is the revision the
 // primary runs: a promoted (or adopted) one. Any other template was never
 // promoted — the release failed, or was still running — and handing it
-// all traffic would be an ungated rollout, so the hand-back waits: the
+// all traffic would be an ungated rollout, so the opt-out waits: the
 // returned status records why (with one Warning Event when that changes),
 // and the caller keeps every route on the primary. The user ends the wait
 // by setting the template back to the primary's revision, or by opting in
 // again (to promote the revision with a release, or the promote command).
-func HandBack(s Status, userRevision, primaryRevision string, now time.Time) (Status, bool, []Event) {
+func OptOut(s Status, userRevision, primaryRevision string, now time.Time) (Status, bool, []Event) {
 	if userRevision == primaryRevision {
 		return s, true, nil
 	}
@@ -37,9 +31,9 @@ func HandBack(s Status, userRevision, primaryRevision string, now time.Time) (St
 		"All traffic stays on the primary (revision %s). Set the template back to revision %s to finish the opt-out, "+
 		"or add the label %s=%s again to release it as a canary",
 		userRevision, why, primaryRevision, primaryRevision, config.EnabledLabel, config.EnabledValue)
-	if s.Reason == ReasonHandBackBlocked && s.Message == msg {
+	if s.Reason == ReasonOptOutBlocked && s.Message == msg {
 		return s, false, nil
 	}
-	s.Reason, s.Message, s.TransitionTime = ReasonHandBackBlocked, msg, now
-	return s, false, []Event{{Warning: true, Reason: ReasonHandBackBlocked, Message: msg}}
+	s.Reason, s.Message, s.TransitionTime = ReasonOptOutBlocked, msg, now
+	return s, false, []Event{{Warning: true, Reason: ReasonOptOutBlocked, Message: msg}}
 }

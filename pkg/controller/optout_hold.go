@@ -16,24 +16,24 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/workload"
 )
 
-// handBackHeldPoll is how often a held opt-out looks at the user's
+// optOutHeldPoll is how often a held opt-out looks at the user's
 // Deployment again (a GET: it is outside the cache); the wait lasts until
-// the user acts, so it polls less often than a hand-back under way.
-const handBackHeldPoll = 5 * time.Second
+// the user acts, so it polls less often than an opt-out under way.
+const optOutHeldPoll = 5 * time.Second
 
-// holdHandBack keeps an opt-out from handing all traffic to a template the
-// primary does not run (stepper.HandBack): while held, every route stays
+// holdOptOut keeps an opt-out from handing all traffic to a template the
+// primary does not run (stepper.OptOut): while held, every route stays
 // on the primary — a canary weight of a release in flight is taken away —
 // and the reason is recorded once in the status (in the same write of the
 // home VirtualService), as a Warning Event and in the log. It reports
-// whether the hand-back must wait.
-func (c *Controller) holdHandBack(ctx context.Context, user, primary *appsv1.Deployment, vss []*networkingv1.VirtualService,
+// whether the opt-out must wait.
+func (c *Controller) holdOptOut(ctx context.Context, user, primary *appsv1.Deployment, vss []*networkingv1.VirtualService,
 	drs []*networkingv1.DestinationRule, log *zap.Logger) (bool, error) {
 	home := statusHolder(vss, user.Namespace)
 	raw, _ := rawStatus(home, user)
 	status, err := decodeStatus(raw)
 	unreadable := err != nil
-	next, proceed, events := stepper.HandBack(status, workload.Revision(&user.Spec.Template),
+	next, proceed, events := stepper.OptOut(status, workload.Revision(&user.Spec.Template),
 		primary.Annotations[config.RevisionAnnotation], c.clock.Now())
 	if proceed {
 		return false, nil
