@@ -140,7 +140,7 @@ func (c *Controller) writeHome(ctx context.Context, s *snapshot, next stepper.St
 		c.setPending(key, next)
 		return nil
 	}
-	status := encodeStatus(next)
+	status := next.Encode()
 	if desired.Annotations == nil {
 		desired.Annotations = map[string]string{}
 	}

@@ -139,7 +139,7 @@ func (c *Controller) readStatus(s *snapshot) bool {
 		}
 		return true
 	}
-	st, err := decodeStatus(s.statusRaw)
+	st, _, err := stepper.ParseStatus(s.statusRaw)
 	if err != nil {
 		s.statusUnreadable = true
 		return false

@@ -39,5 +39,5 @@ func onlyHashLearned(persisted stepper.Status, raw string, next stepper.Status) 
 		return false
 	}
 	next.CanaryHash = ""
-	return encodeStatus(next) == raw
+	return next.Encode() == raw
 }

@@ -31,7 +31,7 @@ func (c *Controller) holdOptOut(ctx context.Context, user, primary *appsv1.Deplo
 	drs []*networkingv1.DestinationRule, log *zap.Logger) (bool, error) {
 	home := statusHolder(vss, user.Namespace)
 	raw, _ := rawStatus(home, user)
-	status, err := decodeStatus(raw)
+	status, _, err := stepper.ParseStatus(raw)
 	unreadable := err != nil
 	next, proceed, events := stepper.OptOut(status, workload.Revision(&user.Spec.Template),
 		primary.Annotations[config.RevisionAnnotation], c.clock.Now())
@@ -40,7 +40,7 @@ func (c *Controller) holdOptOut(ctx context.Context, user, primary *appsv1.Deplo
 	}
 	record := ""
 	if len(events) > 0 && !unreadable {
-		record = encodeStatus(next)
+		record = next.Encode()
 	}
 	if err := c.routePrimaryOnly(ctx, vss, home, record, user.Namespace, user.Name, drs, log); err != nil {
 		return true, err
