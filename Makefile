@@ -67,3 +67,7 @@ bench-scale: tools build ## Scale benchmark against Flagger's figures: N canarie
 .PHONY: bench-compare
 bench-compare: tools-flagger build ## Flagger and meshcanary side by side, with the cluster floor: N canaries of 2 replicas (default 10)
 	$(GO) test -tags scale -run '^$$' -bench Compare -benchtime 1x -count=1 -timeout 6h ./test/scale -args -canaries $(N) -replicas 2
+
+.PHONY: bench-floor
+bench-floor: tools ## Only bench-compare's two cluster floors (promotion by rollout and by role swap), no controller: N canaries of 2 replicas
+	$(GO) test -tags scale -run '^$$' -bench Compare -benchtime 1x -count=1 -timeout 3h ./test/scale -args -canaries $(N) -replicas 2 -only-floor

@@ -15,15 +15,19 @@ import (
 var (
 	flaggerBin      = flag.String("flagger-bin", "../../bin/flagger", "the Flagger binary (`make tools` builds it from tools/flagger)")
 	flaggerLogLevel = flag.String("flagger-log-level", "info", "Flagger's -log-level (its Helm chart's default)")
+	onlyFloor       = flag.Bool("only-floor", false, "measure the two cluster floors only, without Flagger and meshcanary (`make bench-floor`)")
 )
 
-// BenchmarkCompare releases -canaries canaries at once three times, each on
+// BenchmarkCompare releases -canaries canaries at once four times, each on
 // a fresh cluster of the same kind with the same workload: the cluster
-// floor (the same cluster work done by a script, no controller), Flagger,
-// then meshcanary. It prints one table with the three columns and the
-// ratios, and writes it (compare-<N>.md) with the plot of every canary's
-// weight over time (weights-<N>.svg) to the comparison's folder under
-// <repo>/.e2e. Run it once (`make bench-compare N=100`):
+// floor twice (the same cluster work done by a script, no controller: once
+// promoted by the primary's rollout, as meshcanary does, once by the role
+// swap of docs/design.md), Flagger, then meshcanary. It prints the floors'
+// table, then one table with the floor, Flagger and meshcanary and the
+// ratios, and writes them (floors-<N>.md, compare-<N>.md) with the plot of
+// every canary's weight over time (weights-<N>.svg) to the comparison's
+// folder under <repo>/.e2e. With -only-floor it stops after the floors.
+// Run it once (`make bench-compare N=100`, `make bench-floor N=100`):
 //
 //	go test -tags scale -run '^$' -bench Compare -benchtime 1x -timeout 6h ./test/scale -args -canaries 100 -replicas 2
 func BenchmarkCompare(b *testing.B) {
@@ -37,30 +41,47 @@ func BenchmarkCompare(b *testing.B) {
 	defer cancel()
 	load := sampleLoad(ctx)
 	for b.Loop() {
-		var loads [3]float64
-		t0 := time.Now()
-		floor := measureFloor(b, n, root)
-		t1 := time.Now()
-		loads[0] = load.mean(t0, t1)
-		b.Logf("floor done after %s", t1.Sub(t0).Round(time.Second))
+		start := time.Now()
+		mark := start
+		// phaseLoad is the mean load since the previous phase ended.
+		phaseLoad := func(what string) float64 {
+			now := time.Now()
+			l := load.mean(mark, now)
+			mark = now
+			b.Logf("%s done after %s (load average %.1f)", what, now.Sub(start).Round(time.Second), l)
+			return l
+		}
+		floor := floorFiguresOf(measureFloor(b, n, root, rollOut), n)
+		floorLoad := phaseLoad("floor (rollout)")
+		swap := floorFiguresOf(measureFloor(b, n, root, swapRoles), n)
+		floorReport(b, root, n, floor, swap, [2]float64{floorLoad, phaseLoad("floor (role swap)")})
+		if *onlyFloor {
+			continue
+		}
 		fg := measure(b, n, fl, root)
-		t2 := time.Now()
-		loads[1] = load.mean(t1, t2)
-		b.Logf("flagger done after %s", t2.Sub(t0).Round(time.Second))
+		flaggerLoad := phaseLoad("flagger")
 		mc := measure(b, n, meshcanaryOf(), root)
-		t3 := time.Now()
-		loads[2] = load.mean(t2, t3)
-		b.Logf("meshcanary done after %s", t3.Sub(t0).Round(time.Second))
-		compareReport(b, root, n, floor, fg, mc, loads)
+		compareReport(b, root, n, floor, fg, mc, [3]float64{floorLoad, flaggerLoad, phaseLoad("meshcanary")})
 	}
+}
+
+// floorReport prints the floors' table and writes it to dir.
+func floorReport(b *testing.B, dir string, n int, rollout, swap floorFigures, loads [2]float64) {
+	t := floorTable(n, rollout, swap, loads)
+	fmt.Printf("\nThe cluster floor, N=%d canaries of %d replicas, promoted two ways (logs in %s)\n\n%s\n", n, *replicas, dir, t)
+	name := filepath.Join(dir, fmt.Sprintf("floors-%d.md", n))
+	if err := os.WriteFile(name, []byte(t), 0o644); err != nil {
+		b.Error(err)
+	}
+	fmt.Printf("wrote %s\n", name)
 }
 
 // compareReport prints the side-by-side table (with the machine's mean
 // load while the floor, Flagger and meshcanary ran) and writes it and the
 // plot to dir; it fails b when either release did not finish, after both are
 // reported.
-func compareReport(b *testing.B, dir string, n int, floor floorRun, fg, mc run, loads [3]float64) {
-	ff, gf, mf := floorFiguresOf(floor, n), figuresOf(fg), figuresOf(mc)
+func compareReport(b *testing.B, dir string, n int, ff floorFigures, fg, mc run, loads [3]float64) {
+	gf, mf := figuresOf(fg), figuresOf(mc)
 	t := compareTable(n, ff, gf, mf, loads)
 	host, _ := os.Hostname()
 	fmt.Printf("\nFlagger 1.44.0 and meshcanary side by side, N=%d canaries of %d replicas, on %s (logs in %s)\n\n%s\n",
@@ -68,7 +89,7 @@ func compareReport(b *testing.B, dir string, n int, floor floorRun, fg, mc run, 
 	for _, r := range []run{fg, mc} {
 		fmt.Printf("%s requests during the release: %s\n", r.contender, r.release)
 	}
-	fmt.Printf("floor: patch → canary copy back at 0 replicas, p50 %s\n\n", num(ff.scaledP50, 1, "s"))
+	fmt.Println()
 	svg := plotWeights(fmt.Sprintf("canary weight per canary, N=%d, all images patched at once", n), []panel{
 		panelOf("Flagger 1.44.0", "#d95f02", fg.patched, fg.weights),
 		panelOf("meshcanary", "#1b9e77", mc.patched, mc.weights),

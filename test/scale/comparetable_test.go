@@ -12,10 +12,10 @@ import (
 	"github.com/meshcanary/meshcanary/internal/golden"
 )
 
-// floorFigures are the cluster floor's figures.
+// floorFigures are a cluster floor's figures.
 type floorFigures struct {
-	releaseP50, releaseP99 float64 // seconds, the copy's patch → the primary rolled out
-	scaledP50              float64 // seconds, the copy's patch → the copy back at 0
+	releaseP50, releaseP99 float64 // seconds, the canary's patch → promoted
+	scaledP50, scaledP99   float64 // seconds, the canary's patch → the leaving Deployment back at 0
 	pods                   float64 // Pods created per canary
 }
 
@@ -23,9 +23,35 @@ type floorFigures struct {
 func floorFiguresOf(f floorRun, n int) floorFigures {
 	var ff floorFigures
 	ff.releaseP50, ff.releaseP99 = quantiles(sincePatch(f.patched, f.promoted))
-	ff.scaledP50, _ = quantiles(sincePatch(f.patched, f.scaled))
+	ff.scaledP50, ff.scaledP99 = quantiles(sincePatch(f.patched, f.scaled))
 	ff.pods = float64(f.pods) / float64(n)
 	return ff
+}
+
+// floorTable renders the two floors of one run, promotion by the primary's
+// rollout and by role swap, as one Markdown table with the ratio of the
+// swap's figures to the rollout's and the machine's mean 1-minute load
+// average while each ran.
+func floorTable(n int, rollout, swap floorFigures, loads [2]float64) string {
+	schedule := (stepCount * stepInterval).Seconds()
+	rows := [][4]string{
+		{"patch → promoted, p50 (p99); rollout: the primary rolled out, swap: the canary slot available + the schedule",
+			pair(rollout.releaseP50, rollout.releaseP99, "s"), pair(swap.releaseP50, swap.releaseP99, "s"), ratio(swap.releaseP50, rollout.releaseP50)},
+		{fmt.Sprintf("…beyond the schedule (p50 − %.0f s): the time the cluster takes", schedule),
+			num(rollout.releaseP50-schedule, 1, "s"), num(swap.releaseP50-schedule, 1, "s"),
+			ratio(swap.releaseP50-schedule, rollout.releaseP50-schedule)},
+		{"patch → the leaving Deployment back at 0 replicas (rollout: the canary copy; swap: the old primary's slot), p50 (p99)",
+			pair(rollout.scaledP50, rollout.scaledP99, "s"), pair(swap.scaledP50, swap.scaledP99, "s"), ratio(swap.scaledP50, rollout.scaledP50)},
+		{"Pods created per canary per release", num(rollout.pods, 1, ""), num(swap.pods, 1, ""), ratio(swap.pods, rollout.pods)},
+		{"machine load average (1 min), mean over the phase, on 2 shared cores", num(loads[0], 1, ""), num(loads[1], 1, ""), ""},
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "| N=%d, cluster floor (no controller) | promotion by the primary's rollout (today) | promotion by role swap (prototype) | swap ÷ rollout |\n", n)
+	b.WriteString("|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r[0], r[1], r[2], r[3])
+	}
+	return b.String()
 }
 
 // compareRow is one line of the side-by-side table: the floor's figure
@@ -91,15 +117,28 @@ func ratio(ours, theirs float64) string {
 	return fmt.Sprintf("×%.2f", ours/theirs)
 }
 
-func TestCompareTableMatchesGolden(t *testing.T) {
+// twoCanaryFloor is the floor figures of canaries app-000 and app-001,
+// both patched at the same time, promoted and scaled the given seconds
+// later, with pods Pods created.
+func twoCanaryFloor(promoted, scaled [2]float64, pods int) floorFigures {
 	t0 := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
-	floor := floorFiguresOf(floorRun{
+	return floorFiguresOf(floorRun{
 		patched:  map[string]time.Time{"app-000": t0, "app-001": t0},
-		promoted: map[string]time.Time{"app-000": at(61.5), "app-001": at(63)},
-		scaled:   map[string]time.Time{"app-000": at(62), "app-001": at(64)},
-		pods:     8,
+		promoted: map[string]time.Time{"app-000": at(promoted[0]), "app-001": at(promoted[1])},
+		scaled:   map[string]time.Time{"app-000": at(scaled[0]), "app-001": at(scaled[1])},
+		pods:     pods,
 	}, 2)
+}
+
+func TestFloorTableMatchesGolden(t *testing.T) {
+	rollout := twoCanaryFloor([2]float64{61.5, 63}, [2]float64{62, 64}, 8)
+	swap := twoCanaryFloor([2]float64{55, 56}, [2]float64{57, 58.5}, 4)
+	golden.Check(t, "floors-2.golden.md", floorTable(2, rollout, swap, [2]float64{3.1, math.NaN()}))
+}
+
+func TestCompareTableMatchesGolden(t *testing.T) {
+	floor := twoCanaryFloor([2]float64{61.5, 63}, [2]float64{62, 64}, 8)
 	flagger := figures{n: 2, releaseP50: 88, releaseP99: 90, firstWeightP50: 18, firstWeightP99: 19, stepLagWatchP99: 0.05,
 		reactionP50: 8, reactionP99: 10, proxyWrites: 18, events: 12, gets: 140, lists: 4, idleReads: 12, cpuProc: 0.5,
 		hwmMB: 76, pods: 4, succeeded: 2}

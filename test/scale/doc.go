@@ -4,20 +4,29 @@
 // (build tag scale). BenchmarkScale (`make bench-scale N=10`) prints its
 // figures beside those Flagger 1.44.0 gave on the same work (the team's
 // anchors), with meshcanary's targets. BenchmarkCompare (`make
-// bench-compare N=10`) measures three releases of the same workload one
-// after the other, each on a fresh cluster: the cluster floor, Flagger
-// 1.44.0 (bin/flagger, from tools/flagger) and meshcanary, and prints one
-// table with the three columns and the ratios, and a plot of every
-// canary's weight over time (docs/performance.md).
+// bench-compare N=10`) measures four releases of the same workload one
+// after the other, each on a fresh cluster: the cluster floor twice (two
+// promotions), Flagger 1.44.0 (bin/flagger, from tools/flagger) and
+// meshcanary, and prints the floors' table and one table with the floor,
+// Flagger and meshcanary and the ratios, and a plot of every canary's
+// weight over time (docs/performance.md). With -only-floor (`make
+// bench-floor N=10`) it measures the two floors alone.
 //
 // # The cluster floor
 //
 // The cluster work of a release done by a script with no controller
-// (floor_test.go): per canary, a copy of the Deployment at 0 replicas takes
+// (floor_test.go), promoted two ways. By the primary's rollout, as
+// meshcanary does: per canary, a copy of the Deployment at 0 replicas takes
 // the new image and the primary's replicas; once it is available it is
 // left for 5 × 10 s (the schedule); then the primary takes the new image;
 // once rolled out, the copy is scaled back to 0. Its release time is the
-// copy's patch → the primary rolled out.
+// copy's patch → the primary rolled out; the compare table's floor is this
+// one. By role swap (docs/design.md, not built in the controller): the
+// user's Deployment (at 0) takes the new image, an idle slot Deployment
+// the new image and the primary's replicas; once available it is left for
+// the schedule; the roles then swap, which is a route write with no
+// cluster work, and the old primary's slot is scaled to 0. Its release
+// time is the patch → the end of the schedule. Both count the Pods created.
 //
 // # Flagger
 //
