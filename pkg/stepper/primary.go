@@ -2,22 +2,6 @@ package stepper
 
 import "fmt"
 
-// Reasons of the primary's repair and of scaling while idle.
-const (
-	// ReasonPrimaryMissing: while idle, the primary was found deleted or
-	// scaled to 0 replicas, so the subset holding all traffic has no pod;
-	// it is recreated from the stable revision at the count it had.
-	ReasonPrimaryMissing = "PrimaryMissing"
-	// ReasonPrimaryRestored: the repaired primary is available again.
-	ReasonPrimaryRestored = "PrimaryRestored"
-	// ReasonPrimaryScaled: the user scaled their Deployment while idle; the
-	// primary got the count and the user's Deployment went back to 0.
-	ReasonPrimaryScaled = "PrimaryScaled"
-	// ReasonScaleIgnored: the user scaled their Deployment while idle, but
-	// an HPA twin scales the primary; the count was not moved.
-	ReasonScaleIgnored = "ScaleIgnored"
-)
-
 // ReplicaBounds are the replica bounds of a HorizontalPodAutoscaler.
 type ReplicaBounds struct {
 	Min, Max int32

@@ -94,4 +94,17 @@ const (
 	// until the template is the primary's revision again or the label
 	// comes back. (Named HandBackBlocked before 2026-11-28.)
 	ReasonOptOutBlocked = "OptOutBlocked"
+
+	// ReasonPrimaryMissing: while idle, the primary was found deleted or
+	// scaled to 0 replicas, so the subset holding all traffic has no pod;
+	// it is recreated from the stable revision at the count it had.
+	ReasonPrimaryMissing = "PrimaryMissing"
+	// ReasonPrimaryRestored: the repaired primary is available again.
+	ReasonPrimaryRestored = "PrimaryRestored"
+	// ReasonPrimaryScaled: the user scaled their Deployment while idle; the
+	// primary got the count and the user's Deployment went back to 0.
+	ReasonPrimaryScaled = "PrimaryScaled"
+	// ReasonScaleIgnored: the user scaled their Deployment while idle, but
+	// an HPA twin scales the primary; the count was not moved.
+	ReasonScaleIgnored = "ScaleIgnored"
 )
