@@ -11,10 +11,10 @@ import (
 )
 
 // Lint writes every problem of each Deployment's meshcanary annotations
-// (configuration, gates and strategies) to out, one per line with the key, the value
-// and what would be valid, or "ok" for a Deployment without problems. A
-// Deployment without the opt-in label is a problem too. It returns the
-// number of problems.
+// (configuration, hooks, gates and strategy) to out, one per line with the
+// key, the value and what would be valid, or "ok" for a Deployment without
+// problems. A Deployment without the opt-in label is a problem too. It
+// returns the number of problems.
 func Lint(out io.Writer, deployments []*appsv1.Deployment) int {
 	n := 0
 	for _, d := range deployments {

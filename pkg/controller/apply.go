@@ -9,7 +9,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
@@ -170,8 +169,7 @@ func (c *Controller) warnSkippedRoutes(s *snapshot, desired *networkingv1.Virtua
 	if skipped := istio.SkippedRoutes(s.vs, s.target); len(skipped) > 0 && !proto.Equal(&s.vs.Spec, &desired.Spec) {
 		msg := fmt.Sprintf("VirtualService %s: routes %s also send to other destinations and are left unsplit; their traffic reaches primary and canary pods alike",
 			s.vs.Name, strings.Join(skipped, ", "))
-		log.Warn(msg)
-		c.recorder.Event(s.user, corev1.EventTypeWarning, stepper.ReasonRoutesNotSplit, msg)
+		c.warn(s.user, stepper.ReasonRoutesNotSplit, msg, log)
 	}
 }
 

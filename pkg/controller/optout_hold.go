@@ -8,7 +8,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/istio"
@@ -46,8 +45,7 @@ func (c *Controller) holdOptOut(ctx context.Context, user, primary *appsv1.Deplo
 		return true, err
 	}
 	for _, e := range events {
-		log.Warn(e.Message, zap.String("reason", e.Reason))
-		c.recorder.Event(user, corev1.EventTypeWarning, e.Reason, e.Message)
+		c.warn(user, e.Reason, e.Message, log)
 	}
 	return true, nil
 }

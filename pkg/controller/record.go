@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
@@ -82,4 +83,12 @@ func (c *Controller) releaseEnded(ns, name, result string, prev stepper.Status, 
 		c.metrics.ReleaseDuration.WithLabelValues(result).Observe(now.Sub(*prev.ReleaseStart).Seconds())
 	}
 	c.forgetRelease(ns, name)
+}
+
+// warn records a Warning Event on the user's Deployment d and logs it at
+// warn level with a fixed message, its reason and message in fields, as
+// record does with the Events of a decision.
+func (c *Controller) warn(d *appsv1.Deployment, reason, msg string, log *zap.Logger) {
+	c.recorder.Event(d, corev1.EventTypeWarning, reason, msg)
+	log.Warn("event recorded", zap.String("reason", reason), zap.String("message", msg))
 }

@@ -6,7 +6,6 @@ import (
 
 	"go.uber.org/zap"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/meshcanary/meshcanary/pkg/istio"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
@@ -94,8 +93,7 @@ func withRoutes(s *snapshot, next stepper.Status) stepper.Status {
 func (c *Controller) warnUnsplit(s *snapshot, next stepper.Status, log *zap.Logger) {
 	for _, msg := range next.Unsplit {
 		if !slices.Contains(s.status.Unsplit, msg) {
-			log.Warn(msg)
-			c.recorder.Event(s.user, corev1.EventTypeWarning, stepper.ReasonRoutesNotSplit, msg)
+			c.warn(s.user, stepper.ReasonRoutesNotSplit, msg, log)
 		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	apinetworkingv1 "istio.io/api/networking/v1"
@@ -91,6 +93,8 @@ func TestAGatewayVirtualServiceInAnAllowedNamespaceCarriesTheSameWeightsAtEveryS
 func TestAGatewayVirtualServiceInANamespaceNotAllowedIsReportedAndLeftAlone(t *testing.T) {
 	original := publicWeb()
 	f := newFixture(t, []runtime.Object{webService(), webDeployment(map[string]string{config.Prefix + config.KeySteps: "50"})}, original.DeepCopy())
+	core, logs := observer.New(zap.WarnLevel)
+	f.c.log = zap.New(core)
 	f.adopt()
 	f.setImage("web:v2", "h2")
 	st := f.release(func(stepper.Status) {
@@ -115,6 +119,12 @@ func TestAGatewayVirtualServiceInANamespaceNotAllowedIsReportedAndLeftAlone(t *t
 	}
 	if warnings != 1 {
 		t.Errorf("%d Warning Events name the gateway VirtualService, want 1", warnings)
+	}
+	// The log line has a fixed message; the reason and the Event's
+	// message are fields.
+	lines := logs.FilterField(zap.String("reason", stepper.ReasonRoutesNotSplit)).FilterField(zap.String("message", want)).All()
+	if len(lines) != 1 || lines[0].Message != "event recorded" {
+		t.Errorf("log lines with reason %s and the message as fields: %v, want one \"event recorded\"", stepper.ReasonRoutesNotSplit, lines)
 	}
 }
 
