@@ -40,70 +40,36 @@ type Metrics struct {
 	PrimaryRepairs *prometheus.CounterVec
 }
 
+// canaryLabels name the canary of a per-canary series.
 var canaryLabels = []string{"namespace", "deployment"}
 
 // New creates the metrics and registers them on reg.
 func New(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		Weight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: Namespace, Name: "canary_weight_percent",
-			Help: "Canary traffic weight in percent of the service's traffic.",
-		}, canaryLabels),
-		Phase: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: Namespace, Name: "canary_phase",
-			Help: "1 for the canary's current phase, 0 for the others.",
-		}, append(canaryLabels, "phase")),
-		Step: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: Namespace, Name: "canary_step",
-			Help: "Current step of the release, 0 before stepping.",
-		}, canaryLabels),
-		Steps: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: Namespace, Name: "canary_steps",
-			Help: "Number of steps of the release.",
-		}, canaryLabels),
-		FailedChecks: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: Namespace, Name: "canary_failed_checks",
-			Help: "Failed gate checks in the current release.",
-		}, canaryLabels),
-		AwaitingApproval: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: Namespace, Name: "canary_awaiting_approval",
-			Help: "1 while the release waits for a promote command (meshcanary.io/approval), 0 otherwise.",
-		}, canaryLabels),
-		Releases: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: Namespace, Name: "releases_total",
-			Help: "Finished releases by result (succeeded, failed, superseded).",
-		}, []string{"namespace", "result"}),
-		ReleaseDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: Namespace, Name: "release_duration_seconds",
-			Help:    "Time from the start of a release to its end, by result.",
-			Buckets: prometheus.ExponentialBuckets(10, 2, 12),
-		}, []string{"result"}),
-		StepLag: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: Namespace, Name: "step_lag_seconds",
-			Help:    "Time a step was applied minus the time it was scheduled.",
-			Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
-		}),
-		ReconcileErrors: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: Namespace, Name: "reconcile_errors_total",
-			Help: "Reconciles that returned an error and were retried.",
-		}),
-		ReconcileDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: Namespace, Name: "reconcile_duration_seconds",
-			Help:    "Time spent in one reconcile.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
-		}),
-		Writes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: Namespace, Name: "api_writes_total",
-			Help: "Writes the Kubernetes API accepted, by object kind and verb; refused attempts are not counted.",
-		}, []string{"kind", "verb"}),
-		GateEvaluationsLate: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: Namespace, Name: "gate_evaluations_late_total",
-			Help: "Gate evaluations that outlasted the gate deadline (--gate-deadline) and ended in the background.",
-		}),
-		PrimaryRepairs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: Namespace, Name: "primary_repairs_total",
-			Help: "Primaries found deleted or scaled to 0 while idle and repaired from the stable revision, by cause (deleted, scaled-to-zero).",
-		}, []string{"namespace", "cause"}),
+		Weight: gaugeVec(Namespace, "canary_weight_percent", "Canary traffic weight in percent of the service's traffic.", canaryLabels...),
+		Phase: gaugeVec(Namespace, "canary_phase", "1 for the canary's current phase, 0 for the others.",
+			"namespace", "deployment", "phase"),
+		Step:         gaugeVec(Namespace, "canary_step", "Current step of the release, 0 before stepping.", canaryLabels...),
+		Steps:        gaugeVec(Namespace, "canary_steps", "Number of steps of the release.", canaryLabels...),
+		FailedChecks: gaugeVec(Namespace, "canary_failed_checks", "Failed gate checks in the current release.", canaryLabels...),
+		AwaitingApproval: gaugeVec(Namespace, "canary_awaiting_approval",
+			"1 while the release waits for a promote command (meshcanary.io/approval), 0 otherwise.", canaryLabels...),
+		Releases: counterVec(Namespace, "releases_total", "Finished releases by result (succeeded, failed, superseded).",
+			"namespace", "result"),
+		ReleaseDuration: histogramVec(Namespace, "release_duration_seconds", "Time from the start of a release to its end, by result.",
+			prometheus.ExponentialBuckets(10, 2, 12), "result"),
+		StepLag: histogram("step_lag_seconds", "Time a step was applied minus the time it was scheduled.",
+			[]float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}),
+		ReconcileErrors: counter("reconcile_errors_total", "Reconciles that returned an error and were retried."),
+		ReconcileDuration: histogram("reconcile_duration_seconds", "Time spent in one reconcile.",
+			prometheus.ExponentialBuckets(0.0005, 2, 14)),
+		Writes: counterVec(Namespace, "api_writes_total",
+			"Writes the Kubernetes API accepted, by object kind and verb; refused attempts are not counted.", "kind", "verb"),
+		GateEvaluationsLate: counter("gate_evaluations_late_total",
+			"Gate evaluations that outlasted the gate deadline (--gate-deadline) and ended in the background."),
+		PrimaryRepairs: counterVec(Namespace, "primary_repairs_total",
+			"Primaries found deleted or scaled to 0 while idle and repaired from the stable revision, by cause (deleted, scaled-to-zero).",
+			"namespace", "cause"),
 	}
 	// The release-duration series exist from the start, so that the first
 	// release's observation is an increase Prometheus can see.

@@ -15,30 +15,16 @@ type WorkqueueProvider struct {
 
 // NewWorkqueueProvider creates the workqueue metrics and registers them on reg.
 func NewWorkqueueProvider(reg prometheus.Registerer) *WorkqueueProvider {
-	name := []string{"name"}
 	buckets := prometheus.ExponentialBuckets(1e-6, 10, 11)
 	p := &WorkqueueProvider{
-		depth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "workqueue_depth", Help: "Current depth of the workqueue.",
-		}, name),
-		unfinished: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "workqueue_unfinished_work_seconds", Help: "Seconds of work in progress not yet observed by work_duration.",
-		}, name),
-		longest: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "workqueue_longest_running_processor_seconds", Help: "Seconds the longest running processor has been running.",
-		}, name),
-		addsC: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "workqueue_adds_total", Help: "Adds handled by the workqueue.",
-		}, name),
-		retriesC: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "workqueue_retries_total", Help: "Retries handled by the workqueue.",
-		}, name),
-		latencyH: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "workqueue_queue_duration_seconds", Help: "Seconds an item stays in the workqueue before being processed.", Buckets: buckets,
-		}, name),
-		workH: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "workqueue_work_duration_seconds", Help: "Seconds processing an item from the workqueue takes.", Buckets: buckets,
-		}, name),
+		depth:      gaugeVec("", "workqueue_depth", "Current depth of the workqueue.", "name"),
+		unfinished: gaugeVec("", "workqueue_unfinished_work_seconds", "Seconds of work in progress not yet observed by work_duration.", "name"),
+		longest:    gaugeVec("", "workqueue_longest_running_processor_seconds", "Seconds the longest running processor has been running.", "name"),
+		addsC:      counterVec("", "workqueue_adds_total", "Adds handled by the workqueue.", "name"),
+		retriesC:   counterVec("", "workqueue_retries_total", "Retries handled by the workqueue.", "name"),
+		latencyH: histogramVec("", "workqueue_queue_duration_seconds", "Seconds an item stays in the workqueue before being processed.",
+			buckets, "name"),
+		workH: histogramVec("", "workqueue_work_duration_seconds", "Seconds processing an item from the workqueue takes.", buckets, "name"),
 	}
 	reg.MustRegister(p.depth, p.unfinished, p.longest, p.addsC, p.retriesC, p.latencyH, p.workH)
 	return p
