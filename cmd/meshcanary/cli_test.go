@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -78,4 +79,34 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+func TestCommandsOnTheClusterReadTheKubeconfigFirst(t *testing.T) {
+	kubeconfig := filepath.Join(t.TempDir(), "config")
+	// A server nobody listens on: the commands below fail before any request.
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u, namespace: shop}}]
+current-context: x
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]struct {
+		args []string
+		want string
+	}{
+		"a missing kubeconfig is named": {[]string{"promote", "web", "--kubeconfig", kubeconfig + ".missing"}, "loading kubeconfig"},
+		"status by name across all namespaces is refused": {[]string{"status", "-A", "web", "--kubeconfig", kubeconfig},
+			"a canary cannot be shown by name across all namespaces"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := run(t, "", tc.args...)
+			if !strings.Contains(errString(err), tc.want) {
+				t.Errorf("error %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
 }

@@ -1,10 +1,8 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -61,16 +59,10 @@ current phase is acknowledged and ignored, which is reported as an error.`,
   kubectl meshcanary %[1]s reviews -n shop --timeout 2m`, v.verb),
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeCanaries(&kube),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			clients, ns, err := kube.clients()
-			if err != nil {
-				return err
-			}
+		RunE: kube.runE(func(ctx context.Context, cmd *cobra.Command, args []string, clients cli.Clients, ns string) error {
 			o.Namespace, o.Name = ns, args[0]
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
 			return cli.SendCommand(ctx, clients, cmd.OutOrStdout(), o)
-		},
+		}),
 	}
 	fs := cmd.Flags()
 	kube.add(fs)

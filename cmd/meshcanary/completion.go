@@ -56,7 +56,7 @@ func completeCanaries(kube *kubeFlags) cobra.CompletionFunc {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		client, ns, err := kube.client()
+		clients, ns, err := kube.clients()
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -66,7 +66,7 @@ func completeCanaries(kube *kubeFlags) cobra.CompletionFunc {
 		}
 		ctx, cancel := context.WithTimeout(parent, 5*time.Second)
 		defer cancel()
-		list, err := client.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{
+		list, err := clients.Kube.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{
 			LabelSelector: fmt.Sprintf("%s=%s", config.EnabledLabel, config.EnabledValue),
 		})
 		if err != nil {

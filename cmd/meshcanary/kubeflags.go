@@ -1,7 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
 
 	"github.com/spf13/pflag"
 	istioclient "istio.io/client-go/pkg/clientset/versioned"
@@ -48,41 +54,41 @@ func (k *kubeFlags) restConfig() (*rest.Config, error) {
 	return cfg, nil
 }
 
-// client returns a Kubernetes client and the namespace to act in: the flag's,
-// else the kubeconfig context's, else "default".
-func (k *kubeFlags) client() (kubernetes.Interface, string, error) {
-	loader := k.loader()
-	cfg, err := loader.ClientConfig()
-	if err != nil {
-		return nil, "", fmt.Errorf("loading kubeconfig: %w", err)
-	}
-	cfg.UserAgent = "meshcanary-cli"
-	kube, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, "", fmt.Errorf("creating Kubernetes client: %w", err)
-	}
-	ns, _, err := loader.Namespace()
-	if err != nil {
-		return nil, "", fmt.Errorf("reading the kubeconfig's namespace: %w", err)
-	}
-	return kube, ns, nil
-}
-
-// clients returns the Kubernetes and Istio clients of the kubeconfig and
-// its namespace: the status of a canary is read from its VirtualService.
+// clients returns the Kubernetes and Istio clients of the kubeconfig (the
+// status of a canary is read from its VirtualService) and the namespace to
+// act in: the flag's, else the kubeconfig context's, else "default".
 func (k *kubeFlags) clients() (cli.Clients, string, error) {
-	kube, ns, err := k.client()
+	cfg, err := k.restConfig()
 	if err != nil {
 		return cli.Clients{}, "", err
 	}
-	cfg, err := k.loader().ClientConfig()
-	if err != nil {
-		return cli.Clients{}, "", fmt.Errorf("loading kubeconfig: %w", err)
-	}
 	cfg.UserAgent = "meshcanary-cli"
+	ns, _, err := k.loader().Namespace()
+	if err != nil {
+		return cli.Clients{}, "", fmt.Errorf("reading the kubeconfig's namespace: %w", err)
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return cli.Clients{}, "", fmt.Errorf("creating Kubernetes client: %w", err)
+	}
 	istio, err := istioclient.NewForConfig(cfg)
 	if err != nil {
 		return cli.Clients{}, "", fmt.Errorf("creating Istio client: %w", err)
 	}
 	return cli.Clients{Kube: kube, Istio: istio}, ns, nil
+}
+
+// runE is the RunE of a command that acts on the cluster: run gets the
+// clients and namespace of clients, and a context that ends at an
+// interrupt or SIGTERM.
+func (k *kubeFlags) runE(run func(ctx context.Context, cmd *cobra.Command, args []string, clients cli.Clients, ns string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		clients, ns, err := k.clients()
+		if err != nil {
+			return err
+		}
+		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return run(ctx, cmd, args, clients, ns)
+	}
 }

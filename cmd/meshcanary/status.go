@@ -1,10 +1,8 @@
 package main
 
 import (
+	"context"
 	"errors"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -36,11 +34,7 @@ each time a status changes.`,
   meshcanary status -A -o json`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeCanaries(&kube),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			clients, ns, err := kube.clients()
-			if err != nil {
-				return err
-			}
+		RunE: kube.runE(func(ctx context.Context, cmd *cobra.Command, args []string, clients cli.Clients, ns string) error {
 			o.Namespace = ns
 			if len(args) == 1 {
 				if o.AllNamespaces {
@@ -48,10 +42,8 @@ each time a status changes.`,
 				}
 				o.Name = args[0]
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
 			return cli.Status(ctx, clients, cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
-		},
+		}),
 	}
 	fs := cmd.Flags()
 	kube.add(fs)
