@@ -10,8 +10,7 @@ import (
 )
 
 func newLintCommand() *cobra.Command {
-	var files []string
-	var namespace string
+	var manifests manifestFlags
 	cmd := &cobra.Command{
 		Use:   "lint -f FILE [-f FILE...]",
 		Short: "Check the meshcanary labels and annotations of Deployments",
@@ -23,11 +22,7 @@ the value found and what would be valid; the exit code is 1 when there is any.`,
   # Every Deployment a chart renders:
   helm template shop ./chart | meshcanary lint -f -`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := readManifests(files, namespace, cmd.InOrStdin())
-			if err != nil {
-				return err
-			}
+		RunE: manifests.runE(func(cmd *cobra.Command, m cli.Manifests) error {
 			if len(m.Deployments) == 0 {
 				return errors.New("no Deployment (apps/v1) in the files")
 			}
@@ -35,12 +30,8 @@ the value found and what would be valid; the exit code is 1 when there is any.`,
 				return fmt.Errorf("%d problem(s) found", n)
 			}
 			return nil
-		},
+		}),
 	}
-	fs := cmd.Flags()
-	fs.StringArrayVarP(&files, "filename", "f", nil, `manifest file, "-" for stdin (repeatable)`)
-	fs.StringVarP(&namespace, "namespace", "n", "default", "namespace of the objects that name none")
-	_ = cmd.MarkFlagRequired("filename")
-	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
+	manifests.add(cmd)
 	return cmd
 }

@@ -7,8 +7,8 @@ import (
 )
 
 func newRenderCommand() *cobra.Command {
-	var files []string
-	var namespace, hash, allowed string
+	var manifests manifestFlags
+	var hash, allowed string
 	cmd := &cobra.Command{
 		Use:   "render -f FILE [-f FILE...]",
 		Short: "Print the DestinationRule and VirtualService of every step, without a cluster",
@@ -31,24 +31,17 @@ Deployment's namespace, or one --virtualservice-namespaces allows, as the contro
   # From a Helm chart:
   helm template shop ./chart | meshcanary render -f -`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := readManifests(files, namespace, cmd.InOrStdin())
-			if err != nil {
-				return err
-			}
+		RunE: manifests.runE(func(cmd *cobra.Command, m cli.Manifests) error {
 			vsNamespaces, err := parseVirtualServiceNamespaces(allowed)
 			if err != nil {
 				return err
 			}
 			return cli.RenderAllowing(cmd.OutOrStdout(), m, hash, vsNamespaces)
-		},
+		}),
 	}
+	manifests.add(cmd)
 	fs := cmd.Flags()
-	fs.StringArrayVarP(&files, "filename", "f", nil, `manifest file, "-" for stdin (repeatable)`)
-	fs.StringVarP(&namespace, "namespace", "n", "default", "namespace of the objects that name none")
 	fs.StringVar(&hash, "pod-template-hash", cli.PlaceholderHash, "pod-template-hash the canary subset selects")
 	fs.StringVar(&allowed, "virtualservice-namespaces", "", `namespaces, besides the Deployment's, where the controller may split VirtualServices (as its flag): the other VirtualServices of the files that route to the service are shown at each step, or named in a warning`)
-	_ = cmd.MarkFlagRequired("filename")
-	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
 	return cmd
 }
