@@ -109,6 +109,10 @@ func (c *Controller) gather(ctx context.Context, cs *caches, user *appsv1.Deploy
 		return s, append(problems, config.Problem{Key: config.Prefix + config.KeyService, Value: service, Valid: err.Error()}), nil
 	}
 	c.discoverRoutes(s)
+	if c.own.splitsBehind(user.Namespace+"/"+user.Name, s.splits, c.clock.Now()) {
+		s.behind = true
+		return s, nil, nil
+	}
 	s.primary, _ = cs.primaries.Deployments(ns).Get(s.cfg.PrimaryName)
 	s.userHPA, s.twinHPA = findHPAs(cs, user.Namespace, user.Name, s.cfg.PrimaryName)
 
@@ -171,6 +175,8 @@ func (c *Controller) observe(ctx context.Context, s *snapshot) (stepper.Observat
 		o.SubsetAge = now.Sub(c.subsetSince(s.user.Namespace+"/"+s.user.Name, hash, now))
 	}
 	o.Routed, o.AppliedWeight = istio.ObserveRoutingAll(s.allRoutes(), s.target)
+	homeRouted, _ := istio.ObserveRouting(s.vs, s.target)
+	o.Uneven = homeRouted && !o.Routed
 	observeReplicas(&o, s)
 	if stepper.ReplicasOwnerNeeded(s.cfg, s.status, o, c.clock.Now()) {
 		if o.ReplicasByOthers, err = c.replicasByOthers(ctx, s.user); err != nil {

@@ -3,9 +3,11 @@ package controller
 import (
 	"context"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,7 +22,10 @@ import (
 // moving traffic backwards. So a reconcile waits until the cache shows the
 // controller's own last status write (ownWrites), and likewise its last
 // write of the canary's replicas, so that it does not scale the canary
-// again from a stale count. A write of the user's Deployment that
+// again from a stale count, and its last route writes of the other
+// VirtualServices split with the home one, so that it does not take a
+// VirtualService its cache shows late for one that lags behind the status
+// (see stepper.Status.WeightLagSince). A write of the user's Deployment that
 // conflicts only because the Deployment controller updated the object's
 // .status is retried on the fresh object instead of being dropped
 // (updateUser).
@@ -40,9 +45,10 @@ const staleCacheRetry = 100 * time.Millisecond
 const maxStatusConflicts = 5
 
 // ownWrites remembers, per canary, the status last written to its home
-// VirtualService and the generation its Deployment got from the last
-// replica write, until the cache shows them. The zero value is ready to
-// use.
+// VirtualService, the generation its Deployment got from the last replica
+// write and those the other VirtualServices split got from the last
+// writes of their routes, until the cache shows them. The zero value is
+// ready to use.
 type ownWrites struct {
 	mu sync.Mutex
 	m  map[string]ownWrite
@@ -55,6 +61,15 @@ type ownWrite struct {
 	// 0 when none is awaited.
 	generation   int64
 	generationAt time.Time
+	// splits are the generations of the split VirtualServices written, by
+	// namespace/name, splitsAt the time of the last of those writes.
+	splits   map[string]int64
+	splitsAt time.Time
+}
+
+// awaits reports whether o still waits for the cache to show a write.
+func (o ownWrite) awaits() bool {
+	return o.status != "" || o.generation != 0 || len(o.splits) > 0
 }
 
 // wrote records that key's status was written as status at now.
@@ -65,6 +80,17 @@ func (w *ownWrites) wrote(key, status string, now time.Time) {
 // wroteUser records that key's Deployment was written, getting generation.
 func (w *ownWrites) wroteUser(key string, generation int64, now time.Time) {
 	w.update(key, func(o *ownWrite) { o.generation, o.generationAt = generation, now })
+}
+
+// wroteSplit records that key's split VirtualService ref (namespace/name)
+// was written, getting generation.
+func (w *ownWrites) wroteSplit(key, ref string, generation int64, now time.Time) {
+	w.update(key, func(o *ownWrite) {
+		if o.splits == nil {
+			o.splits = map[string]int64{}
+		}
+		o.splits[ref], o.splitsAt = generation, now
+	})
 }
 
 func (w *ownWrites) update(key string, f func(*ownWrite)) {
@@ -95,12 +121,42 @@ func (w *ownWrites) behind(key, status string, generation int64, now time.Time) 
 	if o.generation != 0 && (generation >= o.generation || now.Sub(o.generationAt) > ownWriteWait) {
 		o.generation = 0
 	}
-	if o.status == "" && o.generation == 0 {
-		delete(w.m, key)
+	return w.keep(key, o, o.status != "" || o.generation != 0)
+}
+
+// splitsBehind reports whether the cache does not show key's last own
+// route writes of its split VirtualServices yet: splits are the cached
+// ones. A write is dropped once the cache shows its generation (or a later
+// one), once the VirtualService is no longer split, or after ownWriteWait.
+func (w *ownWrites) splitsBehind(key string, splits []*networkingv1.VirtualService, now time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	o, ok := w.m[key]
+	if !ok || len(o.splits) == 0 {
 		return false
 	}
+	if now.Sub(o.splitsAt) > ownWriteWait {
+		o.splits = nil
+		return w.keep(key, o, false)
+	}
+	for ref, written := range o.splits {
+		i := slices.IndexFunc(splits, func(vs *networkingv1.VirtualService) bool { return vs.Namespace+"/"+vs.Name == ref })
+		if i < 0 || splits[i].Generation >= written {
+			delete(o.splits, ref)
+		}
+	}
+	return w.keep(key, o, len(o.splits) > 0)
+}
+
+// keep stores o as key's record, or drops it when it awaits nothing, and
+// returns behind.
+func (w *ownWrites) keep(key string, o ownWrite, behind bool) bool {
+	if !o.awaits() {
+		delete(w.m, key)
+		return behind
+	}
 	w.m[key] = o
-	return true
+	return behind
 }
 
 func (w *ownWrites) forget(key string) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -47,6 +48,42 @@ func TestOwnWritesBehind(t *testing.T) {
 			}
 			if got := w.behind("ns/web", tc.cached, tc.cachedGen, t0.Add(tc.elapsed)); got != tc.want {
 				t.Errorf("behind = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestOwnWritesSplitsBehind(t *testing.T) {
+	split := func(gen int64) []*networkingv1.VirtualService {
+		return []*networkingv1.VirtualService{{ObjectMeta: metav1.ObjectMeta{Namespace: "istio-system", Name: "public-web", Generation: gen}}}
+	}
+	cases := map[string]struct {
+		wrote   int64
+		cached  []*networkingv1.VirtualService
+		elapsed time.Duration
+		want    bool
+	}{
+		"without a write of its own the cache is trusted":                         {cached: split(3)},
+		"a cache still showing the split before the write is behind":              {wrote: 4, cached: split(3), elapsed: time.Second, want: true},
+		"a cache showing the generation of the write is not behind":               {wrote: 4, cached: split(4)},
+		"a cache showing a later generation is not behind":                        {wrote: 4, cached: split(5)},
+		"a VirtualService no longer split is not waited for":                      {wrote: 4},
+		"past the wait the cache is trusted even if it shows an older generation": {wrote: 4, cached: split(3), elapsed: ownWriteWait + time.Second},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var w ownWrites
+			if tc.wrote > 0 {
+				w.wroteSplit("ns/web", "istio-system/public-web", tc.wrote, t0)
+			}
+			if got := w.splitsBehind("ns/web", tc.cached, t0.Add(tc.elapsed)); got != tc.want {
+				t.Errorf("splitsBehind = %v, want %v", got, tc.want)
+			}
+			if got := w.splitsBehind("ns/web", tc.cached, t0.Add(tc.elapsed)); got != tc.want {
+				t.Errorf("asked again, splitsBehind = %v, want %v", got, tc.want)
+			}
+			if !tc.want && len(w.m) != 0 {
+				t.Errorf("a record awaiting nothing is kept: %v", w.m)
 			}
 		})
 	}

@@ -21,7 +21,9 @@ import (
 // when none names it (istio.ReferencedSubsetsAll). The home is written
 // first, with the status, then the others: a crash between the writes
 // leaves a status ahead of the others, and the next reconcile writes
-// them. See docs/design.md, "Crash safety".
+// them; it sees them uneven (stepper.Observations.Uneven), so the step's
+// bake time starts only once every one carries its weight
+// (stepper.Status.WeightLagSince). See docs/design.md, "Crash safety".
 
 // discoverRoutes sets s.reaches, s.routing and s.splits: every
 // VirtualService besides the home one that routes to s's service, what
@@ -101,6 +103,7 @@ func (c *Controller) warnUnsplit(s *snapshot, next stepper.Status, log *zap.Logg
 // writeSplits writes the release's routes to every VirtualService split
 // besides the home one, after the home (with the status) is written, and
 // only those whose routes differ. Each keeps its own hosts and gateways.
+// The next reconcile waits for the cache to show these writes (ownWrites).
 func (c *Controller) writeSplits(ctx context.Context, s *snapshot, next stepper.Status, route bool) error {
 	if !route || len(s.splits) == 0 {
 		return nil
@@ -110,9 +113,13 @@ func (c *Controller) writeSplits(ctx context.Context, s *snapshot, next stepper.
 		own := r
 		own.Hosts, own.Gateways = live.Spec.Hosts, live.Spec.Gateways
 		desired := istio.DesiredVirtualService(live, own)
-		if _, err := upsert(ctx, c, c.istio.NetworkingV1().VirtualServices(live.Namespace), "VirtualService",
-			"VirtualService "+live.Namespace+"/"+live.Name, live, desired, istio.VirtualServiceEqual); err != nil {
+		written, err := upsert(ctx, c, c.istio.NetworkingV1().VirtualServices(live.Namespace), "VirtualService",
+			"VirtualService "+live.Namespace+"/"+live.Name, live, desired, istio.VirtualServiceEqual)
+		if err != nil {
 			return err
+		}
+		if written != nil {
+			c.own.wroteSplit(s.user.Namespace+"/"+s.user.Name, live.Namespace+"/"+live.Name, written.Generation, c.clock.Now())
 		}
 	}
 	return nil

@@ -44,13 +44,34 @@ func (f *fixture) gatewayVirtualService() *networkingv1.VirtualService {
 	return vs
 }
 
-func TestAGatewayVirtualServiceInAnAllowedNamespaceCarriesTheSameWeightsAtEveryStep(t *testing.T) {
-	f := newFixture(t, []runtime.Object{webService(), webDeployment(map[string]string{
-		config.Prefix + config.KeySteps: "0.5,5,50", config.Prefix + config.KeyScaleDownDelay: "0s",
-	})}, publicWeb())
+// releasingWithGateway is a fixture of web, with annotations, that
+// publicWeb routes to from istio-system, allowed: adopted, with a new
+// template to release.
+func releasingWithGateway(t *testing.T, annotations map[string]string) *fixture {
+	t.Helper()
+	f := newFixture(t, []runtime.Object{webService(), webDeployment(annotations)}, publicWeb())
 	f.c.allowed = []string{"istio-system"}
 	f.adopt()
 	f.setImage("web:v2", "h2")
+	return f
+}
+
+// failGatewayWrites makes every update of a VirtualService of
+// istio-system fail while *fail is set, as a controller that dies at that
+// write.
+func (f *fixture) failGatewayWrites(fail *bool) {
+	f.istio.PrependReactor("update", "virtualservices", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if *fail && a.GetNamespace() == "istio-system" {
+			return true, nil, errors.New("the controller died here")
+		}
+		return false, nil, nil
+	})
+}
+
+func TestAGatewayVirtualServiceInAnAllowedNamespaceCarriesTheSameWeightsAtEveryStep(t *testing.T) {
+	f := releasingWithGateway(t, map[string]string{
+		config.Prefix + config.KeySteps: "0.5,5,50", config.Prefix + config.KeyScaleDownDelay: "0s",
+	})
 
 	var weights []int32
 	listed := false
@@ -129,17 +150,9 @@ func TestAGatewayVirtualServiceInANamespaceNotAllowedIsReportedAndLeftAlone(t *t
 }
 
 func TestACrashBetweenVirtualServiceWritesIsCompletedByTheNextReconcile(t *testing.T) {
-	f := newFixture(t, []runtime.Object{webService(), webDeployment(map[string]string{config.Prefix + config.KeySteps: "20,60"})}, publicWeb())
-	f.c.allowed = []string{"istio-system"}
-	f.adopt()
-	f.setImage("web:v2", "h2")
+	f := releasingWithGateway(t, map[string]string{config.Prefix + config.KeySteps: "20,60"})
 	fail := false
-	f.istio.PrependReactor("update", "virtualservices", func(a k8stesting.Action) (bool, runtime.Object, error) {
-		if fail && a.GetNamespace() == "istio-system" {
-			return true, nil, errors.New("the controller died here")
-		}
-		return false, nil, nil
-	})
+	f.failGatewayWrites(&fail)
 	for i := 0; i < 20; i++ {
 		if user := f.deployment("web"); *user.Spec.Replicas > 0 && user.Status.AvailableReplicas == 0 {
 			f.markAvailable("web")

@@ -22,7 +22,9 @@
 // subset; a new revision during a release supersedes it and starts again at
 // step 0 with weight 0. A step advances once its bake time is over, the
 // gates pass, its weight is applied and the canary is available; otherwise
-// it holds, and rolls back after the maximum hold time. Failed checks roll
+// it holds, and rolls back after the maximum hold time. The bake time
+// counts from the moment every VirtualService the release is split in
+// carries the step's weight (Status.WeightLagSince). Failed checks roll
 // back at the maximum. Rollback sets weight 0 in the transition that enters
 // it, and ends once the route holds weight 0. At the end of a release the
 // canary keeps its pods for the scale-down delay after the route without it

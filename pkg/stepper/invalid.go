@@ -40,6 +40,7 @@ func Invalid(cfg config.Config, s Status, o Observations, problems string, now t
 	case m.s.Phase == PhaseRollingBack:
 		m.rollingBack()
 	}
+	m.keepLag(s)
 	a := Actions{Events: m.events}
 	switch m.s.Phase {
 	case PhaseRollingBack:

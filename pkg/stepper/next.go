@@ -52,6 +52,7 @@ func Next(cfg config.Config, s Status, o Observations, now time.Time) (Status, A
 	}
 	m.endDrain(s)
 	m.rememberPrimary()
+	m.keepLag(s)
 	return m.s, m.actions()
 }
 

@@ -47,10 +47,15 @@ type Observations struct {
 	// route names the primary subset at adoption, and the canary gets no
 	// weight, before they are SubsetLead old.
 	SubsetAge time.Duration
-	// Routed: the live VirtualService routes the service to the subsets;
-	// AppliedWeight is the canary weight it holds (0 when not routed).
+	// Routed: every live VirtualService the release is split in routes
+	// the service to the subsets with one canary weight, AppliedWeight (0
+	// when not routed).
 	Routed        bool
 	AppliedWeight int32
+	// Uneven: the VirtualServices the release is split in disagree: the
+	// home one, written with the status, routes the subsets, and another
+	// does not, or with another canary weight (see Status.WeightLagSince).
+	Uneven bool
 	// Command is the meshcanary.io/command annotation value ("" if none).
 	Command string
 	// Verdicts is the gates' answer for this decision; nil when the gates

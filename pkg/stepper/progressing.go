@@ -71,6 +71,7 @@ func (m *machine) canaryWaits() []string {
 // holds, and a hold longer than the maximum rolls back. A release awaiting
 // approval only counts failed checks.
 func (m *machine) bake() {
+	m.trackLag()
 	if m.o.Verdicts != nil && m.check() {
 		return
 	}

@@ -49,7 +49,8 @@ var ingressSource = meshsim.Source{Workload: "istio-ingressgateway", Namespace: 
 // allowed by the operator: both carry the exact weights at every step, the
 // shares of mesh and ingress traffic each match them, the ingress
 // VirtualService keeps every field of its own, Istio's validation webhook
-// accepts every version of it, and the status lists both with the weight.
+// accepts every version of it, and the status lists both with the weight
+// and never records a lag of the weight (no write was lost).
 func TestGatewayAndMeshVirtualServicesCarryTheSameWeights(t *testing.T) {
 	t.Parallel()
 	ns := "e2e-topo-gateway"
@@ -127,6 +128,9 @@ func TestGatewayAndMeshVirtualServicesCarryTheSameWeights(t *testing.T) {
 	}
 	listed := false
 	for _, v := range a.rec.statusHistory() {
+		if s := v.Status; s.WeightLagSince != nil {
+			t.Errorf("the status recorded a lag of the weight at step %d of an uninterrupted release: the controller took its own write of the ingress VirtualService, late in its cache, for one", s.Step)
+		}
 		if s := v.Status; s.Revision == rev && s.Phase == stepper.PhaseProgressing && s.Step == 1 {
 			wantVS := []stepper.SplitVirtualService{{Ref: ns + "/" + appName, Kind: "home", Weight: 20}, {Ref: gatewayNamespace + "/" + gw.Name, Kind: "ingress", Weight: 20}}
 			if diff := cmp.Diff(wantVS, s.VirtualServices); diff != "" {
