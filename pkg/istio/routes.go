@@ -43,27 +43,25 @@ func (s split) destinations() []subsetWeight {
 // http rewrites the destinations of a splittable http route. Every subset
 // destination keeps the host, port and header rules of the first one.
 func (s split) http(dsts []*apinetworkingv1.HTTPRouteDestination) []*apinetworkingv1.HTTPRouteDestination {
-	first := dsts[0]
-	var out []*apinetworkingv1.HTTPRouteDestination
-	for _, sw := range s.destinations() {
-		out = append(out, &apinetworkingv1.HTTPRouteDestination{
-			Destination: subsetOf(first.GetDestination(), sw.subset),
-			Weight:      sw.weight,
-			Headers:     proto.CloneOf(first.GetHeaders()),
-		})
-	}
-	return out
+	headers := dsts[0].GetHeaders()
+	return splitDestinations(s, dsts[0].GetDestination(), func(d *apinetworkingv1.Destination, weight int32) *apinetworkingv1.HTTPRouteDestination {
+		return &apinetworkingv1.HTTPRouteDestination{Destination: d, Weight: weight, Headers: proto.CloneOf(headers)}
+	})
 }
 
 // l4 rewrites the destinations of a splittable tls or tcp route.
 func (s split) l4(dsts []*apinetworkingv1.RouteDestination) []*apinetworkingv1.RouteDestination {
-	first := dsts[0]
-	var out []*apinetworkingv1.RouteDestination
+	return splitDestinations(s, dsts[0].GetDestination(), func(d *apinetworkingv1.Destination, weight int32) *apinetworkingv1.RouteDestination {
+		return &apinetworkingv1.RouteDestination{Destination: d, Weight: weight}
+	})
+}
+
+// splitDestinations is one destination of kind D, made by newDest, for
+// each of s's subsets, with first's host and port.
+func splitDestinations[D any](s split, first *apinetworkingv1.Destination, newDest func(*apinetworkingv1.Destination, int32) D) []D {
+	var out []D
 	for _, sw := range s.destinations() {
-		out = append(out, &apinetworkingv1.RouteDestination{
-			Destination: subsetOf(first.GetDestination(), sw.subset),
-			Weight:      sw.weight,
-		})
+		out = append(out, newDest(subsetOf(first, sw.subset), sw.weight))
 	}
 	return out
 }
