@@ -28,19 +28,15 @@ func (d Design) Validate() error {
 		return fmt.Errorf("tolerance %v: must be a positive ratio", d.Tolerance)
 	case !(d.Detect > d.Tolerance) || math.IsInf(d.Detect, 0):
 		return fmt.Errorf("detect %v: must be a ratio above the tolerance %v", d.Detect, d.Tolerance)
-	case !(d.Alpha > 0 && d.Alpha < 0.5):
-		return fmt.Errorf("alpha %v: must be in (0, 0.5)", d.Alpha)
-	case !(d.Beta > 0 && d.Beta < 0.5):
-		return fmt.Errorf("beta %v: must be in (0, 0.5)", d.Beta)
 	}
-	return nil
+	return checkRisks(d.Alpha, d.Beta)
 }
 
 // FailBound is the evidence at or above which the test fails: log(1/Alpha).
-func (d Design) FailBound() float64 { return -math.Log(d.Alpha) }
+func (d Design) FailBound() float64 { return failBound(d.Alpha) }
 
 // PassBound is the evidence at or below which the test passes: log(Beta).
-func (d Design) PassBound() float64 { return math.Log(d.Beta) }
+func (d Design) PassBound() float64 { return passBound(d.Beta) }
 
 // Decision is the state of a test.
 type Decision int

@@ -32,19 +32,15 @@ func (d Rate) Validate() error {
 		return fmt.Errorf("limit %v: must be a rate in [0, 1)", d.Limit)
 	case !(d.Detect > d.Limit && d.Detect < 1):
 		return fmt.Errorf("detect %v: must be a rate above the limit %v and below 1", d.Detect, d.Limit)
-	case !(d.Alpha > 0 && d.Alpha < 0.5):
-		return fmt.Errorf("alpha %v: must be in (0, 0.5)", d.Alpha)
-	case !(d.Beta > 0 && d.Beta < 0.5):
-		return fmt.Errorf("beta %v: must be in (0, 0.5)", d.Beta)
 	}
-	return nil
+	return checkRisks(d.Alpha, d.Beta)
 }
 
 // FailBound is the evidence at or above which the test fails: log(1/Alpha).
-func (d Rate) FailBound() float64 { return -math.Log(d.Alpha) }
+func (d Rate) FailBound() float64 { return failBound(d.Alpha) }
 
 // PassBound is the evidence at or below which the test passes: log(Beta).
-func (d Rate) PassBound() float64 { return math.Log(d.Beta) }
+func (d Rate) PassBound() float64 { return passBound(d.Beta) }
 
 // LogLR is the evidence of events among requests: the log-likelihood
 // ratio of Detect against Limit. Each event adds log(Detect/Limit), each
