@@ -36,6 +36,7 @@ test-unit: ## Unit tests, golden files, property tests and a short fuzz run
 	$(GO) -C test/grafana/promqlparse test -count=1 ./...
 	$(GO) -C test/xds test -count=1 ./...
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./pkg/config
+	$(GO) test -run='^$$' -fuzz=FuzzVirtualServicesList -fuzztime=$(FUZZTIME) ./pkg/config
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./pkg/strategy
 
 .PHONY: test-istio-golden
