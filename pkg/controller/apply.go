@@ -107,10 +107,12 @@ func hpaTwinEqual(live, desired *autoscalingv2.HorizontalPodAutoscaler) bool {
 // applyDestinationRule writes the subsets. The canary subset follows the
 // release's hash, except while the live VirtualService gives the canary
 // weight: then the subset those requests use stays as it is until the
-// weight is gone (a superseded release first routes back to the primary).
+// weight is gone (a superseded release first routes back to the primary);
+// and while the new hash is pending (see canaryHash), when it stays as it
+// is until the hash is known.
 func (c *Controller) applyDestinationRule(ctx context.Context, s *snapshot, next stepper.Status) error {
 	hash := next.CanaryHash
-	if istio.ReferencedSubsetsAll(s.namingRoutes(), s.target).Has(config.SubsetCanary) {
+	if s.hashPending || istio.ReferencedSubsetsAll(s.namingRoutes(), s.target).Has(config.SubsetCanary) {
 		hash = istio.CanaryHashOf(s.dr)
 	}
 	desired := istio.DesiredDestinationRule(s.dr, s.target, hash)

@@ -57,6 +57,9 @@ type snapshot struct {
 	// statusUnreadable is set when the status annotation is not valid JSON;
 	// it is then reported but never overwritten.
 	statusUnreadable bool
+	// hashPending is set while the release's canary hash cannot be known
+	// yet: the Deployment controller has not observed the new template.
+	hashPending bool
 }
 
 // gather reads the configuration and the live objects of one opted-in
@@ -189,13 +192,14 @@ func (c *Controller) observe(ctx context.Context, s *snapshot) (stepper.Observat
 // canaryHash returns the pod-template-hash of the user's ReplicaSet for
 // revision. The status remembers it per revision (and memory until the
 // status is next written, see hashOf), so the ReplicaSets are listed (one
-// read, not cached: ReplicaSets carry no label to filter a watch by) only
-// once per release, while the Deployment controller has not created the
-// ReplicaSet yet, or never while idle. (Skipping it until the Deployment
-// controller has observed the template would spare the reconcile that
-// writes Progressing a read, but without the hash that reconcile would
-// take the previous release's canary subset out of the DestinationRule and
-// the next put the new one in: two writes instead of one, measured.)
+// read, not cached: ReplicaSets carry no label to filter a watch by) once
+// per release, never while idle. Until the Deployment controller has
+// observed the new template it has not created the ReplicaSet, and a LIST
+// (which costs the API server the namespace's ReplicaSets, so grows with
+// the canaries of the namespace) would find nothing: the hash is then
+// pending (s.hashPending) and the DestinationRule's canary subset is left
+// as it is until the hash is known, one write instead of a removal and a
+// re-addition (see applyDestinationRule).
 func (c *Controller) canaryHash(ctx context.Context, s *snapshot, revision string) (string, error) {
 	st := s.status
 	if st.Revision == revision && st.CanaryHash != "" {
@@ -207,6 +211,10 @@ func (c *Controller) canaryHash(ctx context.Context, s *snapshot, revision strin
 	key := s.user.Namespace + "/" + s.user.Name
 	if hash, ok := c.hashOf(key, revision); ok {
 		return hash, nil
+	}
+	if s.user.Status.ObservedGeneration < s.user.Generation {
+		s.hashPending = true
+		return "", nil
 	}
 	sel, err := metav1.LabelSelectorAsSelector(s.user.Spec.Selector)
 	if err != nil {

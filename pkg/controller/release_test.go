@@ -36,14 +36,29 @@ func (f *fixture) adopt() {
 // pod-template-hash hash.
 func (f *fixture) setImage(image, hash string) {
 	f.t.Helper()
-	ctx := context.Background()
+	f.changeImage(image)
+	f.observeTemplate(hash)
+}
+
+// changeImage changes the user's pod template, which the Deployment
+// controller has not observed yet.
+func (f *fixture) changeImage(image string) {
+	f.t.Helper()
 	d := f.deployment("web")
 	d.Spec.Template.Spec.Containers[0].Image = image
 	d.Generation++
-	d, err := f.kube.AppsV1().Deployments("ns").Update(ctx, d, metav1.UpdateOptions{})
-	if err != nil {
+	if _, err := f.kube.AppsV1().Deployments("ns").Update(context.Background(), d, metav1.UpdateOptions{}); err != nil {
 		f.t.Fatal(err)
 	}
+}
+
+// observeTemplate plays the Deployment controller observing the user's
+// template: a new ReplicaSet with pod-template-hash hash, then the
+// generation observed.
+func (f *fixture) observeTemplate(hash string) {
+	f.t.Helper()
+	ctx := context.Background()
+	d := f.deployment("web")
 	d.Status.ObservedGeneration = d.Generation
 	if _, err := f.kube.AppsV1().Deployments("ns").UpdateStatus(ctx, d, metav1.UpdateOptions{}); err != nil {
 		f.t.Fatal(err)
