@@ -89,9 +89,8 @@ func (c *Controller) routePrimaryOnly(ctx context.Context, vss []*networkingv1.V
 		if !proto.Equal(&vs.Spec, &desired.Spec) {
 			log.Warn("opt-out: routing all traffic to the primary", zap.String("virtualService", vs.Namespace+"/"+vs.Name))
 		}
-		_, err := client.Update(ctx, desired, updateOpts)
-		if err := c.counted("VirtualService", "update", err); err != nil {
-			return wrap(err, "routing VirtualService %s/%s to the primary", vs.Namespace, vs.Name)
+		if _, err := upsert(ctx, c, client, "VirtualService", "VirtualService "+vs.Namespace+"/"+vs.Name+" to the primary only", vs, desired, nil); err != nil {
+			return err
 		}
 	}
 	return nil
