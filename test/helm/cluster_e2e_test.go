@@ -30,14 +30,16 @@ import (
 
 // TestChartOnLocalControlPlane proves the chart on one local control plane,
 // in order: every value set passes a server-side dry run; the default
-// install and a namespaced one are applied; their ServiceAccounts cannot
-// read Secrets and see only their namespaces; the controller, run as the
+// install, a namespaced one and one allowed to split VirtualServices in
+// istio-system are applied; their ServiceAccounts cannot read Secrets and
+// see only their namespaces (and the VirtualServices of istio-system
+// where allowed); the controller, run as the
 // chart's ServiceAccount with the chart's flags, releases a canary and the
 // CLI drives it.
 func TestChartOnLocalControlPlane(t *testing.T) {
 	c := cluster.StartForTest(t, cluster.Options{})
 	k := newKube(t, c.AdminConfig())
-	for _, ns := range []string{releaseNamespace, "team-a", "team-b"} {
+	for _, ns := range []string{releaseNamespace, "team-a", "team-b", gatewayNamespace} {
 		k.createNamespace(t, ns)
 	}
 	k.apply(t, decode(t, readFile(t, "testdata/servicemonitor-crd.yaml")), false)
@@ -57,8 +59,12 @@ func TestChartOnLocalControlPlane(t *testing.T) {
 	})
 	k.apply(t, render(t, releaseName), false)
 	k.apply(t, render(t, scopedRelease, "watch-namespaces.yaml"), false)
+	k.apply(t, render(t, routesRelease, "virtualservice-namespaces.yaml"), false)
 	t.Run("the ServiceAccounts cannot read Secrets", func(t *testing.T) { checkNoSecrets(t, c, k) })
 	t.Run("a namespaced install sees its namespaces only", func(t *testing.T) { checkScoped(t, c) })
+	t.Run("virtualServiceNamespaces lets it split VirtualServices there and nothing more", func(t *testing.T) {
+		checkVirtualServiceNamespaces(t, c)
+	})
 	t.Run("the controller releases a canary as the chart's ServiceAccount", func(t *testing.T) {
 		checkControllerAsServiceAccount(t, c, k)
 	})

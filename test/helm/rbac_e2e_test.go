@@ -16,10 +16,15 @@ import (
 )
 
 // scopedRelease is the namespaced install; its objects, ServiceAccount and
-// Lease are named scopedFullname.
+// Lease are named scopedFullname. routesRelease watches team-a and may
+// split VirtualServices in gatewayNamespace, which it does not watch
+// (virtualservice-namespaces.yaml); its objects are named routesFullname.
 const (
-	scopedRelease  = "scoped"
-	scopedFullname = "scoped-meshcanary"
+	scopedRelease    = "scoped"
+	scopedFullname   = "scoped-meshcanary"
+	routesRelease    = "routes"
+	routesFullname   = "routes-meshcanary"
+	gatewayNamespace = "istio-system"
 )
 
 // serviceAccount returns a client authenticated as the ServiceAccount
@@ -104,6 +109,45 @@ func checkScoped(t *testing.T, c *cluster.Cluster) {
 		t.Run(name, func(t *testing.T) {
 			if got := can(t, sa, tc.verb, tc.group, tc.resource, tc.ns, tc.name); got != tc.want {
 				t.Errorf("allowed %t, want %t", got, tc.want)
+			}
+		})
+	}
+}
+
+// checkVirtualServiceNamespaces proves the RBAC of virtualServiceNamespaces
+// on the API server: in a namespace the controller may split routes in
+// but does not watch, its ServiceAccount may get, list, watch and update
+// VirtualServices and nothing else — neither create or delete them nor
+// touch another kind there — and it may not update VirtualServices of a
+// namespace that is neither watched nor allowed.
+func checkVirtualServiceNamespaces(t *testing.T, c *cluster.Cluster) {
+	sa := serviceAccount(t, c, routesFullname)
+	const istio = "networking.istio.io"
+	tests := map[string]struct {
+		verb, group, resource, ns string
+		want                      bool
+	}{
+		"it gets virtualservices in the allowed namespace":      {"get", istio, "virtualservices", gatewayNamespace, true},
+		"it lists virtualservices in the allowed namespace":     {"list", istio, "virtualservices", gatewayNamespace, true},
+		"it watches virtualservices in the allowed namespace":   {"watch", istio, "virtualservices", gatewayNamespace, true},
+		"it updates virtualservices in the allowed namespace":   {"update", istio, "virtualservices", gatewayNamespace, true},
+		"it cannot create virtualservices there":                {"create", istio, "virtualservices", gatewayNamespace, false},
+		"it cannot delete virtualservices there":                {"delete", istio, "virtualservices", gatewayNamespace, false},
+		"it cannot patch virtualservices there":                 {"patch", istio, "virtualservices", gatewayNamespace, false},
+		"it cannot update destinationrules there":               {"update", istio, "destinationrules", gatewayNamespace, false},
+		"it cannot list destinationrules there":                 {"list", istio, "destinationrules", gatewayNamespace, false},
+		"it cannot update deployments there":                    {"update", "apps", "deployments", gatewayNamespace, false},
+		"it cannot list services there":                         {"list", "", "services", gatewayNamespace, false},
+		"it cannot update virtualservices in another namespace": {"update", istio, "virtualservices", "team-b", false},
+		"it cannot list virtualservices in another namespace":   {"list", istio, "virtualservices", "default", false},
+		"it cannot update virtualservices cluster-wide":         {"update", istio, "virtualservices", "", false},
+		"it still writes virtualservices in its watched one":    {"update", istio, "virtualservices", "team-a", true},
+		"it still writes destinationrules in its watched one":   {"update", istio, "destinationrules", "team-a", true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := can(t, sa, tc.verb, tc.group, tc.resource, tc.ns, ""); got != tc.want {
+				t.Errorf("%s %s in namespace %q: allowed %t, want %t", tc.verb, tc.resource, tc.ns, got, tc.want)
 			}
 		})
 	}
