@@ -105,6 +105,9 @@ type Controller struct {
 	lastEval map[string]time.Time
 	// evals holds the gate evaluations under way or not yet used, by key.
 	evals map[string]*gateEvaluation
+	// hookCalls holds the release hook calls under way or whose answers
+	// are not recorded yet, by key and hook (see startHookCalls).
+	hookCalls map[string]map[stepper.Hook]*hookCall
 	// own holds the status writes the cache does not show yet.
 	own ownWrites
 	// pending holds the statuses decided while their Deployment has no

@@ -21,6 +21,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 
@@ -89,7 +90,12 @@ func (f *fixture) restart() {
 		clock:    f.clock,
 		scopes:   map[string]*caches{"": f.cs},
 		lastEval: map[string]time.Time{},
+		// A background hook call or gate evaluation queues its canary
+		// here when it ends; the fixture's own timers are the requeues
+		// reconcile returns.
+		queue: workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]()),
 	}
+	f.t.Cleanup(f.c.queue.ShutDown)
 }
 
 // refresh rebuilds the listers from the fake clientsets' current objects.

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/gates"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
@@ -41,25 +39,9 @@ func (c *Controller) checkHooks(cfg config.Config) config.Problems {
 	return probs
 }
 
-// callDueHook makes the hook call the status says is due, if any, and
-// returns its answer for Next, with the time it ended. The call holds this
-// worker for at most the hook's timeout; retries are later reconciles
-// (stepper.DueHook), never a loop here.
-func (c *Controller) callDueHook(ctx context.Context, s *snapshot, now time.Time, log *zap.Logger) (*stepper.HookAnswer, time.Time) {
-	call, ok := stepper.DueHook(s.cfg, s.status, s.obs, now)
-	if !ok || c.hooks == nil {
-		return nil, now
-	}
-	req := hookRequest(s, call, now)
-	a := c.hooks.CallHook(ctx, call.URL, call.Timeout, req)
-	log.Info("release hook called", zap.String("hook", string(call.Hook)), zap.String("id", req.ID),
-		zap.Int("attempt", call.Attempt), zap.String("outcome", string(a.Outcome)), zap.String("reason", a.Reason))
-	return &stepper.HookAnswer{Call: call, Answer: a}, c.clock.Now()
-}
-
-// hookRequest is the payload of call about the canary of s.
-func hookRequest(s *snapshot, call stepper.HookCall, now time.Time) gates.HookRequest {
-	st := s.status
+// hookRequest is the payload of call about the canary of s, whose
+// decided status is st.
+func hookRequest(s *snapshot, st stepper.Status, call stepper.HookCall, now time.Time) gates.HookRequest {
 	req := gates.HookRequest{
 		ID:         hookID(s.user.Namespace, s.user.Name, call),
 		Hook:       string(call.Hook),

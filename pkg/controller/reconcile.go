@@ -52,13 +52,14 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 			c.setLastEval(key, now)
 		}
 	}
-	obs.Hook, now = c.callDueHook(ctx, snap, now, log)
+	obs.HookAnswers, obs.HooksCalling = c.hookAnswers(key)
 	next, act := stepper.Next(snap.cfg, snap.status, obs, now)
 	next = withRoutes(snap, next)
 
 	if err := c.persist(ctx, snap, next, act, log); err != nil {
 		return 0, err
 	}
+	c.startHookCalls(ctx, key, snap, next, now, log)
 	c.warnUnsplit(snap, next, log)
 	c.record(snap, next, act, now, log)
 	if err := c.converge(ctx, snap, next, act, log); err != nil {
@@ -115,6 +116,7 @@ func (c *Controller) setLastEval(key string, t time.Time) {
 // forget drops everything kept in memory about a canary that is gone.
 func (c *Controller) forget(namespace, name string) {
 	c.forgetRelease(namespace, name)
+	c.dropHookCalls(namespace + "/" + name)
 	c.own.forget(namespace + "/" + name)
 	c.clearPending(namespace + "/" + name)
 }

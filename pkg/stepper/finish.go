@@ -73,6 +73,7 @@ func (m *machine) rollBack(reason, message string) {
 	m.clearPause()
 	m.s.Phase = PhaseRollingBack
 	m.s.Weight, m.s.HoldSince, m.s.Mirroring, m.s.AwaitingApproval = 0, nil, false, nil
+	m.dropPreRelease()
 	m.transition(reason != ReasonReverted, reason, message)
 }
 

@@ -1,6 +1,7 @@
 package stepper
 
 import (
+	"slices"
 	"time"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
@@ -54,8 +55,9 @@ type HookState struct {
 	Message string `json:"message,omitempty"`
 }
 
-// HookCall is a hook call that is due: the controller makes it and hands
-// its answer to Next in Observations.Hook.
+// HookCall is a hook call that is due: the controller makes it in the
+// background and hands its answer to a later Next in
+// Observations.HookAnswers.
 type HookCall struct {
 	Hook         Hook
 	URL          string
@@ -103,25 +105,46 @@ func nextAttempt(st HookState) time.Time {
 	return timeOf(st.LastAttempt).Add(hookBackoff(st.Attempts))
 }
 
-// DueHook returns the hook call that is due at now, if any: the first
-// pending hook of the status whose URL is still set and whose backoff is
-// over. Hooks are called only while every VirtualService split for the
-// canary is seen routing it weight 0 (o.Routed, o.AppliedWeight), so that
-// a post hook never runs before the last route left the canary, nor a
-// pre-release hook after weight moved. A paused canary calls none.
-func DueHook(cfg config.Config, s Status, o Observations, now time.Time) (HookCall, bool) {
-	if s.Phase == PhasePaused || !o.Routed || o.AppliedWeight != 0 {
-		return HookCall{}, false
+// DueHooks returns the hook calls to start at now: every pending hook of
+// the status whose URL is still set, whose backoff is over and that has no
+// call under way (Observations.HooksCalling: one call at a time per hook).
+// Hooks are called only while the decided weight is 0 and every
+// VirtualService split for the canary is seen routing it weight 0
+// (o.Routed, o.AppliedWeight), so that a post hook never runs before the
+// last route left the canary, nor a pre-release hook after weight moved. A
+// paused canary calls none.
+func DueHooks(cfg config.Config, s Status, o Observations, now time.Time) []HookCall {
+	if s.Phase == PhasePaused || s.Weight != 0 || !o.Routed || o.AppliedWeight != 0 {
+		return nil
 	}
+	var due []HookCall
 	for _, st := range s.Hooks {
 		url := hookURL(cfg.Hooks, st.Hook)
-		if st.Result != HookPending || url == "" || now.Before(nextAttempt(st)) {
+		if st.Result != HookPending || url == "" || now.Before(nextAttempt(st)) || slices.Contains(o.HooksCalling, st.Hook) {
 			continue
 		}
-		return HookCall{
+		due = append(due, HookCall{
 			Hook: st.Hook, URL: url, Revision: st.Revision, ReleaseStart: st.ReleaseStart,
 			Attempt: st.Attempts + 1, Attempts: cfg.Hooks.Retries + 1, Timeout: cfg.Hooks.Timeout,
-		}, true
+		})
 	}
-	return HookCall{}, false
+	return due
+}
+
+// AwaitsHook reports whether s waits for the answer of call: the record
+// of the call's hook, revision and release start is pending with the
+// attempts before the call's. An answer s does not wait for (an attempt
+// already recorded, a superseded or aborted release, a retried release of
+// the same revision) changes nothing.
+func AwaitsHook(s Status, call HookCall) bool {
+	return awaitedRecord(s, call) >= 0
+}
+
+// awaitedRecord is the index of the record of s that waits for the answer
+// of call, -1 when none does.
+func awaitedRecord(s Status, call HookCall) int {
+	return slices.IndexFunc(s.Hooks, func(st HookState) bool {
+		return st.Hook == call.Hook && st.Revision == call.Revision && st.ReleaseStart.Equal(call.ReleaseStart) &&
+			st.Result == HookPending && st.Attempts == call.Attempt-1
+	})
 }

@@ -8,25 +8,23 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/gates"
 )
 
-// recordHook records the answer of a hook call in its pending record:
-// success or a refusal ends it; a failure counts an attempt and, once the
-// retries are spent, ends it failed. A refused or failed pre-release hook
-// rolls the release back at step 0, before any weight moved. Records of
-// hooks no longer configured are dropped.
-func (m *machine) recordHook() {
+// recordHooks records the answers of hook calls in their pending records
+// (see AwaitsHook; other answers are ignored): success or a refusal ends
+// a record; a failure counts an attempt and, once the retries are spent,
+// ends it failed. A refused or failed pre-release hook rolls the release
+// back at step 0, before any weight moved. Records of hooks no longer
+// configured are dropped.
+func (m *machine) recordHooks() {
 	m.keepHooks(func(st HookState) bool { return hookURL(m.cfg.Hooks, st.Hook) != "" })
-	a := m.o.Hook
-	if a == nil {
-		return
+	for _, a := range m.o.HookAnswers {
+		if i := awaitedRecord(m.s, a.Call); i >= 0 {
+			m.recordHook(&m.s.Hooks[i], a)
+		}
 	}
-	i := slices.IndexFunc(m.s.Hooks, func(st HookState) bool {
-		return st.Hook == a.Call.Hook && st.Revision == a.Call.Revision && st.Result == HookPending &&
-			st.Attempts == a.Call.Attempt-1
-	})
-	if i < 0 {
-		return
-	}
-	st := &m.s.Hooks[i]
+}
+
+// recordHook records answer a in the pending record st.
+func (m *machine) recordHook(st *HookState, a HookAnswer) {
 	st.Attempts, st.LastAttempt, st.Message = a.Call.Attempt, m.stamp(), a.Answer.Reason
 	name := fmt.Sprintf("%s hook of revision %s", st.Hook, st.Revision)
 	switch {
@@ -62,7 +60,7 @@ func (m *machine) endPreRelease(st *HookState, reason, message string) {
 
 // preReleaseDone reports whether the pre-release hook of the release let
 // it take its first step: true without a hook or once it succeeded. The
-// first time, it queues the hook (DueHook then calls it).
+// first time, it queues the hook (DueHooks then calls it).
 func (m *machine) preReleaseDone() bool {
 	if m.cfg.Hooks.PreRelease == "" {
 		return true
@@ -95,6 +93,13 @@ func (m *machine) forgetHooks() {
 	m.keepHooks(func(st HookState) bool { return st.Result == HookPending && st.Hook != HookPreRelease })
 }
 
+// dropPreRelease drops, when a release rolls back, its pre-release hook
+// if it is still pending: there is no first step left for it to allow, so
+// it is not called again and the answer of a call under way is ignored.
+func (m *machine) dropPreRelease() {
+	m.keepHooks(func(st HookState) bool { return st.Hook != HookPreRelease || st.Result != HookPending })
+}
+
 // keepHooks keeps the hook records for which keep is true, in a new
 // slice (nil when none).
 func (m *machine) keepHooks(keep func(HookState) bool) {
@@ -108,14 +113,15 @@ func (m *machine) keepHooks(keep func(HookState) bool) {
 }
 
 // hookWait is the time until the next pending hook call is due, 0 when
-// none is pending (or the canary is paused).
+// none is pending (or the canary is paused). A hook with a call under way
+// waits for no timer: the end of the call brings the next decision.
 func (m *machine) hookWait() time.Duration {
 	if m.s.Phase == PhasePaused {
 		return 0
 	}
 	var wait time.Duration
 	for _, st := range m.s.Hooks {
-		if st.Result != HookPending {
+		if st.Result != HookPending || slices.Contains(m.o.HooksCalling, st.Hook) {
 			continue
 		}
 		d := max(nextAttempt(st).Sub(m.now), minRequeue)

@@ -32,7 +32,7 @@ func TestNextPostHooks(t *testing.T) {
 		"a post-promotion hook that fails its last attempt is reported and the release stays Succeeded": {
 			config: withHooks, status: succeeded,
 			obs: with(observed(succeeded), func(o *stepper.Observations) {
-				o.Hook = hookAnswer(stepper.HookPostPromotion, promotedURL, 2, gates.HookError)
+				o.HookAnswers = []stepper.HookAnswer{*hookAnswer(stepper.HookPostPromotion, promotedURL, 2, gates.HookError)}
 			}),
 			want: func(s *stepper.Status, now time.Time) {
 				s.Hooks = []stepper.HookState{hookState(stepper.HookPostPromotion, stepper.HookFailed, 2, &now)}
@@ -43,7 +43,7 @@ func TestNextPostHooks(t *testing.T) {
 		"a post hook cannot refuse: its answer counts as success": {
 			config: withHooks, status: succeeded,
 			obs: with(observed(succeeded), func(o *stepper.Observations) {
-				o.Hook = hookAnswer(stepper.HookPostPromotion, promotedURL, 2, gates.HookRefuse)
+				o.HookAnswers = []stepper.HookAnswer{*hookAnswer(stepper.HookPostPromotion, promotedURL, 2, gates.HookRefuse)}
 			}),
 			want: func(s *stepper.Status, now time.Time) {
 				s.Hooks = []stepper.HookState{hookState(stepper.HookPostPromotion, stepper.HookSucceeded, 2, &now)}

@@ -39,7 +39,7 @@ func hookAnswer(h stepper.Hook, url string, attempt int, outcome gates.HookOutco
 	}
 }
 
-func TestDueHook(t *testing.T) {
+func TestDueHooks(t *testing.T) {
 	pending := func(attempts int, last *time.Time) stepper.Status {
 		return with(stepping(0, -time.Minute), func(s *stepper.Status) {
 			s.Hooks = []stepper.HookState{hookState(stepper.HookPreRelease, stepper.HookPending, attempts, last)}
@@ -48,25 +48,42 @@ func TestDueHook(t *testing.T) {
 	first := stepper.HookCall{Hook: stepper.HookPreRelease, URL: preURL, Revision: "r1", ReleaseStart: t0.Add(-time.Hour),
 		Attempt: 1, Attempts: 2, Timeout: 10 * time.Second}
 	second := with(first, func(c *stepper.HookCall) { c.Attempt = 2 })
+	rolledBack := stepper.HookCall{Hook: stepper.HookPostRollback, URL: rollbackURL, Revision: "r1", ReleaseStart: t0.Add(-time.Hour),
+		Attempt: 1, Attempts: 2, Timeout: 10 * time.Second}
+	twoPending := with(pending(0, nil), func(s *stepper.Status) {
+		s.Hooks = append(s.Hooks, hookState(stepper.HookPostRollback, stepper.HookPending, 0, nil))
+	})
 	tests := map[string]struct {
 		config func(*config.Config)
 		status stepper.Status
 		obs    func(*stepper.Observations)
 		now    time.Duration
-		want   *stepper.HookCall
+		want   []stepper.HookCall
 	}{
 		"a release without hooks calls none": {
 			config: func(*config.Config) {}, status: stepping(0, 0),
 		},
 		"a queued hook is due at once as attempt 1": {
-			config: withHooks, status: pending(0, nil), want: &first,
+			config: withHooks, status: pending(0, nil), want: []stepper.HookCall{first},
+		},
+		"every pending hook is due, each with its own call": {
+			config: withHooks, status: twoPending, want: []stepper.HookCall{first, rolledBack},
+		},
+		"a hook with a call under way gets no second call; the others are due": {
+			config: withHooks, status: twoPending,
+			obs:  func(o *stepper.Observations) { o.HooksCalling = []stepper.Hook{stepper.HookPreRelease} },
+			want: []stepper.HookCall{rolledBack},
+		},
+		"no hook is called while the decided weight is above 0": {
+			config: withHooks, status: with(pending(0, nil), func(s *stepper.Status) { s.Weight = 50 }),
+			obs: func(o *stepper.Observations) { o.AppliedWeight = 0 },
 		},
 		"a failed attempt waits 2s before the next": {
 			config: withHooks, status: pending(1, at(-time.Second)),
 		},
 		"the next attempt is due once the backoff is over": {
 			config: withHooks, status: pending(1, at(-2*time.Second)),
-			want: &second,
+			want: []stepper.HookCall{second},
 		},
 		"no hook is called while a route still gives the canary weight": {
 			config: withHooks, status: pending(0, nil), obs: func(o *stepper.Observations) { o.AppliedWeight = 50 },
@@ -94,13 +111,9 @@ func TestDueHook(t *testing.T) {
 			if tc.obs != nil {
 				tc.obs(&obs)
 			}
-			got, ok := stepper.DueHook(cfg, tc.status, obs, t0.Add(tc.now))
-			var gotp *stepper.HookCall
-			if ok {
-				gotp = &got
-			}
-			if d := cmp.Diff(tc.want, gotp); d != "" {
-				t.Errorf("DueHook (-want +got):\n%s", d)
+			got := stepper.DueHooks(cfg, tc.status, obs, t0.Add(tc.now))
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("DueHooks (-want +got):\n%s", d)
 			}
 		})
 	}
@@ -117,7 +130,7 @@ func TestNextPreReleaseHook(t *testing.T) {
 		s.Hooks[0].Message = "because"
 	})
 	answered := func(o stepper.Observations, attempt int, outcome gates.HookOutcome) stepper.Observations {
-		o.Hook = hookAnswer(stepper.HookPreRelease, preURL, attempt, outcome)
+		o.HookAnswers = []stepper.HookAnswer{*hookAnswer(stepper.HookPreRelease, preURL, attempt, outcome)}
 		return o
 	}
 	record := func(result stepper.HookResult, attempts int) func(*stepper.Status, time.Time) {
@@ -179,6 +192,31 @@ func TestNextPreReleaseHook(t *testing.T) {
 		"an answer to an attempt already recorded is ignored": {
 			config: withHooks, status: retrying, obs: answered(observed(start), 1, gates.HookRefuse),
 			actions: running(time.Second),
+		},
+		"an answer about an earlier release of the same revision is ignored": {
+			config: withHooks, status: queued,
+			obs: with(answered(observed(start), 1, gates.HookRefuse), func(o *stepper.Observations) {
+				o.HookAnswers[0].Call.ReleaseStart = t0.Add(-2 * time.Hour)
+			}),
+			actions: running(time.Second),
+		},
+		"a pending hook with a call under way waits for its answer, not for a timer": {
+			config: withHooks, status: queued,
+			obs:     with(observed(start), func(o *stepper.Observations) { o.HooksCalling = []stepper.Hook{stepper.HookPreRelease} }),
+			actions: running(time.Minute),
+		},
+		"an abort while the pre-release hook is pending drops it: its late answer is ignored": {
+			config: withHooks, status: queued,
+			obs: with(observed(start), func(o *stepper.Observations) {
+				o.Command, o.HooksCalling = "abort/1", []stepper.Hook{stepper.HookPreRelease}
+			}),
+			want: func(s *stepper.Status, now time.Time) {
+				s.Hooks = []stepper.HookState{hookState(stepper.HookPostRollback, stepper.HookPending, 0, nil)}
+				s.Phase, s.Weight, s.CommandAck = stepper.PhaseFailed, 0, "abort/1"
+				moved(s, stepper.ReasonAborted, now)
+			},
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleDown, Requeue: time.Second,
+				Events: []stepper.Event{warning(stepper.ReasonAborted), warning(stepper.ReasonRolledBack)}},
 		},
 		"a hook removed while pending lets step 1 follow": {
 			config: func(c *config.Config) { withHooks(c); c.Hooks.PreRelease = "" }, status: queued, obs: observed(start),

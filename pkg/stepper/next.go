@@ -35,7 +35,7 @@ func Next(cfg config.Config, s Status, o Observations, now time.Time) (Status, A
 	if m.s.Phase == "" {
 		m.adopt()
 	}
-	m.recordHook()
+	m.recordHooks()
 	m.resumeInterruptedPromotion()
 	m.watchPrimary()
 	if o.Command != "" && o.Command != s.CommandAck {

@@ -61,7 +61,12 @@ type Observations struct {
 	// Verdicts is the gates' answer for this decision; nil when the gates
 	// were not evaluated (see [NeedsEvaluation]).
 	Verdicts []gates.Verdict
-	// Hook is the answer of the hook call DueHook asked for; nil when none
-	// was made.
-	Hook *HookAnswer
+	// HookAnswers are the answers of the hook calls DueHooks asked for
+	// that ended since the last decision; an answer the status no longer
+	// waits for (see AwaitsHook) is ignored.
+	HookAnswers []HookAnswer
+	// HooksCalling are the hooks with a call under way: DueHooks starts no
+	// other call of them, and the end of the call, not a timer, brings the
+	// next decision.
+	HooksCalling []Hook
 }

@@ -121,7 +121,7 @@ type Status struct {
 	Approved bool `json:"approved,omitempty"`
 	// Hooks records the release hooks queued, called and answered, one per
 	// hook: those of the current release, and a post hook of an earlier
-	// release still pending (see DueHook).
+	// release still pending (see DueHooks).
 	Hooks []HookState `json:"hooks,omitempty"`
 	// VirtualServices lists every VirtualService split with the weights,
 	// the home one first, when there is more than the home one; set by the
