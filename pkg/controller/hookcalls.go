@@ -32,6 +32,8 @@ type hookCall struct {
 	// Guarded by Controller.mu:
 	finished bool
 	answer   gates.HookAnswer
+	// cancelled: the call was cut short (see startHookCalls).
+	cancelled bool
 }
 
 // hookAnswers returns, for Next, the answers of key's hook calls that
@@ -74,6 +76,7 @@ func (c *Controller) startHookCalls(ctx context.Context, key string, s *snapshot
 			delete(calls, h)
 			continue
 		default:
+			hc.cancelled = true
 			hc.cancel()
 		}
 		calling = append(calling, h)
@@ -99,16 +102,25 @@ func (c *Controller) startHookCalls(ctx context.Context, key string, s *snapshot
 	c.hookCalls[key] = calls
 }
 
-// callHook makes the call of hc, keeps its answer and queues the canary
-// again.
+// callHook makes the call of hc, keeps its answer, counts and times it,
+// and queues the canary again.
 func (c *Controller) callHook(ctx context.Context, key string, hc *hookCall, req gates.HookRequest, log *zap.Logger) {
 	defer hc.cancel()
+	start := c.clock.Now()
 	a := c.hooks.CallHook(ctx, hc.call.URL, hc.call.Timeout, req)
+	took := c.clock.Since(start)
 	c.mu.Lock()
 	hc.finished, hc.answer = true, a
+	outcome := string(a.Outcome)
+	if hc.cancelled {
+		outcome = "cancelled"
+	}
 	c.mu.Unlock()
-	log.Info("release hook called", zap.String("hook", string(hc.call.Hook)), zap.String("id", req.ID),
-		zap.Int("attempt", hc.call.Attempt), zap.String("outcome", string(a.Outcome)), zap.String("reason", a.Reason))
+	hook := string(hc.call.Hook)
+	c.metrics.HookCalls.WithLabelValues(hook, outcome).Inc()
+	c.metrics.HookCallDuration.WithLabelValues(hook).Observe(took.Seconds())
+	log.Info("release hook called", zap.String("hook", hook), zap.String("id", req.ID), zap.Int("attempt", hc.call.Attempt),
+		zap.String("outcome", outcome), zap.String("reason", a.Reason), zap.Duration("took", took))
 	c.queue.Add(key)
 }
 
@@ -118,6 +130,7 @@ func (c *Controller) dropHookCalls(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, hc := range c.hookCalls[key] {
+		hc.cancelled = true
 		hc.cancel()
 	}
 	delete(c.hookCalls, key)

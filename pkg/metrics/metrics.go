@@ -38,6 +38,10 @@ type Metrics struct {
 	// PrimaryRepairs counts primaries found deleted or scaled to 0 while
 	// idle and repaired, by cause.
 	PrimaryRepairs *prometheus.CounterVec
+	// HookCalls counts release hook calls by hook and outcome;
+	// HookCallDuration times them by hook.
+	HookCalls        *prometheus.CounterVec
+	HookCallDuration *prometheus.HistogramVec
 }
 
 // canaryLabels name the canary of a per-canary series.
@@ -70,14 +74,29 @@ func New(reg prometheus.Registerer) *Metrics {
 		PrimaryRepairs: counterVec(Namespace, "primary_repairs_total",
 			"Primaries found deleted or scaled to 0 while idle and repaired from the stable revision, by cause (deleted, scaled-to-zero).",
 			"namespace", "cause"),
+		HookCalls: counterVec(Namespace, "hook_calls_total",
+			"Release hook calls by hook (pre-release, post-promotion, post-rollback) and outcome (proceed, refuse, error, cancelled).",
+			"hook", "outcome"),
+		HookCallDuration: histogramVec(Namespace, "hook_call_duration_seconds", "Duration of one release hook call (one attempt), by hook.",
+			[]float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30}, "hook"),
 	}
 	// The release-duration series exist from the start, so that the first
 	// release's observation is an increase Prometheus can see.
 	for _, result := range []string{"succeeded", "failed"} {
 		m.ReleaseDuration.WithLabelValues(result)
 	}
+	// So do the hook series: the outcome is the hook's answer or
+	// "cancelled" for a call cut short (its release superseded, aborted or
+	// retried, or its canary gone).
+	for _, hook := range []string{"pre-release", "post-promotion", "post-rollback"} {
+		for _, outcome := range []string{"proceed", "refuse", "error", "cancelled"} {
+			m.HookCalls.WithLabelValues(hook, outcome)
+		}
+		m.HookCallDuration.WithLabelValues(hook)
+	}
 	reg.MustRegister(m.Weight, m.Phase, m.Step, m.Steps, m.FailedChecks, m.AwaitingApproval, m.Releases,
-		m.ReleaseDuration, m.StepLag, m.ReconcileErrors, m.ReconcileDuration, m.Writes, m.GateEvaluationsLate, m.PrimaryRepairs)
+		m.ReleaseDuration, m.StepLag, m.ReconcileErrors, m.ReconcileDuration, m.Writes, m.GateEvaluationsLate, m.PrimaryRepairs,
+		m.HookCalls, m.HookCallDuration)
 	return m
 }
 
