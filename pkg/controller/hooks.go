@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
@@ -42,24 +41,16 @@ func (c *Controller) checkHooks(cfg config.Config) config.Problems {
 // hookRequest is the payload of call about the canary of s, whose
 // decided status is st.
 func hookRequest(s *snapshot, st stepper.Status, call stepper.HookCall, now time.Time) gates.HookRequest {
-	req := gates.HookRequest{
-		ID:         hookID(s.user.Namespace, s.user.Name, call),
-		Hook:       string(call.Hook),
-		Namespace:  s.user.Namespace,
-		Deployment: s.user.Name, Primary: s.cfg.PrimaryName, Service: s.target.Service,
-		Revision: call.Revision, StableRevision: st.StableRevision,
-		Phase: string(st.Phase), Reason: st.Reason, Message: st.Message,
+	return gates.HookRequest{
+		ID:   hookID(s.user.Namespace, s.user.Name, call),
+		Hook: string(call.Hook),
+		Subject: gates.Subject{Namespace: s.user.Namespace, Deployment: s.user.Name, Primary: s.cfg.PrimaryName,
+			Service: s.target.Service, Revision: call.Revision},
+		StableRevision: st.StableRevision,
+		Phase:          string(st.Phase), Reason: st.Reason, Message: st.Message,
 		Attempt: call.Attempt, Attempts: call.Attempts, ReleaseStart: call.ReleaseStart, Now: now,
+		Annotations: gates.PayloadAnnotations(s.user.Annotations),
 	}
-	for k, v := range s.user.Annotations {
-		if strings.HasPrefix(k, config.Prefix) && k != config.StatusAnnotation {
-			if req.Annotations == nil {
-				req.Annotations = map[string]string{}
-			}
-			req.Annotations[k] = v
-		}
-	}
-	return req
 }
 
 // hookID is the idempotency key of every attempt of one hook of one

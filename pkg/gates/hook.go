@@ -19,14 +19,10 @@ type HookRequest struct {
 	// in Unix seconds.
 	ID string `json:"id"`
 	// Hook is "pre-release", "post-promotion" or "post-rollback".
-	Hook       string `json:"hook"`
-	Namespace  string `json:"namespace"`
-	Deployment string `json:"deployment"`
-	Primary    string `json:"primary"`
-	Service    string `json:"service"`
-	// Revision is the released revision; StableRevision the one the
-	// primary serves (after a promotion, the released one).
-	Revision       string `json:"revision"`
+	Hook string `json:"hook"`
+	Subject
+	// StableRevision is the revision the primary serves (after a
+	// promotion, the released one).
 	StableRevision string `json:"stableRevision"`
 	// Phase, Reason and Message are the canary's status when the call is
 	// made, for example Failed, TooManyFailedChecks and why.

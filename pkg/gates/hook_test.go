@@ -48,8 +48,8 @@ func TestHookReceivesTheRequestWithItsIdempotencyKey(t *testing.T) {
 		_ = json.NewDecoder(r.Body).Decode(&got)
 	})
 	e := allowingEvaluator(t, srv.URL+"/hooks")
-	want := HookRequest{ID: "shop/web/r1/pre-release/1741000000", Hook: "pre-release", Namespace: "shop", Deployment: "web",
-		Revision: "r1", Attempt: 2, Attempts: 4, ReleaseStart: t0, Now: t0.Add(time.Minute)}
+	want := HookRequest{ID: "shop/web/r1/pre-release/1741000000", Hook: "pre-release",
+		Subject: Subject{Namespace: "shop", Deployment: "web", Revision: "r1"}, Attempt: 2, Attempts: 4, ReleaseStart: t0, Now: t0.Add(time.Minute)}
 	if a := e.CallHook(context.Background(), srv.URL+"/hooks/pre", time.Second, want); a.Outcome != HookProceed {
 		t.Fatalf("answer %+v, want proceed", a)
 	}

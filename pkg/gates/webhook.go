@@ -11,18 +11,12 @@ import (
 	"unicode/utf8"
 
 	"k8s.io/utils/clock"
-
-	"github.com/meshcanary/meshcanary/pkg/config"
 )
 
 // WebhookRequest is the JSON body POSTed to a webhook gate.
 type WebhookRequest struct {
-	Gate         string    `json:"gate"`
-	Namespace    string    `json:"namespace"`
-	Deployment   string    `json:"deployment"`
-	Primary      string    `json:"primary"`
-	Service      string    `json:"service"`
-	Revision     string    `json:"revision"`
+	Gate string `json:"gate"`
+	Subject
 	Step         int       `json:"step"`
 	CanaryWeight int32     `json:"canaryWeight"`
 	Total        int32     `json:"total"`
@@ -146,20 +140,12 @@ func webhookVerdict(s Spec, raw []byte) Verdict {
 }
 
 func webhookRequest(s Spec, r Release) WebhookRequest {
-	req := WebhookRequest{
-		Gate: s.Name, Namespace: r.Namespace, Deployment: r.Deployment, Primary: r.Primary,
-		Service: r.Service, Revision: r.Revision, Step: r.Step, CanaryWeight: r.CanaryWeight,
-		Total: r.Total, StepStart: r.StepStart, Now: r.Now,
+	return WebhookRequest{
+		Gate:    s.Name,
+		Subject: Subject{Namespace: r.Namespace, Deployment: r.Deployment, Primary: r.Primary, Service: r.Service, Revision: r.Revision},
+		Step:    r.Step, CanaryWeight: r.CanaryWeight, Total: r.Total, StepStart: r.StepStart, Now: r.Now,
+		Annotations: PayloadAnnotations(r.Annotations),
 	}
-	for k, v := range r.Annotations {
-		if strings.HasPrefix(k, config.Prefix) && k != config.StatusAnnotation {
-			if req.Annotations == nil {
-				req.Annotations = map[string]string{}
-			}
-			req.Annotations[k] = v
-		}
-	}
-	return req
 }
 
 // truncateReason shortens reason to at most maxReason bytes, cutting at a

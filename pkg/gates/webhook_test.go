@@ -64,8 +64,8 @@ func TestWebhookReceivesTheRelease(t *testing.T) {
 	if v := e.Evaluate(context.Background(), s, r); v[0].Result != Pass {
 		t.Fatalf("verdict %+v", v[0])
 	}
-	want := WebhookRequest{Gate: "webhook.approval", Namespace: "shop", Deployment: "web", Primary: "web-primary", Service: "web",
-		Revision: "r1", Step: 1, CanaryWeight: 5, Total: 100, StepStart: t0, Now: t0.Add(time.Minute),
+	want := WebhookRequest{Gate: "webhook.approval",
+		Subject: Subject{Namespace: "shop", Deployment: "web", Primary: "web-primary", Service: "web", Revision: "r1"}, Step: 1, CanaryWeight: 5, Total: 100, StepStart: t0, Now: t0.Add(time.Minute),
 		Annotations: map[string]string{"meshcanary.io/steps": "5,50"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("request (-want +got):\n%s", diff)
