@@ -31,8 +31,12 @@ import (
 // never moving back (except the final move to 0), no canary weight after
 // the rollback or the opt-out was decided, and no request answered by the
 // mesh with UH, NR or NC. The four kinds run side by side, in namespaces of
-// their own, each watched by its controller only. It runs alone: it stops
-// the shared controller while its own run.
+// their own, each watched by its controller only. The promoted and the
+// rejected release run a second time with an ingress VirtualService of
+// istio-system besides the user's own, both split (see checkSplit), so
+// that kills fall between the VirtualService writes of one step and of the
+// rollback. It runs alone: it stops the shared controller while its own
+// run.
 func TestKilledAfterEveryWriteReleasesGoForward(t *testing.T) {
 	gate := startStepGate(t)
 	shared := env.controller
@@ -47,6 +51,8 @@ func TestKilledAfterEveryWriteReleasesGoForward(t *testing.T) {
 			{name: "rejected at step 2", slug: "rejected", reject: true, want: stepper.PhaseFailed},
 			{name: "aborted at step 1", slug: "aborted", abort: true, want: stepper.PhaseFailed},
 			{name: "opted out at step 1", slug: "opted-out", optOut: true},
+			{name: "promoted, with a gateway", slug: "promoted-gw", gateway: true, want: stepper.PhaseSucceeded},
+			{name: "rejected at step 2, with a gateway", slug: "rejected-gw", reject: true, gateway: true, want: stepper.PhaseFailed},
 		} {
 			t.Run(kind.slug, func(t *testing.T) {
 				t.Parallel()
@@ -61,10 +67,21 @@ func TestKilledAfterEveryWriteReleasesGoForward(t *testing.T) {
 // after every write, and returns the number of kill points covered.
 func sweepKills(t *testing.T, gate *stepGate, kind releaseKind) int {
 	ns := "kill-" + kind.slug
-	k := startCuttableController(t, gate.server.URL, "e2e-"+ns)
-	a := newApp(t, ns).Steps("20,60").StepInterval("2s").Set(config.KeyScaleDownDelay, "1s").
+	var routes *splitRoutes
+	var args []string
+	if kind.gateway {
+		routes = startSplitRoutes(t, "e2e-"+ns)
+		args = []string{"--virtualservice-namespaces", gatewayNamespace}
+	}
+	k := startCuttableController(t, gate.server.URL, "e2e-"+ns, args...)
+	k.routes = routes
+	spec := newApp(t, ns).Steps("20,60").StepInterval(killStepInterval.String()).Set(config.KeyScaleDownDelay, "1s").
 		Set(config.KeyMaxFailedChecks, "1").Set("gate.webhook.step", gate.server.URL+"/step").
-		Controllers(k.ctrl).Create()
+		Controllers(k.ctrl)
+	if routes != nil {
+		spec = spec.Routes(routes.home.DeepCopy(), nil)
+	}
+	a := spec.Create()
 
 	started := time.Now()
 	clean := k.release(a, gate, kind, 0)
@@ -89,21 +106,27 @@ func sweepKills(t *testing.T, gate *stepGate, kind releaseKind) int {
 	return covered
 }
 
+// killStepInterval is the bake time of every step of the kill test.
+const killStepInterval = 2 * time.Second
+
 // releaseKind is a kind of release the kill test runs, and how it ends:
 // reject makes the gate fail it from step 2; abort holds it at step 1 and
 // sends the abort command there; optOut holds it at step 1, removes the
 // label there, and once the opt-out is held sets the template back to
 // the stable revision (want is then no status at all: the Deployment is
-// handed back and meshcanary's objects are gone).
+// handed back and meshcanary's objects are gone). With gateway, the app
+// is routed by a VirtualService of the user's and an ingress one (see
+// splitRoutes).
 type releaseKind struct {
-	name, slug            string
-	reject, abort, optOut bool
-	want                  stepper.Phase
+	name, slug                     string
+	reject, abort, optOut, gateway bool
+	want                           stepper.Phase
 }
 
 // killRun is what one release of the kill test did.
 type killRun struct {
-	rev string
+	rev     string
+	started time.Time
 	// good is the revision that must serve at the end.
 	good  string
 	final stepper.Status
@@ -121,9 +144,13 @@ type killRun struct {
 	// seen during the release, in order.
 	weights []int32
 	// afterDecision lists the canary weights seen after the status first
-	// recorded the rollback or the held opt-out.
+	// recorded the rollback or the held opt-out; decidedAt is when.
 	afterDecision []int32
-	killed        bool
+	decidedAt     time.Time
+	// split says what is wrong with the VirtualServices of a kind with a
+	// gateway (see splitRoutes.check); "" when nothing is.
+	split  string
+	killed bool
 	// generations is how often the user's Deployment's generation changed
 	// during the release (for an opt-out, the user's revert included).
 	generations int64
@@ -147,6 +174,9 @@ func (k releaseKind) check(run killRun, clean *killRun) string {
 	}
 	if msg := weightRegression(run.weights); msg != "" {
 		return msg
+	}
+	if run.split != "" {
+		return run.split
 	}
 	if clean == nil {
 		return ""
@@ -200,12 +230,15 @@ type cuttableController struct {
 	t     *testing.T
 	ctrl  *cluster.Meshcanary
 	proxy *cluster.Proxy
+	// routes are the app's VirtualServices of a kind with a gateway; nil
+	// otherwise.
+	routes *splitRoutes
 }
 
 // startCuttableController starts a controller behind a counting proxy,
 // watching namespace ns only and allowed to call the webhook gate at
-// gateURL, until the end of the test.
-func startCuttableController(t *testing.T, gateURL, ns string) *cuttableController {
+// gateURL, with further flags args, until the end of the test.
+func startCuttableController(t *testing.T, gateURL, ns string, args ...string) *cuttableController {
 	t.Helper()
 	proxy, err := cluster.StartProxy(env.cluster.AdminConfig())
 	must(t, "starting the counting proxy", err)
@@ -215,12 +248,12 @@ func startCuttableController(t *testing.T, gateURL, ns string) *cuttableControll
 	ctrl, err := env.cluster.StartMeshcanary(cluster.MeshcanaryOptions{
 		Name:       "meshcanary-" + ns,
 		Kubeconfig: kubeconfig,
-		Args: []string{
+		Args: append([]string{
 			"--namespaces", ns,
 			"--prometheus-url", env.prometheus.URL(),
 			"--log-level", "debug",
 			"--gate-webhook-allow", gateURL,
-		},
+		}, args...),
 	})
 	must(t, "starting the controller behind the proxy", err)
 	t.Cleanup(ctrl.Stop)
@@ -236,7 +269,14 @@ func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, c
 	started := time.Now()
 	good := a.deployment(primaryName).Annotations[config.RevisionAnnotation]
 	stableImage := a.deployment(appName).Spec.Template.Spec.Containers[0].Image
-	vsSeen := len(a.rec.vsHistory(appName))
+	home := appName
+	if k.routes != nil {
+		home = k.routes.home.Name
+	}
+	vsSeen, ingressSeen := len(a.rec.vsHistory(home)), 0
+	if k.routes != nil {
+		ingressSeen = len(k.routes.watch.history())
+	}
 	before := k.proxy.Snapshot()
 	cut := k.proxy.CutAfter(cutAfter)
 	image := fmt.Sprintf("example.com/web:%d", started.UnixNano())
@@ -245,7 +285,7 @@ func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, c
 		d.Spec.Template.Spec.Containers[0].Image = image
 		gate.set(workload.Revision(&d.Spec.Template), kind)
 	})
-	run := killRun{rev: workload.Revision(&changed.Spec.Template), good: good}
+	run := killRun{rev: workload.Revision(&changed.Spec.Template), good: good, started: started}
 	if kind.want == stepper.PhaseSucceeded {
 		run.good = run.rev
 	}
@@ -321,8 +361,12 @@ func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, c
 			break
 		}
 	}
+	run.decidedAt = decidedAt
+	if k.routes != nil {
+		run.split = k.routes.check(a, run, a.rec.vsHistory(home)[vsSeen:], k.routes.watch.history()[ingressSeen:])
+	}
 	target := istio.Target{Namespace: a.ns, Service: appName, Deployment: appName}
-	for _, v := range a.rec.vsHistory(appName)[vsSeen:] {
+	for _, v := range a.rec.vsHistory(home)[vsSeen:] {
 		if v.VS == nil {
 			continue // deleted by the opt-out
 		}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
 
 	"github.com/meshcanary/meshcanary/pkg/cli"
 	"github.com/meshcanary/meshcanary/pkg/config"
@@ -42,6 +44,7 @@ type recorder struct {
 	statuses   []statusVersion
 	vsVersions []vsVersion
 	drs        []drVersion
+	replicas   []replicasVersion
 	samples    []countSample
 	changed    chan struct{} // closed and replaced on every new version
 }
@@ -65,6 +68,12 @@ type vsVersion struct {
 	At   time.Time
 	Name string
 	VS   *networkingv1.VirtualService
+}
+
+// replicasVersion is one value of the user's Deployment's spec.replicas.
+type replicasVersion struct {
+	At       time.Time
+	Replicas int32
 }
 
 // drVersion is one version of a DestinationRule; DR is nil once deleted.
@@ -145,9 +154,17 @@ func (r *recorder) trafficBetween(from, to time.Time) meshsim.Counts {
 func (r *recorder) stop() { r.cancel() }
 
 func (r *recorder) deployment(obj any, _ bool) {
-	if d, ok := untomb(obj).(*appsv1.Deployment); ok && d.Name == r.name {
-		r.status()
+	d, ok := untomb(obj).(*appsv1.Deployment)
+	if !ok || d.Name != r.name {
+		return
 	}
+	replicas := ptr.Deref(d.Spec.Replicas, 1)
+	r.mu.Lock()
+	if n := len(r.replicas); n == 0 || r.replicas[n-1].Replicas != replicas {
+		r.replicas = append(r.replicas, replicasVersion{At: time.Now(), Replicas: replicas})
+	}
+	r.mu.Unlock()
+	r.status()
 }
 
 // status records the app's status when it changed: the informers' stores
@@ -250,6 +267,14 @@ func (r *recorder) vsHistory(name string) []vsVersion {
 		}
 	}
 	return out
+}
+
+// replicasHistory returns every value of the user's Deployment's
+// spec.replicas seen so far.
+func (r *recorder) replicasHistory() []replicasVersion {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.replicas)
 }
 
 // drHistory returns every version seen so far of the DestinationRule name.

@@ -79,9 +79,14 @@ func routeStates(history []vsVersion, i int) []routeState {
 
 // routes lists the Route of each state.
 func routes(states []routeState) []string {
-	out := make([]string, len(states))
-	for i, s := range states {
-		out[i] = s.Route
+	return mapped(states, func(s routeState) string { return s.Route })
+}
+
+// mapped is f of each of in, in order.
+func mapped[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, len(in))
+	for i, v := range in {
+		out[i] = f(v)
 	}
 	return out
 }
