@@ -65,7 +65,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 	say("deployed %s/%s (%s); waiting for adoption …", namespace, appName, describeConfig())
-	if _, err := a.watch(ctx, "adoption", isPhase("Ready")); err != nil {
+	if _, err := a.watch(ctx, "adoption", isPhase(stepper.PhaseReady)); err != nil {
 		return err
 	}
 	say("adopted: the primary serves 100 %%; sending %d requests/s through the simulated mesh", scenario.Rate)
