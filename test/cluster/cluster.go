@@ -45,7 +45,7 @@ type Cluster struct {
 	istioCRDs []string // names of the CRDs installed from istio.io/api
 
 	mu     sync.Mutex
-	tiers  [][]*process // stopped last tier first
+	tiers  [][]*Process // stopped last tier first
 	scrape *scrapeTargets
 
 	stopOnce sync.Once
@@ -59,7 +59,7 @@ type Cluster struct {
 // Cancelling ctx stops the cluster, as does [Cluster.Stop].
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	began := time.Now()
-	root, err := repoRoot()
+	root, err := RepoRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func (c *Cluster) Stop() {
 		for i := len(tiers) - 1; i >= 0; i-- {
 			var wg sync.WaitGroup
 			for _, p := range tiers[i] {
-				wg.Go(p.stop)
+				wg.Go(p.Stop)
 			}
 			wg.Wait()
 		}
@@ -148,7 +148,7 @@ func (c *Cluster) logTails() string {
 	var b strings.Builder
 	for _, tier := range c.tiers {
 		for _, p := range tier {
-			fmt.Fprintf(&b, "=== last lines of %s (%s):\n%s\n", p.name, p.logPath, tail(p.logPath, logTailLines))
+			fmt.Fprintf(&b, "=== last lines of %s (%s):\n%s\n", p.name, p.LogPath, tail(p.LogPath, logTailLines))
 		}
 	}
 	return b.String()
@@ -172,13 +172,13 @@ func newCluster(opts Options) (*Cluster, error) {
 
 // run starts a process logging to RunDir/<name>.log and adds it to the given
 // stop tier.
-func (c *Cluster) run(tier int, name, bin string, args ...string) (*process, error) {
+func (c *Cluster) run(tier int, name, bin string, args ...string) (*Process, error) {
 	return c.runEnv(tier, name, bin, nil, args...)
 }
 
 // runEnv is [Cluster.run] with env ("NAME=value") added to the process's environment.
-func (c *Cluster) runEnv(tier int, name, bin string, env []string, args ...string) (*process, error) {
-	p, err := startProcess(name, filepath.Join(c.RunDir, name+".log"), bin, env, args...)
+func (c *Cluster) runEnv(tier int, name, bin string, env []string, args ...string) (*Process, error) {
+	p, err := StartProcess(ProcessOptions{Name: name, LogDir: c.RunDir, Bin: bin, Args: args, Env: env})
 	if err != nil {
 		return nil, err
 	}

@@ -55,7 +55,7 @@ func TestStopLeavesNoProcess(t *testing.T) {
 	var pids []int
 	for _, tier := range c.tiers {
 		for _, p := range tier {
-			pids = append(pids, p.cmd.Process.Pid)
+			pids = append(pids, p.Pid())
 		}
 	}
 	if len(pids) != 7 {
@@ -78,7 +78,7 @@ func TestStopLeavesNoProcess(t *testing.T) {
 
 func checkDeploymentRollout(t *testing.T, c *Cluster, client kubernetes.Interface) {
 	ctx := t.Context()
-	ns := createNamespace(t, client, "rollout")
+	ns := CreateNamespace(t, client, "rollout-")
 	labels := map[string]string{"app": "web"}
 	deploy := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
@@ -121,8 +121,8 @@ func checkDeploymentRollout(t *testing.T, c *Cluster, client kubernetes.Interfac
 // Ready and no old pod is left.
 func waitRolledOut(t *testing.T, client kubernetes.Interface, ns, name string, replicas int32) {
 	t.Helper()
-	eventually(t, time.Minute, func() error {
-		d, err := client.AppsV1().Deployments(ns).Get(t.Context(), name, metav1.GetOptions{})
+	Eventually(t, time.Minute, "the rollout of "+ns+"/"+name, func(ctx context.Context) error {
+		d, err := client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return err
 		}
@@ -151,7 +151,7 @@ func checkPodsRunningOnNodes(t *testing.T, client kubernetes.Interface, ns strin
 
 func checkServiceAccountConfig(t *testing.T, c *Cluster, client kubernetes.Interface) {
 	ctx := t.Context()
-	ns := createNamespace(t, client, "sa")
+	ns := CreateNamespace(t, client, "sa-")
 	if _, err := client.CoreV1().ServiceAccounts(ns).Create(ctx,
 		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "reader"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -172,7 +172,7 @@ func checkServiceAccountConfig(t *testing.T, c *Cluster, client kubernetes.Inter
 		t.Errorf("listing pods without a RoleBinding: got error %v, want Forbidden", err)
 	}
 	grantPodReader(t, client, ns, "reader")
-	eventually(t, 10*time.Second, func() error {
+	Eventually(t, 10*time.Second, "the RoleBinding to let the ServiceAccount list pods", func(ctx context.Context) error {
 		_, err := reader.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
 		return err
 	})
@@ -194,38 +194,5 @@ func grantPodReader(t *testing.T, client kubernetes.Interface, ns, account strin
 	}
 	if _, err := client.RbacV1().RoleBindings(ns).Create(t.Context(), binding, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// createNamespace creates a namespace named after prefix and waits for its
-// default service account, without which pods are refused.
-func createNamespace(t *testing.T, client kubernetes.Interface, prefix string) string {
-	t.Helper()
-	ns, err := client.CoreV1().Namespaces().Create(t.Context(),
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 30*time.Second, func() error {
-		_, err := client.CoreV1().ServiceAccounts(ns.Name).Get(t.Context(), "default", metav1.GetOptions{})
-		return err
-	})
-	return ns.Name
-}
-
-// eventually retries check every 100ms until it returns nil, failing the test
-// with the last error after timeout.
-func eventually(t *testing.T, timeout time.Duration, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still failing after %s: %v", timeout, err)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -55,7 +55,7 @@ func checkApplyCRDs(t *testing.T, c *Cluster, client kubernetes.Interface) {
 // k8s.io/kubernetes that tools/kube pins, as a release build does (tools
 // such as Flagger refuse v0.0.0-master).
 func checkServerVersion(t *testing.T, _ *Cluster, client kubernetes.Interface) {
-	root, err := repoRoot()
+	root, err := RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

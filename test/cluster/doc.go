@@ -15,6 +15,14 @@
 // context given to [Start]) stops them all. Tests use [StartForTest], which stops
 // the cluster in t.Cleanup and prints the logs' tails when the test failed.
 //
+// The helpers every suite shares live here too, so that each has one home:
+// [StartProcess] runs any program as a [Process] (own process group,
+// killed with the test binary, log in the run folder); [Cluster.StartMeshcanary]
+// runs the controller on it (options for the kubeconfig, the log's name,
+// extra flags, the binary; its Pid for kill tests); [Poll] and [Eventually]
+// are the polling loops; [CreateNamespace], [RepoRoot], [FreePort] and
+// [FreeAddr] the small ones.
+//
 // [Proxy] is a counting proxy in front of the apiserver for one client (the
 // controller): it counts its requests by verb and resource, for the scale
 // benchmark, and can cut the client off right after its k-th write, for

@@ -86,7 +86,7 @@ func checkDestinationRuleValidation(t *testing.T, c *Cluster, client kubernetes.
 // is accepted or rejected by Istio's webhook with the expected message.
 func checkAdmission(t *testing.T, c *Cluster, kind, resource string, cases map[string]admissionCase) {
 	t.Helper()
-	ns := createNamespace(t, kubernetes.NewForConfigOrDie(c.AdminConfig()), strings.ToLower(kind))
+	ns := CreateNamespace(t, kubernetes.NewForConfigOrDie(c.AdminConfig()), strings.ToLower(kind)+"-")
 	dyn := dynamic.NewForConfigOrDie(c.AdminConfig())
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 )
 
 func TestIstioCRDsIncludeTheKindsMeshcanaryWrites(t *testing.T) {
-	root, err := repoRoot()
+	root, err := RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,7 +66,7 @@ func (c *Cluster) startIstiod(ctx context.Context, bin string) error {
 	}
 	var grpc, http, monitoring int
 	for _, port := range []*int{&grpc, &http, &monitoring} {
-		if *port, err = freePort(); err != nil {
+		if *port, err = FreePort(); err != nil {
 			return err
 		}
 	}

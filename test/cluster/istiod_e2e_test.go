@@ -3,6 +3,7 @@
 package cluster
 
 import (
+	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -41,8 +42,8 @@ func TestIstiod(t *testing.T) {
 	}
 
 	// Its namespace controller writes the root certificate into every namespace.
-	ns := createNamespace(t, client, "istiod")
-	eventually(t, 30*time.Second, func() error {
+	ns := CreateNamespace(t, client, "istiod-")
+	Eventually(t, 30*time.Second, "istiod's root certificate in namespace "+ns, func(ctx context.Context) error {
 		_, err := client.CoreV1().ConfigMaps(ns).Get(ctx, "istio-ca-root-cert", metav1.GetOptions{})
 		return err
 	})

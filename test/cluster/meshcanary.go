@@ -4,13 +4,10 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -18,22 +15,23 @@ import (
 // before it is killed.
 const meshcanaryGrace = 10 * time.Second
 
-// Meshcanary runs bin/meshcanary's controller command as a
-// subprocess, appending its output to meshcanary.log in the cluster's run
-// folder. It can be killed and started again on the same metrics address.
+// meshcanaryReady bounds how long Start waits for the controller's probe.
+const meshcanaryReady = time.Minute
+
+// Meshcanary runs bin/meshcanary's controller command as a [Process],
+// appending its output to meshcanary.log in the cluster's run folder. It
+// can be killed and started again on the same metrics address.
 type Meshcanary struct {
 	// MetricsAddr serves /metrics, /healthz and /readyz.
 	MetricsAddr string
 	// LogPath is the controller's log, restarts included.
 	LogPath string
 
-	bin       string
-	args, env []string
-	probe     string
+	opts  ProcessOptions
+	probe string
 
 	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when cmd has exited
+	proc *Process // nil once killed or stopped
 }
 
 // MeshcanaryOptions configures [Cluster.StartMeshcanary].
@@ -45,57 +43,74 @@ type MeshcanaryOptions struct {
 	// Env is added to the process's environment ("NAME=value").
 	Env []string
 	// Kubeconfig replaces the cluster admin's kubeconfig, for example with
-	// a [Proxy]'s.
+	// a [Proxy]'s or a ServiceAccount's.
 	Kubeconfig string
 	// Name names the log, <Name>.log in the run folder (default meshcanary).
 	Name string
 	// Probe is the endpoint Start waits to answer 200: /readyz by default,
 	// /healthz for a controller that is not expected to become ready.
 	Probe string
+	// Bin is the controller binary; empty means <repo>/bin/meshcanary.
+	Bin string
 }
 
-// StartMeshcanary starts <repo>/bin/meshcanary's controller command against
-// the cluster as a separate process (as it runs in a real cluster), with
-// its output appended to meshcanary.log (or <Name>.log) in RunDir, and waits until it
-// serves /readyz. Stop it with [Meshcanary.Stop]; [Cluster.Stop] does not.
+// StartMeshcanary starts the controller command of opts.Bin (by default
+// <repo>/bin/meshcanary) against the cluster as a separate process (as it
+// runs in a real cluster), with its output appended to meshcanary.log (or
+// <Name>.log) in RunDir, and waits until it serves /readyz. Stop it with
+// [Meshcanary.Stop]; [Cluster.Stop] does not.
 func (c *Cluster) StartMeshcanary(opts MeshcanaryOptions) (*Meshcanary, error) {
-	root, err := repoRoot()
+	bin, err := meshcanaryBin(opts.Bin)
 	if err != nil {
 		return nil, err
 	}
-	bin := filepath.Join(root, "bin", "meshcanary")
-	if _, err := os.Stat(bin); err != nil {
-		return nil, fmt.Errorf("the controller binary: %w (run `make build`)", err)
-	}
-	port, err := freePort()
+	addr, err := FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	kubeconfig, name := c.Kubeconfig, "meshcanary"
+	kubeconfig, name, probe := c.Kubeconfig, "meshcanary", "/readyz"
 	if opts.Kubeconfig != "" {
 		kubeconfig = opts.Kubeconfig
 	}
 	if opts.Name != "" {
 		name = opts.Name
 	}
-	p := &Meshcanary{
-		bin:         bin,
-		LogPath:     filepath.Join(c.RunDir, name+".log"),
-		MetricsAddr: addr,
-		args: append([]string{"controller",
-			"--kubeconfig", kubeconfig,
-			"--leader-elect=false",
-			"--metrics-bind-address", addr,
-			"--log-format", "console",
-		}, opts.Args...),
-		env:   opts.Env,
-		probe: opts.Probe,
+	if opts.Probe != "" {
+		probe = opts.Probe
 	}
-	if p.probe == "" {
-		p.probe = "/readyz"
+	p := &Meshcanary{
+		MetricsAddr: addr,
+		LogPath:     filepath.Join(c.RunDir, name+".log"),
+		opts: ProcessOptions{Name: name, LogDir: c.RunDir, Bin: bin, Env: opts.Env, Grace: meshcanaryGrace,
+			Args: append([]string{"controller",
+				"--kubeconfig", kubeconfig,
+				"--leader-elect=false",
+				"--metrics-bind-address", addr,
+				"--log-format", "console",
+			}, opts.Args...)},
+		probe: probe,
 	}
 	return p, p.Start()
+}
+
+// meshcanaryBin returns the absolute path of bin, by default
+// <repo>/bin/meshcanary, checking that it exists.
+func meshcanaryBin(bin string) (string, error) {
+	if bin == "" {
+		root, err := RepoRoot()
+		if err != nil {
+			return "", err
+		}
+		bin = filepath.Join(root, "bin", "meshcanary")
+	}
+	bin, err := filepath.Abs(bin)
+	if err != nil {
+		return "", fmt.Errorf("the controller binary: %w", err)
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return "", fmt.Errorf("the controller binary: %w (run `make build`)", err)
+	}
+	return bin, nil
 }
 
 // Start starts the controller (again, after Kill or Stop) on the same
@@ -104,67 +119,27 @@ func (c *Cluster) StartMeshcanary(opts MeshcanaryOptions) (*Meshcanary, error) {
 func (p *Meshcanary) Start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	log, err := os.OpenFile(p.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	proc, err := StartProcess(p.opts)
 	if err != nil {
-		return fmt.Errorf("controller log: %w", err)
-	}
-	fmt.Fprintf(log, "$ %s %s\n", p.bin, strings.Join(p.args, " "))
-	cmd := exec.Command(p.bin, p.args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.Env = append(os.Environ(), p.env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		_ = log.Close()
 		return fmt.Errorf("starting the controller: %w", err)
 	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		_ = log.Close()
-		close(done)
-	}()
-	p.cmd, p.done = cmd, done
-	return p.waitReady(done)
+	p.proc = proc
+	return proc.WaitServing("http://"+p.MetricsAddr+p.probe, meshcanaryReady)
 }
 
-// waitReady polls the probe until it answers 200, failing if the process
-// exits.
-func (p *Meshcanary) waitReady(done chan struct{}) error {
-	deadline := time.Now().Add(time.Minute)
-	for {
-		select {
-		case <-done:
-			return fmt.Errorf("the controller exited at start, see %s", p.LogPath)
-		default:
-		}
-		resp, err := http.Get("http://" + p.MetricsAddr + p.probe)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the controller did not serve %s within a minute: %v", p.probe, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// Kill sends SIGKILL, as a node failure or an OOM kill would, and waits for
-// the process to be gone.
+// Kill sends SIGKILL to the controller's process group, as a node failure
+// or an OOM kill would, and waits for the process to be gone.
 func (p *Meshcanary) Kill() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cmd == nil {
+	if p.proc == nil {
 		return errors.New("the controller is not running")
 	}
-	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL); err != nil {
-		return fmt.Errorf("killing the controller: %w", err)
+	if err := p.proc.Kill(); err != nil {
+		return err
 	}
-	<-p.done
 	p.appendLog("--- killed with SIGKILL by the test ---")
-	p.cmd = nil
+	p.proc = nil
 	return nil
 }
 
@@ -172,45 +147,29 @@ func (p *Meshcanary) Kill() error {
 func (p *Meshcanary) Stop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cmd == nil {
-		return
+	if p.proc != nil {
+		p.proc.Stop()
+		p.proc = nil
 	}
-	pgid := p.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(meshcanaryGrace):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-p.done
-	}
-	p.cmd = nil
 }
 
 // Running reports whether the controller process is alive.
 func (p *Meshcanary) Running() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cmd == nil {
-		return false
-	}
-	select {
-	case <-p.done:
-		return false
-	default:
-		return true
-	}
+	return p.proc != nil && p.proc.Running()
 }
 
-// Pid returns the process id of the running controller, 0 when none runs.
-// With leader election on, the controller's identity in the Lease is
-// <hostname>_<pid>.
+// Pid returns the process id of the running controller (also its process
+// group's), 0 when none runs. With leader election on, the controller's
+// identity in the Lease is <hostname>_<pid>.
 func (p *Meshcanary) Pid() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cmd == nil {
+	if p.proc == nil {
 		return 0
 	}
-	return p.cmd.Process.Pid
+	return p.proc.Pid()
 }
 
 func (p *Meshcanary) appendLog(line string) {

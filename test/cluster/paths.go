@@ -66,9 +66,9 @@ func findPrometheus(binDir string) string {
 	return path
 }
 
-// repoRoot returns the folder holding the main module's go.mod, searched from the
-// working directory upwards.
-func repoRoot() (string, error) {
+// RepoRoot returns the folder holding the main module's go.mod, searched from
+// the working directory upwards (so also from test/xds, a module of its own).
+func RepoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("find repository root: %w", err)
@@ -86,12 +86,22 @@ func repoRoot() (string, error) {
 	}
 }
 
-// freePort returns a TCP port on 127.0.0.1 that nothing listened on a moment ago.
-func freePort() (int, error) {
+// FreePort returns a TCP port on 127.0.0.1 that nothing listened on a moment ago.
+func FreePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("find a free port: %w", err)
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// FreeAddr returns a loopback address, "127.0.0.1:PORT", that nothing
+// listened on a moment ago.
+func FreeAddr() (string, error) {
+	port, err := FreePort()
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("127.0.0.1:%d", port), nil
 }

@@ -2,49 +2,77 @@ package cluster
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 )
 
-// stopGrace is how long a process may take to exit after SIGTERM before its whole
-// process group is killed.
-const stopGrace = 5 * time.Second
+// defaultGrace is how long a process may take to exit after SIGTERM before
+// its whole process group is killed, unless [ProcessOptions].Grace says
+// otherwise.
+const defaultGrace = 5 * time.Second
 
-// process is one running binary of the cluster: in its own process group, killed
-// with SIGKILL should the test binary die, its output in a log file.
-type process struct {
-	name    string
-	logPath string
-	cmd     *exec.Cmd
-	done    chan struct{} // closed once the process has exited
-	err     error         // how it exited; read only after done is closed
+// ProcessOptions configures [StartProcess].
+type ProcessOptions struct {
+	// Name names the process in errors and its log, <Name>.log in LogDir.
+	Name string
+	// LogDir holds the log, which is appended to (restarts included).
+	LogDir string
+	// Bin is the program and Args its arguments.
+	Bin  string
+	Args []string
+	// Env is added to the test's environment ("NAME=value").
+	Env []string
+	// Grace is how long Stop waits after SIGTERM before SIGKILL; 0 means 5s.
+	Grace time.Duration
 }
 
-// startProcess starts bin with args, appending its output to logPath; env
-// ("NAME=value") is added to the test's environment.
-func startProcess(name, logPath, bin string, env []string, args ...string) (*process, error) {
+// Process is one program a test runs: in its own process group (so that
+// signals reach what it starts too), killed with SIGKILL should the test
+// binary die (Pdeathsig), its output appended to its log. Every subprocess
+// of the e2e suites, the benchmarks and the demo starts through
+// [StartProcess].
+type Process struct {
+	// LogPath is the process's log.
+	LogPath string
+
+	name  string
+	grace time.Duration
+	cmd   *exec.Cmd
+	done  chan struct{} // closed once the process has exited
+	err   error         // how it exited; read only after done is closed
+}
+
+// StartProcess starts opts.Bin with opts.Args, its output appended to
+// <LogDir>/<Name>.log after a line with the command.
+func StartProcess(opts ProcessOptions) (*Process, error) {
+	logPath := filepath.Join(opts.LogDir, opts.Name+".log")
 	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("open %s log: %w", name, err)
+		return nil, fmt.Errorf("open %s log: %w", opts.Name, err)
 	}
-	fmt.Fprintf(log, "$ %s %s\n", bin, strings.Join(args, " "))
-	cmd := exec.Command(bin, args...)
-	if len(env) > 0 {
-		cmd.Env = append(os.Environ(), env...)
+	fmt.Fprintf(log, "$ %s %s\n", opts.Bin, strings.Join(opts.Args, " "))
+	cmd := exec.Command(opts.Bin, opts.Args...)
+	if len(opts.Env) > 0 {
+		cmd.Env = append(os.Environ(), opts.Env...)
 	}
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		_ = log.Close()
-		return nil, fmt.Errorf("start %s: %w", name, err)
+		return nil, fmt.Errorf("start %s: %w", opts.Name, err)
 	}
-	p := &process{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{})}
+	p := &Process{LogPath: logPath, name: opts.Name, grace: opts.Grace, cmd: cmd, done: make(chan struct{})}
+	if p.grace <= 0 {
+		p.grace = defaultGrace
+	}
 	go func() {
 		p.err = cmd.Wait()
 		_ = log.Close()
@@ -53,9 +81,15 @@ func startProcess(name, logPath, bin string, env []string, args ...string) (*pro
 	return p, nil
 }
 
+// Pid returns the process id, which is also its process group's id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Running reports whether the process has not exited yet.
+func (p *Process) Running() bool { return p.exitError() == nil }
+
 // exitError reports, when the process has already exited, how it ended; nil
 // while it runs.
-func (p *process) exitError() error {
+func (p *Process) exitError() error {
 	select {
 	case <-p.done:
 	default:
@@ -65,25 +99,52 @@ func (p *process) exitError() error {
 	if p.err != nil {
 		reason = p.err.Error()
 	}
-	return fmt.Errorf("%s stopped unexpectedly (%s), see %s", p.name, reason, p.logPath)
+	return fmt.Errorf("%s stopped unexpectedly (%s), see %s", p.name, reason, p.LogPath)
 }
 
-// stop sends SIGTERM to the process group, then SIGKILL after stopGrace, and
-// returns once the process has exited.
-func (p *process) stop() {
-	pgid := p.cmd.Process.Pid
+// WaitServing polls url until it answers 200 and fails when the process
+// exits first or timeout passes.
+func (p *Process) WaitServing(url string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err := Poll(ctx, pollInterval, func(ctx context.Context) error {
+		if err := p.exitError(); err != nil {
+			return Permanent(err)
+		}
+		return httpOK(ctx, nil, url)
+	})
+	if err != nil {
+		return fmt.Errorf("%s serving %s: %w", p.name, url, err)
+	}
+	return nil
+}
+
+// Kill sends SIGKILL to the process group, as a node failure or an OOM
+// kill would, and returns once the process has exited.
+func (p *Process) Kill() error {
+	if err := syscall.Kill(-p.Pid(), syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("kill %s: %w", p.name, err)
+	}
+	<-p.done
+	return nil
+}
+
+// Stop sends SIGTERM to the process group, then SIGKILL after the grace
+// period, and returns once the process has exited; what it left in its
+// group is killed too. Stopping a process that has exited does nothing more.
+func (p *Process) Stop() {
+	pgid := p.Pid()
 	select {
 	case <-p.done:
 	default:
 		_ = syscall.Kill(-pgid, syscall.SIGTERM)
 		select {
 		case <-p.done:
-		case <-time.After(stopGrace):
+		case <-time.After(p.grace):
 			_ = syscall.Kill(-pgid, syscall.SIGKILL)
 			<-p.done
 		}
 	}
-	// Anything the process left in its group goes too.
 	if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 		fmt.Fprintf(os.Stderr, "cluster: kill process group of %s: %v\n", p.name, err)
 	}

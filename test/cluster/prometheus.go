@@ -36,7 +36,7 @@ type scrapeTargets struct {
 // startPrometheus writes Prometheus' configuration and targets and starts it with
 // storage in the temporary folder; Start waits for it to be ready.
 func (c *Cluster) startPrometheus(bin string, opts PrometheusOptions) error {
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@
 package cluster
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -25,7 +26,7 @@ func checkPrometheusScrapes(t *testing.T, c *Cluster, _ kubernetes.Interface) {
 		t.Fatal(err)
 	}
 	began := time.Now()
-	eventually(t, 30*time.Second, func() error {
+	Eventually(t, 30*time.Second, "the probe's sample in Prometheus", func(context.Context) error {
 		got, err := queryPrometheus(c.PrometheusURL, `e2e_probe_total{job="probe"}`)
 		if err != nil {
 			return err

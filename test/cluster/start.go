@@ -21,7 +21,7 @@ type ports struct {
 func pickPorts() (ports, error) {
 	var p ports
 	for _, port := range []*int{&p.etcd, &p.etcdPeer, &p.apiserver, &p.webhook} {
-		free, err := freePort()
+		free, err := FreePort()
 		if err != nil {
 			return ports{}, err
 		}

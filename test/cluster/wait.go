@@ -19,20 +19,16 @@ const pollInterval = 100 * time.Millisecond
 // waitFor runs check every pollInterval until it returns nil. It fails when ctx
 // ends or as soon as any process of the cluster has exited.
 func (c *Cluster) waitFor(ctx context.Context, what string, check func(context.Context) error) error {
-	for {
+	err := Poll(ctx, pollInterval, func(ctx context.Context) error {
 		if err := c.exitedProcess(); err != nil {
-			return fmt.Errorf("waiting for %s: %w", what, err)
+			return Permanent(err)
 		}
-		last := check(ctx)
-		if last == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w; last check: %w", what, ctx.Err(), last)
-		case <-time.After(pollInterval):
-		}
+		return check(ctx)
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for %s: %w", what, err)
 	}
+	return nil
 }
 
 // exitedProcess reports the first process that is no longer running.

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"strings"
 	"testing"
-	"time"
 
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -151,7 +150,7 @@ func (s *appSpec) Create() *app {
 	t := s.t
 	t.Helper()
 	ctx := t.Context()
-	createNamespace(t, s.ns)
+	cluster.CreateNamespace(t, env.kube, s.ns)
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: appName, Namespace: s.ns},
 		Spec: corev1.ServiceSpec{
@@ -273,25 +272,6 @@ func (a *app) update(mutate func(*appsv1.Deployment)) *appsv1.Deployment {
 	})
 	must(a.t, "updating the Deployment", err)
 	return out
-}
-
-// createNamespace creates ns and waits for its default service account.
-func createNamespace(t *testing.T, ns string) {
-	t.Helper()
-	_, err := env.kube.CoreV1().Namespaces().Create(t.Context(),
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
-	must(t, "creating namespace "+ns, err)
-	deadline := time.Now().Add(time.Minute)
-	for {
-		_, err := env.kube.CoreV1().ServiceAccounts(ns).Get(t.Context(), "default", metav1.GetOptions{})
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("namespace %s has no default service account after a minute: %v", ns, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // creator is the Create method of a typed client.

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/istio"
@@ -177,17 +179,16 @@ func (p *replicaPair) waitLeader(r *replica) {
 	host, err := os.Hostname()
 	must(p.t, "reading the hostname", err)
 	id := fmt.Sprintf("%s_%d", host, r.ctrl.Pid())
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		l, err := env.kube.CoordinationV1().Leases(failoverLeaseNSName).Get(p.t.Context(), p.lease, metav1.GetOptions{})
-		if err == nil && l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity == id {
-			return
+	cluster.Eventually(p.t, waitTimeout, fmt.Sprintf("replica %s (%s) to hold Lease %s", r.name, id, p.lease), func(ctx context.Context) error {
+		l, err := env.kube.CoordinationV1().Leases(failoverLeaseNSName).Get(ctx, p.lease, metav1.GetOptions{})
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("replica %s (%s) does not hold Lease %s after %s (last read: %v)", r.name, id, p.lease, waitTimeout, err)
+		if h := l.Spec.HolderIdentity; h == nil || *h != id {
+			return fmt.Errorf("holder %v", ptr.Deref(h, "none"))
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // releaseAndStopMidStep releases a new image and, failoverKillInStep into

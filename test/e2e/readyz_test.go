@@ -3,6 +3,8 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -30,7 +32,7 @@ func TestReadyzWaitsForTheInformerCaches(t *testing.T) {
 	t.Parallel()
 	const ns, account = "e2e-readyz", "meshcanary"
 	ctx := t.Context()
-	createNamespace(t, ns)
+	cluster.CreateNamespace(t, env.kube, ns)
 	_, err := env.kube.CoreV1().ServiceAccounts(ns).Create(ctx,
 		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: account}}, metav1.CreateOptions{})
 	must(t, "creating the ServiceAccount", err)
@@ -83,17 +85,12 @@ func TestReadyzWaitsForTheInformerCaches(t *testing.T) {
 
 	grant("meshcanary-istio", rbacv1.PolicyRule{APIGroups: []string{"networking.istio.io"},
 		Resources: []string{"virtualservices", "destinationrules"}, Verbs: read})
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		code, body := get("/readyz")
-		if code == http.StatusOK {
-			break
+	cluster.Eventually(t, waitTimeout, "/readyz to answer 200 once the Istio resources are granted", func(context.Context) error {
+		if code, body := get("/readyz"); code != http.StatusOK {
+			return fmt.Errorf("/readyz = %d %q", code, body)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz = %d %q %s after the Istio resources were granted; want 200", code, body, waitTimeout)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // serviceAccountKubeconfig writes a kubeconfig authenticated as the

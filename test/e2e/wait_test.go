@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -86,21 +87,11 @@ func (a *app) waitStep(rev string, step int) stepper.Status {
 	})
 }
 
-// eventually retries check every 200ms until it returns nil, failing the
-// test with the last error after waitTimeout.
+// eventually retries check until it returns nil, failing the test with
+// the last error after waitTimeout (cluster.Eventually).
 func (a *app) eventually(desc string, check func() error) {
 	a.t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			a.t.Fatalf("waiting for %s: still failing after %s: %v", desc, waitTimeout, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	cluster.Eventually(a.t, waitTimeout, desc, func(context.Context) error { return check() })
 }
 
 // deployment returns the Deployment name of the app's namespace, nil when

@@ -5,6 +5,7 @@ package helm
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	istioclient "istio.io/client-go/pkg/clientset/versioned"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -40,13 +40,13 @@ func TestChartOnLocalControlPlane(t *testing.T) {
 	c := cluster.StartForTest(t, cluster.Options{})
 	k := newKube(t, c.AdminConfig())
 	for _, ns := range []string{releaseNamespace, "team-a", "team-b", gatewayNamespace} {
-		k.createNamespace(t, ns)
+		cluster.CreateNamespace(t, k.client, ns)
 	}
 	k.apply(t, decode(t, readFile(t, "testdata/servicemonitor-crd.yaml")), false)
 	k.waitEstablished(t, "servicemonitors.monitoring.coreos.com")
 
 	t.Run("helm install --dry-run=server tells how to opt a Deployment in", func(t *testing.T) {
-		out, stderr, err := helm(t, "install", releaseName, chartDir(), "--namespace", releaseNamespace,
+		out, stderr, err := helm(t, "install", releaseName, chartDir(t), "--namespace", releaseNamespace,
 			"--dry-run=server", "--kubeconfig", c.Kubeconfig)
 		if err != nil || !strings.Contains(out, "NOTES:") || !strings.Contains(out, "label deployment <name> meshcanary.io/canary=enabled") {
 			t.Errorf("helm install --dry-run=server: %v\n%s%s", err, out, stderr)
@@ -90,14 +90,6 @@ func newKube(t *testing.T, cfg *rest.Config) *kube {
 	}
 }
 
-func (k *kube) createNamespace(t *testing.T, name string) {
-	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	if _, err := k.client.CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create namespace %s: %v", name, err)
-	}
-}
-
 // apply server-side applies objs with strict field validation, as a dry
 // run when dryRun is set.
 func (k *kube) apply(t *testing.T, objs []*unstructured.Unstructured, dryRun bool) {
@@ -133,32 +125,20 @@ func (k *kube) apply(t *testing.T, objs []*unstructured.Unstructured, dryRun boo
 func (k *kube) waitEstablished(t *testing.T, name string) {
 	t.Helper()
 	gvr := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	eventually(t, 30*time.Second, "CRD "+name+" established", func() bool {
-		u, err := k.dynamic.Resource(gvr).Get(context.Background(), name, metav1.GetOptions{})
+	cluster.Eventually(t, 30*time.Second, "CRD "+name+" established", func(ctx context.Context) error {
+		u, err := k.dynamic.Resource(gvr).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
-			return false
+			return err
 		}
 		conditions, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
 		for _, c := range conditions {
 			if m, ok := c.(map[string]any); ok && m["type"] == "Established" && m["status"] == "True" {
 				k.mapper.Reset()
-				return true
+				return nil
 			}
 		}
-		return false
+		return fmt.Errorf("conditions %v", conditions)
 	})
-}
-
-// eventually polls check every 200ms until it holds, failing the test after timeout.
-func eventually(t *testing.T, timeout time.Duration, what string, check func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !check() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }
 
 func readFile(t *testing.T, path string) string {

@@ -5,15 +5,13 @@ package helm
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -39,13 +37,16 @@ import (
 // Events; the CLI shows and commands it; promtool finds its /metrics clean.
 func checkControllerAsServiceAccount(t *testing.T, c *cluster.Cluster, k *kube) {
 	addr := runController(t, c)
-	eventually(t, time.Minute, "the controller to lead", func() bool {
-		lease, err := k.client.CoordinationV1().Leases(releaseNamespace).Get(context.Background(), releaseName, metav1.GetOptions{})
-		return err == nil && lease.Spec.HolderIdentity != nil && *lease.Spec.HolderIdentity != ""
+	cluster.Eventually(t, time.Minute, "the controller to lead", func(ctx context.Context) error {
+		lease, err := k.client.CoordinationV1().Leases(releaseNamespace).Get(ctx, releaseName, metav1.GetOptions{})
+		if err == nil && ptr.Deref(lease.Spec.HolderIdentity, "") == "" {
+			return errors.New("no holder")
+		}
+		return err
 	})
 
 	const ns = "shop"
-	k.createNamespace(t, ns)
+	cluster.CreateNamespace(t, k.client, ns)
 	createApp(t, k, ns)
 	waitPhase(t, k, ns, "reviews", 2*time.Minute, func(s stepper.Status) bool { return s.Phase == stepper.PhaseReady })
 	for _, resource := range []string{"virtualservices", "destinationrules"} {
@@ -79,59 +80,35 @@ func checkControllerAsServiceAccount(t *testing.T, c *cluster.Cluster, k *kube) 
 	t.Run("promtool finds the controller's metrics clean", func(t *testing.T) { checkMetrics(t, addr) })
 }
 
-// runController starts bin/meshcanary controller with the chart's default
-// arguments, as the chart's ServiceAccount, serving metrics on a free
-// loopback port it returns. The process is stopped when the test ends; its
-// log is in the cluster's run folder.
+// runController starts bin/meshcanary with the chart's default arguments
+// (cluster.StartMeshcanary's come first, the chart's override them), as
+// the chart's ServiceAccount, serving metrics on a free loopback port it
+// returns. The process is stopped when the test ends; its log,
+// meshcanary-controller.log, is in the cluster's run folder.
 func runController(t *testing.T, c *cluster.Cluster) string {
 	t.Helper()
-	addr := freeAddr(t)
 	var args []string
 	for _, arg := range controller(t, render(t, releaseName)).Spec.Template.Spec.Containers[0].Args {
-		if !strings.HasPrefix(arg, "--metrics-bind-address=") {
+		if arg != "controller" && !strings.HasPrefix(arg, "--metrics-bind-address=") {
 			args = append(args, arg)
 		}
 	}
-	args = append(args, "--metrics-bind-address="+addr, "--kubeconfig="+serviceAccountKubeconfig(t, c), "--log-format=console")
-	logPath := filepath.Join(c.RunDir, "meshcanary-controller.log")
-	logFile, err := os.Create(logPath)
+	ctrl, err := c.StartMeshcanary(cluster.MeshcanaryOptions{
+		Name:       "meshcanary-controller",
+		Kubeconfig: serviceAccountKubeconfig(t, c),
+		Args:       append(args, "--log-format=console"),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin(t, "meshcanary"), args...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// Its own process group, killed with the test process: a test that
-	// panics leaves no controller running (as test/cluster's helpers do).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("controller: %s (log %s)", strings.Join(cmd.Args, " "), logPath)
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Logf("controller: log %s", ctrl.LogPath)
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		_ = logFile.Close()
+		ctrl.Stop()
 		if t.Failed() {
-			data, _ := os.ReadFile(logPath)
-			lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-			t.Logf("=== last lines of the controller's log:\n%s", strings.Join(lines[max(0, len(lines)-60):], "\n"))
+			t.Logf("=== last lines of the controller's log:\n%s", ctrl.LogLines(60))
 		}
 	})
-	eventually(t, 30*time.Second, "the controller's /readyz", func() bool {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			_ = resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == http.StatusOK
-	})
-	return addr
+	return ctrl.MetricsAddr
 }
 
 // serviceAccountKubeconfig writes a kubeconfig authenticated as the chart's
@@ -152,16 +129,6 @@ func serviceAccountKubeconfig(t *testing.T, c *cluster.Cluster) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // createApp creates the Service and the opted-in Deployment reviews: two
@@ -201,16 +168,15 @@ func createApp(t *testing.T, k *kube, ns string) {
 // waitPhase waits until the status of ns/name satisfies done.
 func waitPhase(t *testing.T, k *kube, ns, name string, timeout time.Duration, done func(stepper.Status) bool) {
 	t.Helper()
-	var last string
-	defer func() {
-		if t.Failed() {
-			t.Logf("last status of %s/%s: %s", ns, name, last)
+	cluster.Eventually(t, timeout, "the status of "+ns+"/"+name, func(ctx context.Context) error {
+		s, ok, err := cluster.StatusOf(ctx, k.client, k.istio, ns, name)
+		if err != nil {
+			return err
 		}
-	}()
-	eventually(t, timeout, "the status of "+ns+"/"+name, func() bool {
-		s, ok, err := cluster.StatusOf(context.Background(), k.client, k.istio, ns, name)
-		last = fmt.Sprintf("%+v (found %v, error %v)", s, ok, err)
-		return ok && err == nil && done(s)
+		if !ok || !done(s) {
+			return fmt.Errorf("last status %+v (found %v)", s, ok)
+		}
+		return nil
 	})
 }
 

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -18,6 +17,8 @@ import (
 	runtimepkg "k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
+
+	"github.com/meshcanary/meshcanary/test/cluster"
 )
 
 // The release the tests render and install.
@@ -26,19 +27,23 @@ const (
 	releaseNamespace = "meshcanary-system"
 )
 
-// repoRoot is the repository's root folder.
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+// repoRoot is the repository's root folder (cluster.RepoRoot).
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := cluster.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
 }
 
-func chartDir() string { return filepath.Join(repoRoot(), "deploy", "helm", "meshcanary") }
+func chartDir(t *testing.T) string { return filepath.Join(repoRoot(t), "deploy", "helm", "meshcanary") }
 
 // bin returns the path of a tool built by `make tools` or `make build`,
 // looked for in bin/, then (for promtool) /usr/bin and PATH.
 func bin(t *testing.T, name string) string {
 	t.Helper()
-	candidates := []string{filepath.Join(repoRoot(), "bin", name), "/usr/bin/" + name}
+	candidates := []string{filepath.Join(repoRoot(t), "bin", name), "/usr/bin/" + name}
 	for _, path := range candidates {
 		if _, err := os.Stat(path); err == nil {
 			return path
@@ -75,7 +80,7 @@ func valueArgs(files []string) []string {
 // and returns the objects, failing the test when helm fails.
 func render(t *testing.T, release string, files ...string) []*unstructured.Unstructured {
 	t.Helper()
-	args := append([]string{"template", release, chartDir(), "--namespace", releaseNamespace}, valueArgs(files)...)
+	args := append([]string{"template", release, chartDir(t), "--namespace", releaseNamespace}, valueArgs(files)...)
 	out, stderr, err := helm(t, args...)
 	if err != nil {
 		t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), err, stderr)

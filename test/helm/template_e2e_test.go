@@ -27,7 +27,7 @@ var valueSets = map[string][]string{
 func TestHelmLint(t *testing.T) {
 	for name, files := range valueSets {
 		t.Run(name, func(t *testing.T) {
-			args := append([]string{"lint", "--strict", chartDir(), "--namespace", releaseNamespace}, valueArgs(files)...)
+			args := append([]string{"lint", "--strict", chartDir(t), "--namespace", releaseNamespace}, valueArgs(files)...)
 			if out, stderr, err := helm(t, args...); err != nil {
 				t.Errorf("helm lint: %v\n%s%s", err, out, stderr)
 			}
@@ -258,7 +258,7 @@ func TestSchemaRejectsWrongTypes(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, stderr, err := helm(t, "template", releaseName, chartDir(), "--set-json", tc.set)
+			_, stderr, err := helm(t, "template", releaseName, chartDir(t), "--set-json", tc.set)
 			if err == nil {
 				t.Fatalf("helm template accepted %s", tc.set)
 			}

@@ -4,8 +4,6 @@ package scale
 
 import (
 	"context"
-	"fmt"
-	"path/filepath"
 
 	appsv1 "k8s.io/api/apps/v1"
 
@@ -28,7 +26,7 @@ type contender interface {
 	// adopt hands the available Deployments to the controller.
 	adopt(ctx context.Context, c *cluster.Cluster, names []string) error
 	// start starts the controller with the proxy's kubeconfig.
-	start(kubeconfig, runDir string) (*controllerProcess, error)
+	start(c *cluster.Cluster, kubeconfig string) (*controllerProcess, error)
 }
 
 // meshcanaryContender runs bin/meshcanary on Deployments that opt in by
@@ -49,10 +47,10 @@ func (m meshcanaryContender) deployment(name string) *appsv1.Deployment {
 	return canaryDeployment(name, m.replicas, true)
 }
 
-func (m meshcanaryContender) start(kubeconfig, runDir string) (*controllerProcess, error) {
-	bin, err := filepath.Abs(m.bin)
-	if err != nil {
-		return nil, fmt.Errorf("the meshcanary binary: %w", err)
+func (m meshcanaryContender) start(c *cluster.Cluster, kubeconfig string) (*controllerProcess, error) {
+	ctrl, err := c.StartMeshcanary(cluster.MeshcanaryOptions{Bin: m.bin, Kubeconfig: kubeconfig, Args: []string{"--log-level", m.logLevel}})
+	if ctrl == nil {
+		return nil, err
 	}
-	return startController(bin, kubeconfig, runDir, m.logLevel)
+	return watchController("meshcanary", ctrl.LogPath, ctrl.MetricsAddr, ctrl), err
 }

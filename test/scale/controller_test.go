@@ -6,14 +6,10 @@ import (
 	"bufio"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,118 +19,36 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// stopGrace is how long the controller may take to stop after SIGTERM.
+// stopGrace is how long a controller may take to stop after SIGTERM.
 const stopGrace = 10 * time.Second
+
+// subprocess is a running controller: a *cluster.Meshcanary or, for
+// Flagger, a *cluster.Process.
+type subprocess interface {
+	Pid() int
+	Running() bool
+	Stop()
+}
 
 // controllerProcess is the controller under test (bin/meshcanary's
 // controller command, or Flagger) running as a subprocess against the
 // counting proxy, its output in <name>.log.
 type controllerProcess struct {
+	subprocess
 	name        string
-	cmd         *exec.Cmd
-	done        chan struct{}
 	logPath     string
-	metricsAddr string // serves /metrics and probe
-	probe       string
+	metricsAddr string // serves /metrics
 
 	mu     sync.Mutex
 	maxRSS int64 // bytes, the largest VmRSS sampled
 }
 
-// startController starts bin/meshcanary's controller command with the
-// proxy's kubeconfig, logging at logLevel.
-func startController(bin, kubeconfig, runDir, logLevel string) (*controllerProcess, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	args := []string{"controller", "--kubeconfig", kubeconfig, "--leader-elect=false",
-		"--metrics-bind-address", addr, "--log-level", logLevel, "--log-format", "console"}
-	return startProcess("meshcanary", bin, args, runDir, addr, "/readyz")
-}
-
-// freeAddr returns a loopback address nothing listened on a moment ago.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("finding a free port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// startProcess starts bin with args, its output in <runDir>/<name>.log,
-// waits until http://<addr><probe> answers 200 and samples its resident
-// memory every second until it exits.
-func startProcess(name, bin string, args []string, runDir, addr, probe string) (*controllerProcess, error) {
-	if _, err := os.Stat(bin); err != nil {
-		return nil, fmt.Errorf("the %s binary: %w (run `make build tools`)", name, err)
-	}
-	p := &controllerProcess{name: name, done: make(chan struct{}), logPath: filepath.Join(runDir, name+".log"),
-		metricsAddr: addr, probe: probe}
-	log, err := os.Create(p.logPath)
-	if err != nil {
-		return nil, fmt.Errorf("creating the %s log: %w", name, err)
-	}
-	fmt.Fprintf(log, "$ %s %s\n", bin, strings.Join(args, " "))
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Stdout, p.cmd.Stderr = log, log
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		_ = log.Close()
-		return nil, fmt.Errorf("starting %s: %w", name, err)
-	}
-	go func() {
-		_ = p.cmd.Wait()
-		_ = log.Close()
-		close(p.done)
-	}()
-	go p.sampleMemory()
-	return p, p.waitReady()
-}
-
-func (p *controllerProcess) waitReady() error {
-	deadline := time.Now().Add(time.Minute)
-	for {
-		select {
-		case <-p.done:
-			return fmt.Errorf("%s exited at start, see %s", p.name, p.logPath)
-		default:
-		}
-		resp, err := http.Get("http://" + p.metricsAddr + p.probe)
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not serve %s within a minute: %v", p.name, p.probe, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// exited reports whether the controller has stopped.
-func (p *controllerProcess) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// stop sends SIGTERM to the controller's process group, SIGKILL after stopGrace.
-func (p *controllerProcess) stop() {
-	pgid := p.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(stopGrace):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-p.done
-	}
+// watchController samples the resident memory of the controller p every
+// second until it exits.
+func watchController(name, logPath, metricsAddr string, p subprocess) *controllerProcess {
+	c := &controllerProcess{subprocess: p, name: name, logPath: logPath, metricsAddr: metricsAddr}
+	go c.sampleMemory()
+	return c
 }
 
 // scrape reads the controller's /metrics.

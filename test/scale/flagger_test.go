@@ -5,9 +5,11 @@ package scale
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -99,21 +101,28 @@ func flaggerCanary(name string) *unstructured.Unstructured {
 // namespace. Its metrics server address points at a closed port: no
 // Canary has metrics, so Flagger never queries it (it logs once, at start,
 // that the server is unreachable).
-func (f flaggerContender) start(kubeconfig, runDir string) (*controllerProcess, error) {
+func (f flaggerContender) start(c *cluster.Cluster, kubeconfig string) (*controllerProcess, error) {
 	bin, err := filepath.Abs(f.bin)
 	if err != nil {
 		return nil, fmt.Errorf("the flagger binary: %w", err)
 	}
-	addr, err := freeAddr()
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("the flagger binary: %w (run `make tools`)", err)
+	}
+	addr, err := cluster.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	closed, err := freeAddr()
+	closed, err := cluster.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
 	port := addr[strings.LastIndexByte(addr, ':')+1:]
-	args := []string{"-kubeconfig", kubeconfig, "-mesh-provider", "istio", "-namespace", namespace,
-		"-metrics-server", "http://" + closed, "-log-level", f.logLevel, "-port", port}
-	return startProcess("flagger", bin, args, runDir, addr, "/healthz")
+	p, err := cluster.StartProcess(cluster.ProcessOptions{Name: "flagger", LogDir: c.RunDir, Bin: bin, Grace: stopGrace,
+		Args: []string{"-kubeconfig", kubeconfig, "-mesh-provider", "istio", "-namespace", namespace,
+			"-metrics-server", "http://" + closed, "-log-level", f.logLevel, "-port", port}})
+	if err != nil {
+		return nil, err
+	}
+	return watchController("flagger", p.LogPath, addr, p), p.WaitServing("http://"+addr+"/healthz", time.Minute)
 }

@@ -20,17 +20,13 @@ const clockTicks = 100
 func (p *controllerProcess) sampleMemory() {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	for {
+	for p.Running() {
 		if rss, err := p.procStatus("VmRSS"); err == nil {
 			p.mu.Lock()
 			p.maxRSS = max(p.maxRSS, rss)
 			p.mu.Unlock()
 		}
-		select {
-		case <-p.done:
-			return
-		case <-tick.C:
-		}
+		<-tick.C
 	}
 }
 
@@ -45,7 +41,7 @@ func (p *controllerProcess) memory() (hwm, sampled int64, err error) {
 
 // procStatus reads a "<key>: <n> kB" line of /proc/<pid>/status, in bytes.
 func (p *controllerProcess) procStatus(key string) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.Pid()))
 	if err != nil {
 		return 0, fmt.Errorf("reading the controller's memory: %w", err)
 	}
@@ -58,13 +54,13 @@ func (p *controllerProcess) procStatus(key string) (int64, error) {
 			return kb * 1024, err
 		}
 	}
-	return 0, fmt.Errorf("no %s in /proc/%d/status", key, p.cmd.Process.Pid)
+	return 0, fmt.Errorf("no %s in /proc/%d/status", key, p.Pid())
 }
 
 // cpuSeconds returns the CPU time, user and system, the process has used
 // so far, from /proc/<pid>/stat.
 func (p *controllerProcess) cpuSeconds() (float64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Pid()))
 	if err != nil {
 		return 0, fmt.Errorf("reading the CPU time of %s: %w", p.name, err)
 	}

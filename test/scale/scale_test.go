@@ -105,14 +105,14 @@ func measure(b *testing.B, n int, con contender, logRoot string) run {
 	kubeconfig, err := proxy.WriteKubeconfig(c.RunDir, "proxy")
 	must(b, err)
 	started := time.Now()
-	ctrl, err := con.start(kubeconfig, c.RunDir)
+	ctrl, err := con.start(c, kubeconfig)
 	must(b, err)
-	defer ctrl.stop()
+	defer ctrl.Stop()
 	r := run{contender: con.name(), runDir: c.RunDir, n: n, idle: *idleWindow}
 
 	phase := func(p stepper.Phase, since time.Time) func() (int, error) {
 		return func() (int, error) {
-			if ctrl.exited() {
+			if !ctrl.Running() {
 				return 0, fmt.Errorf("%s exited, see %s", ctrl.name, ctrl.logPath)
 			}
 			return len(obs.reached(names, p, since)), nil
@@ -237,20 +237,18 @@ func waitFor(b *testing.B, what string, timeout time.Duration, count func() (int
 // waitUntil polls count every 200 ms until it reaches want, fails, or
 // timeout passes.
 func waitUntil(timeout time.Duration, count func() (int, error), want int) error {
-	deadline := time.Now().Add(timeout)
-	for {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return cluster.Poll(ctx, cluster.EventuallyInterval, func(context.Context) error {
 		got, err := count()
 		if err != nil {
-			return err
+			return cluster.Permanent(err)
 		}
-		if got >= want {
-			return nil
+		if got < want {
+			return fmt.Errorf("%d of %d", got, want)
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d after %s", got, want, timeout)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func must(b *testing.B, err error) {
