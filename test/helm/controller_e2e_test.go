@@ -81,7 +81,8 @@ func checkControllerAsServiceAccount(t *testing.T, c *cluster.Cluster, k *kube) 
 }
 
 // runController starts bin/meshcanary with the chart's default arguments
-// (cluster.StartMeshcanary's come first, the chart's override them), as
+// but the metrics address and the log format (console, for people):
+// cluster.StartMeshcanary's come first, the chart's override them. It runs as
 // the chart's ServiceAccount, serving metrics on a free loopback port it
 // returns. The process is stopped when the test ends; its log,
 // meshcanary-controller.log, is in the cluster's run folder.
@@ -89,14 +90,14 @@ func runController(t *testing.T, c *cluster.Cluster) string {
 	t.Helper()
 	var args []string
 	for _, arg := range controller(t, render(t, releaseName)).Spec.Template.Spec.Containers[0].Args {
-		if arg != "controller" && !strings.HasPrefix(arg, "--metrics-bind-address=") {
+		if arg != "controller" && !strings.HasPrefix(arg, "--metrics-bind-address=") && !strings.HasPrefix(arg, "--log-format=") {
 			args = append(args, arg)
 		}
 	}
 	ctrl, err := c.StartMeshcanary(cluster.MeshcanaryOptions{
 		Name:       "meshcanary-controller",
 		Kubeconfig: serviceAccountKubeconfig(t, c),
-		Args:       append(args, "--log-format=console"),
+		Args:       args,
 	})
 	if err != nil {
 		t.Fatal(err)
