@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -13,23 +12,20 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/client-go/util/retry"
-	"k8s.io/utils/ptr"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
 	"github.com/meshcanary/meshcanary/pkg/workload"
 	"github.com/meshcanary/meshcanary/test/cluster"
 	"github.com/meshcanary/meshcanary/test/meshsim"
+	"github.com/meshcanary/meshcanary/test/testapp"
 )
 
 // Names every test app uses, each in its own namespace.
 const (
-	appName     = "web"
-	primaryName = "web-primary"
-	imageV1     = "example.com/web:v1"
+	appName     = testapp.Name
+	primaryName = testapp.Name + "-primary"
+	imageV1     = testapp.Image
 )
 
 // appSpec describes a test app: a Service and a Deployment, optionally the
@@ -151,15 +147,7 @@ func (s *appSpec) Create() *app {
 	t.Helper()
 	ctx := t.Context()
 	cluster.CreateNamespace(t, env.kube, s.ns)
-	svc := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: appName, Namespace: s.ns},
-		Spec: corev1.ServiceSpec{
-			Selector: map[string]string{"app": appName},
-			Ports: append([]corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}},
-				s.extraPorts...),
-		},
-	}
-	must(t, "creating the Service", create(ctx, env.kube.CoreV1().Services(s.ns), svc))
+	must(t, "creating the Service", create(ctx, env.kube.CoreV1().Services(s.ns), testapp.Service(s.ns, s.extraPorts...)))
 	if s.vs != nil {
 		s.vs.Namespace = s.ns
 		must(t, "creating the user's VirtualService", create(ctx, env.istio.NetworkingV1().VirtualServices(s.ns), s.vs))
@@ -168,7 +156,7 @@ func (s *appSpec) Create() *app {
 		s.dr.Namespace = s.ns
 		must(t, "creating the user's DestinationRule", create(ctx, env.istio.NetworkingV1().DestinationRules(s.ns), s.dr))
 	}
-	d, err := env.kube.AppsV1().Deployments(s.ns).Create(ctx, s.deployment(), metav1.CreateOptions{})
+	d, err := env.kube.AppsV1().Deployments(s.ns).Create(ctx, testapp.Deployment(s.ns, s.replicas, s.config, s.pod), metav1.CreateOptions{})
 	must(t, "creating the Deployment", err)
 	a := &app{t: t, ns: s.ns, Revision: workload.Revision(&d.Spec.Template), ctrls: s.ctrls, replicas: s.replicas}
 	a.eventually("the Deployment to be available before it opts in", func() error {
@@ -198,36 +186,7 @@ func (s *appSpec) Create() *app {
 // Deployment in.
 func (a *app) setOptedIn(in bool) {
 	a.t.Helper()
-	value := "null"
-	if in {
-		value = fmt.Sprintf("%q", config.EnabledValue)
-	}
-	patch := fmt.Sprintf(`{"metadata":{"labels":{%q:%s}}}`, config.EnabledLabel, value)
-	_, err := env.kube.AppsV1().Deployments(a.ns).Patch(a.t.Context(), appName, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
-	must(a.t, fmt.Sprintf("setting the opt-in label (%t)", in), err)
-}
-
-// deployment is the user's Deployment, not yet opted in.
-func (s *appSpec) deployment() *appsv1.Deployment {
-	labels := map[string]string{"app": appName}
-	annotations := map[string]string{}
-	for k, v := range s.config {
-		annotations[config.Prefix+k] = v
-	}
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: appName, Namespace: s.ns, Labels: maps.Clone(labels), Annotations: annotations},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(s.replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: maps.Clone(labels), Annotations: maps.Clone(s.pod)},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: appName, Image: imageV1,
-					Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
-				}}},
-			},
-		},
-	}
+	must(a.t, "opting in or out", testapp.SetOptedIn(a.t.Context(), env.kube, a.ns, in))
 }
 
 // Release changes the user's pod template as a user would (kubectl set
@@ -260,18 +219,9 @@ func (a *app) Annotate(key, value string) {
 // controller's own writes.
 func (a *app) update(mutate func(*appsv1.Deployment)) *appsv1.Deployment {
 	a.t.Helper()
-	var out *appsv1.Deployment
-	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-		d, err := env.kube.AppsV1().Deployments(a.ns).Get(a.t.Context(), appName, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		mutate(d)
-		out, err = env.kube.AppsV1().Deployments(a.ns).Update(a.t.Context(), d, metav1.UpdateOptions{})
-		return err
-	})
+	d, err := testapp.Update(a.t.Context(), env.kube, a.ns, mutate)
 	must(a.t, "updating the Deployment", err)
-	return out
+	return d
 }
 
 // creator is the Create method of a typed client.

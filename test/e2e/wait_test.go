@@ -16,6 +16,7 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/stepper"
 	"github.com/meshcanary/meshcanary/pkg/workload"
 	"github.com/meshcanary/meshcanary/test/cluster"
+	"github.com/meshcanary/meshcanary/test/testapp"
 )
 
 // waitTimeout bounds every wait. It is generous on purpose: the suite runs on
@@ -58,33 +59,13 @@ func (a *app) waitStatus(desc string, done func(stepper.Status) (bool, error)) s
 // test at once.
 func (a *app) waitPhase(rev string, want stepper.Phase) stepper.Status {
 	a.t.Helper()
-	other := map[stepper.Phase]stepper.Phase{
-		stepper.PhaseSucceeded: stepper.PhaseFailed,
-		stepper.PhaseFailed:    stepper.PhaseSucceeded,
-	}[want]
-	return a.waitStatus(fmt.Sprintf("phase %s of revision %s", want, rev), func(s stepper.Status) (bool, error) {
-		if s.Revision != rev {
-			return false, nil
-		}
-		if other != "" && s.Phase == other {
-			return false, fmt.Errorf("the release ended %s: %s: %s", s.Phase, s.Reason, s.Message)
-		}
-		return s.Phase == want, nil
-	})
+	return a.waitStatus(fmt.Sprintf("phase %s of revision %s", want, rev), testapp.PhaseReached(rev, want))
 }
 
 // waitStep waits until revision rev is Progressing at step (or past it).
 func (a *app) waitStep(rev string, step int) stepper.Status {
 	a.t.Helper()
-	return a.waitStatus(fmt.Sprintf("step %d of revision %s", step, rev), func(s stepper.Status) (bool, error) {
-		if s.Revision != rev {
-			return false, nil
-		}
-		if s.Phase == stepper.PhaseFailed || s.Phase == stepper.PhaseRollingBack {
-			return false, fmt.Errorf("the release is rolling back: %s: %s", s.Reason, s.Message)
-		}
-		return s.Phase == stepper.PhaseProgressing && s.Step >= step, nil
-	})
+	return a.waitStatus(fmt.Sprintf("step %d of revision %s", step, rev), testapp.StepReached(rev, step))
 }
 
 // eventually retries check until it returns nil, failing the test with

@@ -14,11 +14,11 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/meshcanary/meshcanary/test/cluster"
+	"github.com/meshcanary/meshcanary/test/testapp"
 )
 
 // roleLabel is the label meshcanary's DestinationRule subsets select on.
@@ -42,23 +42,8 @@ func startMesh(t testing.TB) *mesh {
 		client: kubernetes.NewForConfigOrDie(c.AdminConfig()),
 		dyn:    dynamic.NewForConfigOrDie(c.AdminConfig()),
 	}
-	ctx := t.Context()
-	ns, err := m.client.CoreV1().Namespaces().Create(ctx,
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "xds-"}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.ns = ns.Name
-	_, err = m.client.CoreV1().Services(m.ns).Create(ctx, &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "web"},
-		Spec: corev1.ServiceSpec{
-			Selector: map[string]string{"app": "web"},
-			Ports: []corev1.ServicePort{{
-				Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080), Protocol: corev1.ProtocolTCP,
-			}},
-		},
-	}, metav1.CreateOptions{})
-	if err != nil {
+	m.ns = cluster.CreateNamespace(t, m.client, "xds-")
+	if _, err := m.client.CoreV1().Services(m.ns).Create(t.Context(), testapp.Service(m.ns), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	pod := m.createPod(t, "client", map[string]string{"app": "client"})
@@ -105,19 +90,19 @@ func (m *mesh) createPod(t testing.TB, name string, labels map[string]string) *c
 // waitReady waits until pod is Ready with an IP and returns it.
 func (m *mesh) waitReady(t testing.TB, pod *corev1.Pod) *corev1.Pod {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	for {
+	var ready *corev1.Pod
+	cluster.Eventually(t, time.Minute, "pod "+pod.Name+" Ready with an IP", func(ctx context.Context) error {
 		got, err := m.client.CoreV1().Pods(m.ns).Get(ctx, pod.Name, metav1.GetOptions{})
-		if err == nil && got.Status.PodIP != "" && podReady(got) {
-			return got
+		if err != nil {
+			return err
 		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("pod %s not Ready with an IP within a minute (last error %v)", pod.Name, err)
-		case <-time.After(100 * time.Millisecond):
+		if got.Status.PodIP == "" || !podReady(got) {
+			return fmt.Errorf("IP %q, conditions %v", got.Status.PodIP, got.Status.Conditions)
 		}
-	}
+		ready = got
+		return nil
+	})
+	return ready
 }
 
 func podReady(pod *corev1.Pod) bool {

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/meshcanary/meshcanary/pkg/stepper"
+	"github.com/meshcanary/meshcanary/test/cluster"
 )
 
 func init() { scenarios["an opt-out hands the traffic back intact"] = optOut }
@@ -30,7 +31,7 @@ func optOut(t *testing.T, e *simEnv) {
 	rev := a.SetImage("example.com/web:v2")
 	a.waitPhase(rev, stepper.PhaseSucceeded)
 	a.setOptedIn(false)
-	poll(t, "the opt-out", func(ctx context.Context) error {
+	cluster.Eventually(t, waitTimeout, "the opt-out", func(ctx context.Context) error {
 		if _, err := e.kube.AppsV1().Deployments(a.ns).Get(ctx, "web-primary", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			return fmt.Errorf("the primary is still there (%v)", err)
 		}
@@ -44,7 +45,7 @@ func optOut(t *testing.T, e *simEnv) {
 	a.waitEndpoints(plain, 2)
 	// Keep sending until the user's pods alone have answered a while.
 	since := e.sim.Counts(a.ns, "web")
-	poll(t, "40 requests answered by the user's pods after the opt-out", func(context.Context) error {
+	cluster.Eventually(t, waitTimeout, "40 requests answered by the user's pods after the opt-out", func(context.Context) error {
 		got := e.sim.Counts(a.ns, "web").Sub(since)
 		if got.Workloads["web"] < 40 {
 			return fmt.Errorf("the user's pods answered %d of %d (%v)", got.Workloads["web"], got.Requests, got.Workloads)

@@ -5,25 +5,19 @@ package xds
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"testing"
 	"time"
 
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/client-go/util/retry"
-	"k8s.io/utils/ptr"
 
-	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
 	"github.com/meshcanary/meshcanary/pkg/workload"
 	"github.com/meshcanary/meshcanary/test/cluster"
 	"github.com/meshcanary/meshcanary/test/meshsim"
+	"github.com/meshcanary/meshcanary/test/testapp"
 )
 
 // mustFlags are the response flags no request of a scenario may get: the
@@ -54,16 +48,9 @@ func (e *simEnv) newSimApp(t *testing.T, name string, rate float64, cfg map[stri
 	t.Helper()
 	ctx := t.Context()
 	a := &simApp{t: t, e: e, ns: "xds-" + name}
-	a.svc = meshsim.ServiceRef{Namespace: a.ns, Name: "web"}
-	createNamespace(t, e.kube, a.ns)
-	svc := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: a.ns},
-		Spec: corev1.ServiceSpec{
-			Selector: map[string]string{"app": "web"},
-			Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}},
-		},
-	}
-	if _, err := e.kube.CoreV1().Services(a.ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+	a.svc = meshsim.ServiceRef{Namespace: a.ns, Name: testapp.Name}
+	cluster.CreateNamespace(t, e.kube, a.ns)
+	if _, err := e.kube.CoreV1().Services(a.ns).Create(ctx, testapp.Service(a.ns), metav1.CreateOptions{}); err != nil {
 		t.Fatalf("creating the Service: %v", err)
 	}
 	if vs != nil {
@@ -72,7 +59,7 @@ func (e *simEnv) newSimApp(t *testing.T, name string, rate float64, cfg map[stri
 			t.Fatalf("creating the user's VirtualService: %v", err)
 		}
 	}
-	d, err := e.kube.AppsV1().Deployments(a.ns).Create(ctx, deployment(a.ns, cfg), metav1.CreateOptions{})
+	d, err := e.kube.AppsV1().Deployments(a.ns).Create(ctx, testapp.Deployment(a.ns, 2, cfg, nil), metav1.CreateOptions{})
 	if err != nil {
 		t.Fatalf("creating the Deployment: %v", err)
 	}
@@ -89,29 +76,6 @@ func (e *simEnv) newSimApp(t *testing.T, name string, rate float64, cfg map[stri
 	a.setOptedIn(true)
 	a.waitPhase(a.Revision, stepper.PhaseReady)
 	return a
-}
-
-// deployment is the user's Deployment web, not yet opted in.
-func deployment(ns string, cfg map[string]string) *appsv1.Deployment {
-	labels := map[string]string{"app": "web"}
-	annotations := map[string]string{}
-	for k, v := range cfg {
-		annotations[config.Prefix+k] = v
-	}
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns, Labels: maps.Clone(labels), Annotations: annotations},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To[int32](2),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: maps.Clone(labels)},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "web", Image: "example.com/web:v1",
-					Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
-				}}},
-			},
-		},
-	}
 }
 
 // checkNoRoutingErrors fails the test if no request reached the app or if
@@ -140,36 +104,19 @@ func (a *simApp) checkNoRoutingErrors() {
 // setOptedIn adds (true) or removes (false) the opt-in label.
 func (a *simApp) setOptedIn(in bool) {
 	a.t.Helper()
-	value := "null"
-	if in {
-		value = fmt.Sprintf("%q", config.EnabledValue)
-	}
-	patch := fmt.Sprintf(`{"metadata":{"labels":{%q:%s}}}`, config.EnabledLabel, value)
-	if _, err := a.e.kube.AppsV1().Deployments(a.ns).Patch(a.t.Context(), "web", types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
-		a.t.Fatalf("setting the opt-in label (%t): %v", in, err)
+	if err := testapp.SetOptedIn(a.t.Context(), a.e.kube, a.ns, in); err != nil {
+		a.t.Fatal(err)
 	}
 }
 
 // update changes the user's Deployment and returns its template's revision.
 func (a *simApp) update(mutate func(*appsv1.Deployment)) string {
 	a.t.Helper()
-	var rev string
-	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-		d, err := a.e.kube.AppsV1().Deployments(a.ns).Get(a.t.Context(), "web", metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		mutate(d)
-		d, err = a.e.kube.AppsV1().Deployments(a.ns).Update(a.t.Context(), d, metav1.UpdateOptions{})
-		if err == nil {
-			rev = workload.Revision(&d.Spec.Template)
-		}
-		return err
-	})
+	d, err := testapp.Update(a.t.Context(), a.e.kube, a.ns, mutate)
 	if err != nil {
-		a.t.Fatalf("updating the Deployment: %v", err)
+		a.t.Fatal(err)
 	}
-	return rev
+	return workload.Revision(&d.Spec.Template)
 }
 
 // SetImage releases image and returns the new revision.
@@ -182,26 +129,21 @@ func (a *simApp) SetImage(image string) string {
 func (a *simApp) waitStatus(what string, done func(stepper.Status) (bool, error)) stepper.Status {
 	a.t.Helper()
 	var got stepper.Status
-	var fatal error
-	poll(a.t, what, func(ctx context.Context) error {
-		s, ok, err := cluster.StatusOf(ctx, a.e.kube, a.e.istio, a.ns, "web")
+	cluster.Eventually(a.t, waitTimeout, what, func(ctx context.Context) error {
+		s, ok, err := cluster.StatusOf(ctx, a.e.kube, a.e.istio, a.ns, testapp.Name)
 		if err != nil || !ok {
 			return fmt.Errorf("no status yet (%v)", err)
 		}
 		got = s
 		finished, err := done(s)
 		if err != nil {
-			fatal = err
-			return nil
+			return cluster.Permanent(err)
 		}
 		if !finished {
 			return fmt.Errorf("status is %s/%s step %d: %s", s.Phase, s.Reason, s.Step, s.Message)
 		}
 		return nil
 	})
-	if fatal != nil {
-		a.t.Fatalf("waiting for %s: %v", what, fatal)
-	}
 	return got
 }
 
@@ -209,24 +151,14 @@ func (a *simApp) waitStatus(what string, done func(stepper.Status) (bool, error)
 // final phase fails the test at once.
 func (a *simApp) waitPhase(rev string, want stepper.Phase) stepper.Status {
 	a.t.Helper()
-	other := map[stepper.Phase]stepper.Phase{stepper.PhaseSucceeded: stepper.PhaseFailed, stepper.PhaseFailed: stepper.PhaseSucceeded}[want]
-	return a.waitStatus(fmt.Sprintf("phase %s of revision %s", want, rev), func(s stepper.Status) (bool, error) {
-		if s.Revision != rev {
-			return false, nil
-		}
-		if other != "" && s.Phase == other {
-			return false, fmt.Errorf("the release ended %s: %s: %s", s.Phase, s.Reason, s.Message)
-		}
-		return s.Phase == want, nil
-	})
+	return a.waitStatus(fmt.Sprintf("phase %s of revision %s", want, rev), testapp.PhaseReached(rev, want))
 }
 
-// waitStep waits until revision rev is Progressing at step or past it.
+// waitStep waits until revision rev is Progressing at step or past it;
+// failing or rolling back fails the test at once.
 func (a *simApp) waitStep(rev string, step int) stepper.Status {
 	a.t.Helper()
-	return a.waitStatus(fmt.Sprintf("step %d of revision %s", step, rev), func(s stepper.Status) (bool, error) {
-		return s.Revision == rev && s.Phase == stepper.PhaseProgressing && s.Step >= step, nil
-	})
+	return a.waitStatus(fmt.Sprintf("step %d of revision %s", step, rev), testapp.StepReached(rev, step))
 }
 
 // waitEndpoints waits until the sidecar has at least n healthy endpoints

@@ -3,13 +3,10 @@
 package xds
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	istioclient "istio.io/client-go/pkg/clientset/versioned"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
@@ -42,7 +39,7 @@ func startSimEnv(t *testing.T) *simEnv {
 	})
 	e := &simEnv{c: c, kube: kubernetes.NewForConfigOrDie(c.AdminConfig()), istio: istioclient.NewForConfigOrDie(c.AdminConfig())}
 	caller := &mesh{c: c, client: e.kube, dyn: dynamic.NewForConfigOrDie(c.AdminConfig()), ns: callerNamespace}
-	createNamespace(t, e.kube, callerNamespace)
+	cluster.CreateNamespace(t, e.kube, callerNamespace)
 	pod := caller.waitReady(t, caller.createPod(t, "caller", map[string]string{"app": "caller"}))
 	caller.proxy = Proxy{Pod: pod.Name, Namespace: pod.Namespace, IP: pod.Status.PodIP, Labels: pod.Labels}
 	e.x = caller.dial(t)
@@ -73,39 +70,6 @@ func startSimEnv(t *testing.T) *simEnv {
 	return e
 }
 
-// createNamespace creates ns and waits for its default service account,
-// which pods need.
-func createNamespace(t *testing.T, kube kubernetes.Interface, ns string) {
-	t.Helper()
-	if _, err := kube.CoreV1().Namespaces().Create(t.Context(),
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("creating namespace %s: %v", ns, err)
-	}
-	poll(t, "the default service account of "+ns, func(ctx context.Context) error {
-		_, err := kube.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{})
-		return err
-	})
-}
-
 // waitTimeout bounds every wait of the scenarios; generous on purpose, no
 // test asserts how long anything takes.
 const waitTimeout = 4 * time.Minute
-
-// poll calls check every 200 ms until it returns nil, and fails the test
-// with its last error after waitTimeout.
-func poll(t *testing.T, what string, check func(context.Context) error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
-	defer cancel()
-	for {
-		err := check(ctx)
-		if err == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v", what, err)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
