@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/meshcanary/meshcanary/pkg/stepper"
 	"github.com/meshcanary/meshcanary/test/cluster"
 	"github.com/meshcanary/meshcanary/test/demo/scenario"
 	"github.com/meshcanary/meshcanary/test/meshsim"
