@@ -74,7 +74,12 @@ func newFixture(t *testing.T, kubeObjs []runtime.Object, istioObjs ...runtime.Ob
 }
 
 // restart replaces the controller with a new one on the same clients and
-// caches, as a restarted process: everything it kept in memory is gone.
+// caches, as a restarted process: everything it kept in memory is gone,
+// among it when the canary subset was first seen (subsetSince). A test
+// that restarts after every reconcile therefore never lets a process live
+// through the stepper.SubsetLead it waits before the first weight: the
+// release stays at step 0, as it would in a crash loop faster than 1 s.
+// Restart at chosen points instead (see promotedAfter).
 func (f *fixture) restart() {
 	var allowed []string
 	if f.c != nil {

@@ -9,7 +9,9 @@ import "time"
 // endpoints are still on their way. The controller therefore remembers
 // when it first saw each canary subset in its cache (subsetSince), and the
 // stepper gives the canary no weight before the subset is
-// stepper.SubsetLead old (Observations.SubsetAge).
+// stepper.SubsetLead old (Observations.SubsetAge). Only the first route
+// naming the subset waits: a restarted controller that finds the canary
+// already taking weight moves on without waiting for the lead again.
 
 // The primary subset at adoption is held to the same lead (hash "").
 

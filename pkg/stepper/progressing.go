@@ -57,7 +57,10 @@ func (m *machine) canaryWaits() []string {
 		waits = append(waits, "canary pod-template-hash not known")
 	case !m.o.SubsetsReady:
 		waits = append(waits, "canary subset not in the DestinationRule")
-	case m.o.SubsetAge < SubsetLead:
+	case m.o.SubsetAge < SubsetLead && m.o.AppliedWeight == 0:
+		// Only the first route naming the subset waits for the lead: once
+		// a route gives the canary weight, Envoy has its cluster, however
+		// recently this process (a restarted one) first saw the subset.
 		waits = append(waits, fmt.Sprintf("canary subset in the DestinationRule for less than %s", SubsetLead))
 	}
 	if !m.applied() {

@@ -178,6 +178,15 @@ func TestNextBaking(t *testing.T) {
 			},
 			actions: running(time.Minute, normal(stepper.ReasonStepAdvanced)),
 		},
+		"a restarted controller that has just seen the canary subset advances a step whose routes already use it": {
+			status: due,
+			obs:    with(verdicts(due, passing), func(o *stepper.Observations) { o.SubsetAge = 0 }),
+			want: func(s *stepper.Status, now time.Time) {
+				s.Verdicts = passing
+				toStep(2)(s, now)
+			},
+			actions: running(time.Minute, normal(stepper.ReasonStepAdvanced)),
+		},
 		"a step without gates advances by time alone": {
 			status:  due,
 			obs:     verdicts(due, []gates.Verdict{}),
