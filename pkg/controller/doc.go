@@ -14,14 +14,16 @@
 //  2. gathers [stepper.Observations] from the caches (and asks the gates
 //     when [stepper.NeedsEvaluation] says a check is due);
 //  3. calls [stepper.Next];
-//  4. persists the decided status first (the user's Deployment: status
-//     annotation and replicas together, in one update), so the release's
-//     intent is never behind the traffic it implies;
+//  4. persists the decided status no later than the traffic it implies:
+//     the DestinationRule's subsets, then the home VirtualService with the
+//     routes and the status in one update, then the other split
+//     VirtualServices;
 //  5. records Events, notifications and metrics, once the decision is
 //     persisted;
-//  6. writes, in this order, the primary Deployment and its HPA twin, the
-//     DestinationRule and the VirtualService, and schedules the next look
-//     with AddAfter.
+//  6. writes the primary Deployment, its HPA twin and the canary's
+//     replicas, and schedules the next look with AddAfter, counted from
+//     the decision rather than from the end of the writes, so a slow API
+//     server does not delay the next step.
 //
 // A restart or a failed write at any point leaves a status that is ahead of
 // the cluster; the next reconcile decides on it again and carries the

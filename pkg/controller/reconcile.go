@@ -65,7 +65,7 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 	if err := c.converge(ctx, snap, next, act, log); err != nil {
 		return 0, err
 	}
-	return act.Requeue, nil
+	return c.left(act.Requeue, now), nil
 }
 
 // reportInvalid records invalid configuration in the status (in memory
@@ -98,7 +98,19 @@ func (c *Controller) reportInvalid(ctx context.Context, s *snapshot, problems co
 		return 0, err
 	}
 	c.record(s, next, act, now, log)
-	return act.Requeue, nil
+	return c.left(act.Requeue, now), nil
+}
+
+// left turns requeue, which the stepper counts from its decision at
+// decided, into the wait left after the writes that followed it: the time
+// the writes took under a loaded API server must not push the next step's
+// timer back, or every step would start that much later than due (step
+// lag). A wait already over is the shortest one the workqueue takes.
+func (c *Controller) left(requeue time.Duration, decided time.Time) time.Duration {
+	if requeue <= 0 {
+		return 0
+	}
+	return max(requeue-c.clock.Since(decided), time.Nanosecond)
 }
 
 func (c *Controller) lastEvalOf(key string) time.Time {
