@@ -178,8 +178,7 @@ func (c *Controller) observe(ctx context.Context, s *snapshot) (stepper.Observat
 		o.SubsetAge = now.Sub(c.subsetSince(s.user.Namespace+"/"+s.user.Name, hash, now))
 	}
 	o.Routed, o.AppliedWeight = istio.ObserveRoutingAll(s.allRoutes(), s.target)
-	homeRouted, _ := istio.ObserveRouting(s.vs, s.target)
-	o.Uneven = homeRouted && !o.Routed
+	o.Lagging = lagging(s)
 	observeReplicas(&o, s)
 	if stepper.ReplicasOwnerNeeded(s.cfg, s.status, o, c.clock.Now()) {
 		if o.ReplicasByOthers, err = c.replicasByOthers(ctx, s.user); err != nil {
@@ -187,6 +186,22 @@ func (c *Controller) observe(ctx context.Context, s *snapshot) (stepper.Observat
 		}
 	}
 	return o, nil
+}
+
+// lagging names the split VirtualServices that do not route s's subsets
+// with the home one's canary weight, while the home one routes them.
+func lagging(s *snapshot) []string {
+	homeRouted, weight := istio.ObserveRouting(s.vs, s.target)
+	if !homeRouted {
+		return nil
+	}
+	var refs []string
+	for _, vs := range s.splits {
+		if routed, w := istio.ObserveRouting(vs, s.target); !routed || w != weight {
+			refs = append(refs, vs.Namespace+"/"+vs.Name)
+		}
+	}
+	return refs
 }
 
 // canaryHash returns the pod-template-hash of the user's ReplicaSet for

@@ -2,10 +2,12 @@ package controller
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	k8stesting "k8s.io/client-go/testing"
 
@@ -115,4 +117,65 @@ func TestAReconcileWaitsForItsCacheToShowItsGatewayWriteInsteadOfTakingItForALag
 		return
 	}
 	t.Fatal("the release did not reach step 1")
+}
+
+// TestAGatewayVirtualServiceRewrittenOverAndOverRollsTheReleaseBack: a
+// GitOps sync that keeps putting the gateway VirtualService back as the
+// user wrote it takes the step's weight away each time; each time the
+// controller warns, naming it, writes the weight again and starts the step
+// over, and after stepper.MaxLagRestarts restarts it rolls back instead of
+// fighting on.
+func TestAGatewayVirtualServiceRewrittenOverAndOverRollsTheReleaseBack(t *testing.T) {
+	f := releasingWithGateway(t, map[string]string{
+		config.Prefix + config.KeySteps: "20,60", config.Prefix + config.KeyStepInterval: "1m",
+	})
+	for i := 0; i < 20 && f.status().Step == 0; i++ {
+		if user := f.deployment("web"); *user.Spec.Replicas > 0 && user.Status.AvailableReplicas == 0 {
+			f.markAvailable("web")
+		}
+		f.clock.Step(f.reconcile())
+	}
+	if st := f.status(); st.Step != 1 {
+		t.Fatalf("the release did not reach step 1: %s %s", st.Phase, st.Message)
+	}
+	f.events()
+	rewrite := func() {
+		vs := f.gatewayVirtualService()
+		vs.Spec = *publicWeb().Spec.DeepCopy()
+		if _, err := f.istio.NetworkingV1().VirtualServices("istio-system").Update(context.Background(), vs, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for restart := 1; restart <= stepper.MaxLagRestarts; restart++ {
+		f.clock.Step(10 * time.Second)
+		rewrite()
+		f.reconcile()
+		if !hasEvent(f.events(), "Warning "+stepper.ReasonWeightLagging) {
+			t.Fatalf("rewrite %d: no %s Warning", restart, stepper.ReasonWeightLagging)
+		}
+		if st := f.status(); !strings.Contains(st.Message, "istio-system/public-web") {
+			t.Errorf("rewrite %d: the status does not name the lagging VirtualService: %s", restart, st.Message)
+		}
+		f.clock.Step(time.Second)
+		f.reconcile()
+		st := f.status()
+		if st.Step != 1 || st.LagRestarts != restart || !st.StepStart.Equal(f.clock.Now()) {
+			t.Fatalf("rewrite %d: step %d, %d restarts, step start %v; want step 1 started over at %v, restart %d",
+				restart, st.Step, st.LagRestarts, st.StepStart, f.clock.Now(), restart)
+		}
+		if !hasEvent(f.events(), "Normal "+stepper.ReasonStepRestarted) {
+			t.Fatalf("rewrite %d: no %s Event", restart, stepper.ReasonStepRestarted)
+		}
+	}
+	f.clock.Step(10 * time.Second)
+	rewrite()
+	f.reconcile()
+	st := f.status()
+	if st.Phase != stepper.PhaseRollingBack || st.Reason != stepper.ReasonWeightsOverwritten || st.Weight != 0 {
+		t.Fatalf("after rewrite %d: %s %s weight %d, want RollingBack %s at weight 0",
+			stepper.MaxLagRestarts+1, st.Phase, st.Reason, st.Weight, stepper.ReasonWeightsOverwritten)
+	}
+	if _, w := istio.ObserveRouting(f.virtualService(), webTarget); w != 0 {
+		t.Errorf("the home VirtualService gives the canary weight %d after the rollback, want 0", w)
+	}
 }

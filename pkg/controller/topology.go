@@ -21,7 +21,7 @@ import (
 // when none names it (istio.ReferencedSubsetsAll). The home is written
 // first, with the status, then the others: a crash between the writes
 // leaves a status ahead of the others, and the next reconcile writes
-// them; it sees them uneven (stepper.Observations.Uneven), so the step's
+// them; it sees them lag (stepper.Observations.Lagging), so the step's
 // bake time starts only once every one carries its weight
 // (stepper.Status.WeightLagSince). See docs/design.md, "Crash safety".
 

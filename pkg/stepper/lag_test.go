@@ -14,7 +14,7 @@ func TestNextStartsAStepWhenEveryVirtualServiceCarriesItsWeight(t *testing.T) {
 	// still step 1's 5, so the VirtualServices do not agree on a weight.
 	uneven := func(s stepper.Status) stepper.Observations {
 		return with(observed(s), func(o *stepper.Observations) {
-			o.Routed, o.AppliedWeight, o.Uneven, o.Verdicts = false, 0, true, passing
+			o.Routed, o.AppliedWeight, o.Lagging, o.Verdicts = false, 0, []string{"istio-system/public-web"}, passing
 		})
 	}
 	lagged := func(since time.Duration) stepper.Status {
@@ -29,8 +29,9 @@ func TestNextStartsAStepWhenEveryVirtualServiceCarriesItsWeight(t *testing.T) {
 			obs:    uneven(stepping(2, 0)),
 			want: func(s *stepper.Status, now time.Time) {
 				s.Verdicts, s.WeightLagSince = passing, &now
+				moved(s, stepper.ReasonWeightLagging, now)
 			},
-			actions: running(time.Minute),
+			actions: running(time.Minute, warning(stepper.ReasonWeightLagging)),
 		},
 		"a recorded lag is not recorded again": {
 			status:  with(stepping(2, -time.Minute), func(s *stepper.Status) { s.WeightLagSince, s.Verdicts = at(-30*time.Second), passing }),
@@ -41,9 +42,28 @@ func TestNextStartsAStepWhenEveryVirtualServiceCarriesItsWeight(t *testing.T) {
 			status: lagged(-4 * time.Minute),
 			obs:    passingAll(decided),
 			want: func(s *stepper.Status, now time.Time) {
-				s.Verdicts, s.StepStart, s.WeightLagSince = passing, &now, nil
+				s.Verdicts, s.StepStart, s.WeightLagSince, s.LagRestarts = passing, &now, nil, 1
+				moved(s, stepper.ReasonStepRestarted, now)
 			},
-			actions: running(time.Minute),
+			actions: running(time.Minute, normal(stepper.ReasonStepRestarted)),
+		},
+		"a step that started over less than the maximum of times records a new lag": {
+			status: with(stepping(2, -time.Minute), func(s *stepper.Status) { s.LagRestarts = stepper.MaxLagRestarts - 1 }),
+			obs:    uneven(stepping(2, 0)),
+			want: func(s *stepper.Status, now time.Time) {
+				s.Verdicts, s.WeightLagSince = passing, &now
+				moved(s, stepper.ReasonWeightLagging, now)
+			},
+			actions: running(time.Minute, warning(stepper.ReasonWeightLagging)),
+		},
+		"a lag after the step started over the maximum of times rolls back": {
+			status: with(stepping(2, -time.Minute), func(s *stepper.Status) { s.LagRestarts = stepper.MaxLagRestarts }),
+			obs:    uneven(stepping(2, 0)),
+			want: func(s *stepper.Status, now time.Time) {
+				s.Phase, s.Weight, s.LagRestarts = stepper.PhaseRollingBack, 0, 0
+				moved(s, stepper.ReasonWeightsOverwritten, now)
+			},
+			actions: rolledBackBy(stepper.ReasonWeightsOverwritten),
 		},
 		"a step started again after a lag waits for its whole bake time from then": {
 			status:  stepping(2, -4*time.Minute-30*time.Second),
@@ -51,11 +71,11 @@ func TestNextStartsAStepWhenEveryVirtualServiceCarriesItsWeight(t *testing.T) {
 			want:    func(s *stepper.Status, now time.Time) { s.Verdicts = passing },
 			actions: running(30 * time.Second),
 		},
-		"a step started again after a lag advances once its whole bake time is over": {
-			status: stepping(2, -5*time.Minute),
+		"a step started again after a lag advances once its whole bake time is over, and the next counts its own restarts": {
+			status: with(stepping(2, -5*time.Minute), func(s *stepper.Status) { s.LagRestarts = 2 }),
 			obs:    passingAll(decided),
 			want: func(s *stepper.Status, now time.Time) {
-				s.Verdicts = passing
+				s.Verdicts, s.LagRestarts = passing, 0
 				toStep(3)(s, now)
 			},
 			actions: running(time.Minute, normal(stepper.ReasonStepAdvanced)),
@@ -82,9 +102,10 @@ func TestNextStartsAStepWhenEveryVirtualServiceCarriesItsWeight(t *testing.T) {
 			status: with(lagged(-4*time.Minute), func(s *stepper.Status) { s.HoldSince = at(-time.Minute) }),
 			obs:    passingAll(decided),
 			want: func(s *stepper.Status, now time.Time) {
-				s.Verdicts, s.StepStart, s.HoldSince, s.WeightLagSince = passing, &now, nil, nil
+				s.Verdicts, s.StepStart, s.HoldSince, s.WeightLagSince, s.LagRestarts = passing, &now, nil, nil, 1
+				moved(s, stepper.ReasonStepRestarted, now)
 			},
-			actions: running(time.Minute),
+			actions: running(time.Minute, normal(stepper.ReasonStepRestarted)),
 		},
 		"a canary routed no weight everywhere for lack of Ready pods is no lag": {
 			status: stepping(2, -time.Minute),

@@ -39,6 +39,20 @@ func TestNextMessages(t *testing.T) {
 			want: []string{"2 failed checks (maximum 2) at step 1/3",
 				"error-rate value 0.052 threshold 0.01: 5xx share above limit"},
 		},
+		"a lagging VirtualService is named with the weight it misses": {
+			status: stepping(2, -time.Minute),
+			obs: with(observed(stepping(2, 0)), func(o *stepper.Observations) {
+				o.Routed, o.AppliedWeight, o.Lagging = false, 0, []string{"istio-system/public-web"}
+			}),
+			want: []string{"step 2/3: istio-system/public-web does not carry canary weight 1%", "bake time starts again"},
+		},
+		"a rollback for overwritten weights names the VirtualService and the restarts": {
+			status: with(stepping(2, -time.Minute), func(s *stepper.Status) { s.LagRestarts = stepper.MaxLagRestarts }),
+			obs: with(observed(stepping(2, 0)), func(o *stepper.Observations) {
+				o.Routed, o.AppliedWeight, o.Lagging = false, 0, []string{"istio-system/public-web"}
+			}),
+			want: []string{"step 2/3: canary weight 1% is missing from istio-system/public-web again after the step started over 3 times"},
+		},
 		"a finished rollback keeps the rollback's message": {
 			status: rollingBack(), obs: observed(rollingBack()),
 			want: []string{rollingBack().Message},

@@ -52,10 +52,11 @@ type Observations struct {
 	// when not routed).
 	Routed        bool
 	AppliedWeight int32
-	// Uneven: the VirtualServices the release is split in disagree: the
-	// home one, written with the status, routes the subsets, and another
-	// does not, or with another canary weight (see Status.WeightLagSince).
-	Uneven bool
+	// Lagging names (namespace/name) the VirtualServices the release is
+	// split in that disagree with the home one, written with the status,
+	// while the home one routes the subsets: they do not, or with another
+	// canary weight (see Status.WeightLagSince).
+	Lagging []string
 	// Command is the meshcanary.io/command annotation value ("" if none).
 	Command string
 	// Verdicts is the gates' answer for this decision; nil when the gates

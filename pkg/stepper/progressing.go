@@ -74,7 +74,9 @@ func (m *machine) canaryWaits() []string {
 // holds, and a hold longer than the maximum rolls back. A release awaiting
 // approval only counts failed checks.
 func (m *machine) bake() {
-	m.trackLag()
+	if m.trackLag() {
+		return
+	}
 	if m.o.Verdicts != nil && m.check() {
 		return
 	}

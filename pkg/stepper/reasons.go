@@ -34,6 +34,16 @@ const (
 	// ReasonRolledBack: the canary is idle again after a rollback; the status
 	// keeps the reason and message of the rollback.
 	ReasonRolledBack = "RolledBack"
+	// ReasonWeightLagging: a step's weight is missing from some of the
+	// VirtualServices the release is split in (a Warning naming them).
+	ReasonWeightLagging = "WeightLagging"
+	// ReasonStepRestarted: every VirtualService carries the step's weight
+	// again after a lag; the step's bake time starts over.
+	ReasonStepRestarted = "StepRestarted"
+	// ReasonWeightsOverwritten: a step's weight went missing again after
+	// the step had started over MaxLagRestarts times; the release rolls
+	// back.
+	ReasonWeightsOverwritten = "WeightsOverwritten"
 	// ReasonSuperseded: a newer revision restarted the release at step 0.
 	ReasonSuperseded = "ReleaseSuperseded"
 	// ReasonAwaitingApproval: the release waits for a promote command

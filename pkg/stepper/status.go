@@ -67,13 +67,16 @@ type Status struct {
 	HoldSince *time.Time `json:"holdSince,omitempty"`
 	// WeightLagSince is when a decision at a step found its weight on some
 	// of the VirtualServices the release is split in but not on all
-	// (Observations.Uneven: a write of the decision that set it was lost
+	// (Observations.Lagging: a write of the decision that set it was lost
 	// to a crash, a conflict or an error, or someone rewrote one since).
 	// The step's bake time then starts again once every one is seen with
 	// the weight: StepStart moves to that decision and this is cleared.
 	// Until then the step holds past its bake time as any step whose weight
 	// is not applied does.
 	WeightLagSince *time.Time `json:"weightLagSince,omitempty"`
+	// LagRestarts counts how often the current step started again after a
+	// lag (see MaxLagRestarts).
+	LagRestarts int `json:"lagRestarts,omitempty"`
 	// FailedChecks counts failed gate checks in this release.
 	FailedChecks int `json:"failedChecks"`
 	// Verdicts are the last gate verdicts recorded.

@@ -151,6 +151,9 @@ type killRun struct {
 	// gateway (see splitRoutes.check); "" when nothing is.
 	split  string
 	killed bool
+	// cutAt is when the controller was cut off (the zero time when it was
+	// not): right after its cut-off write's answer.
+	cutAt time.Time
 	// generations is how often the user's Deployment's generation changed
 	// during the release (for an opt-out, the user's revert included).
 	generations int64
@@ -317,6 +320,7 @@ func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, c
 		}
 		select {
 		case <-cut:
+			run.cutAt = time.Now()
 			k.kill()
 			run.killed, cut = true, nil
 		case <-next:
@@ -328,6 +332,7 @@ func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, c
 	run.writes = k.settle()
 	select {
 	case <-cut: // the cut-off write came after the release ended
+		run.cutAt = time.Now()
 		k.kill()
 		run.killed = true
 		run.writes = k.settle()

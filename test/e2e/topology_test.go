@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/istio"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
 	"github.com/meshcanary/meshcanary/test/meshsim"
 )
@@ -49,8 +50,10 @@ var ingressSource = meshsim.Source{Workload: "istio-ingressgateway", Namespace: 
 // allowed by the operator: both carry the exact weights at every step, the
 // shares of mesh and ingress traffic each match them, the ingress
 // VirtualService keeps every field of its own, Istio's validation webhook
-// accepts every version of it, and the status lists both with the weight
-// and never records a lag of the weight (no write was lost).
+// accepts every version of it, the status lists both with the weight and
+// never records a lag of the weight (no write was lost), and no step
+// completes before the ingress VirtualService has carried its weight for
+// the step's bake time.
 func TestGatewayAndMeshVirtualServicesCarryTheSameWeights(t *testing.T) {
 	t.Parallel()
 	ns := "e2e-topo-gateway"
@@ -77,6 +80,7 @@ func TestGatewayAndMeshVirtualServicesCarryTheSameWeights(t *testing.T) {
 		return shareError(ingress.between(gwAdopted[0].Start.Add(switchGuard), time.Now().Add(-switchGuard)), appName, 0)
 	})
 
+	started := time.Now()
 	rev := a.SetImage("example.com/web:v2")
 	a.waitPhase(rev, stepper.PhaseSucceeded)
 	// Succeeded goes with the weight 0 in the write of meshcanary's own
@@ -126,9 +130,14 @@ func TestGatewayAndMeshVirtualServicesCarryTheSameWeights(t *testing.T) {
 	if diff := cmp.Diff(original.Labels, final.Labels); diff != "" {
 		t.Errorf("labels of the ingress VirtualService (-original +got):\n%s", diff)
 	}
+	target := istio.Target{Namespace: ns, Service: appName, Deployment: appName}
+	run := killRun{rev: rev, started: started}
+	if msg := stepsCompleteOnBoth(a, run, 10*time.Second, timedWeights(a.rec.vsHistory(appName), target), timedWeights(watch.history(), target)); msg != "" {
+		t.Error(msg)
+	}
 	listed := false
 	for _, v := range a.rec.statusHistory() {
-		if s := v.Status; s.WeightLagSince != nil {
+		if s := v.Status; s.WeightLagSince != nil || s.LagRestarts > 0 {
 			t.Errorf("the status recorded a lag of the weight at step %d of an uninterrupted release: the controller took its own write of the ingress VirtualService, late in its cache, for one", s.Step)
 		}
 		if s := v.Status; s.Revision == rev && s.Phase == stepper.PhaseProgressing && s.Step == 1 {
