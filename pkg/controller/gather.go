@@ -160,7 +160,11 @@ func (c *Controller) observe(ctx context.Context, s *snapshot) (stepper.Observat
 	o := stepper.Observations{
 		Revision:        workload.Revision(&s.user.Spec.Template),
 		CanaryAvailable: workload.Available(s.user),
-		Command:         s.user.Annotations[config.CommandAnnotation],
+		// The progress deadline counts from the Deployment controller's
+		// reports (stepper.Observations.CanaryProgressAt).
+		CanaryUnobserved: s.user.Status.ObservedGeneration < s.user.Generation,
+		CanaryProgressAt: workload.LastProgress(s.user),
+		Command:          s.user.Annotations[config.CommandAnnotation],
 	}
 	if s.primary != nil {
 		o.PrimaryExists = true

@@ -59,7 +59,7 @@ func (m *machine) requeue() time.Duration {
 	deadline := timeOf(s.StepStart).Add(m.cfg.ProgressDeadline)
 	switch {
 	case s.Phase == PhaseProgressing && s.Step == 0 && !s.Mirroring:
-		return m.soonest(deadline, m.subsetDue())
+		return m.soonest(m.canaryDeadline(), m.subsetDue())
 	case s.Phase == PhaseInitializing:
 		return m.soonest(deadline, m.subsetDue())
 	case s.Phase == PhasePromoting:

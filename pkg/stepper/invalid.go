@@ -33,8 +33,8 @@ func Invalid(cfg config.Config, s Status, o Observations, problems string, now t
 	case m.s.Phase == PhaseProgressing && (m.s.Step >= 1 || m.s.Mirroring):
 		m.holdInvalid()
 	case m.s.Phase == PhaseProgressing:
-		if !now.Before(timeOf(m.s.StepStart).Add(cfg.ProgressDeadline)) {
-			m.rollBack(ReasonProgressDeadlineExceeded, fmt.Sprintf("revision %s not ready within %s, and the configuration is invalid: %s",
+		if m.canaryPastDeadline() {
+			m.rollBack(ReasonProgressDeadlineExceeded, fmt.Sprintf("revision %s not ready within %s of its last progress, and the configuration is invalid: %s",
 				m.s.Revision, cfg.ProgressDeadline, problems))
 		}
 	case m.s.Phase == PhaseRollingBack:

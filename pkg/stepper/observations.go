@@ -17,6 +17,15 @@ type Observations struct {
 	// CanaryAvailable: the user's Deployment has rolled out Revision and all
 	// its desired replicas (at least one) are available.
 	CanaryAvailable bool
+	// CanaryUnobserved: the Deployment controller has not observed the
+	// user's Deployment's latest spec yet (status.observedGeneration below
+	// metadata.generation), so it has not acted on the canary's scale-up.
+	CanaryUnobserved bool
+	// CanaryProgressAt is when the Deployment controller last reported
+	// progress of the user's Deployment (the lastUpdateTime of its
+	// Progressing condition, refreshed whenever a ReplicaSet is created or
+	// more of its pods are updated, ready or available); zero when none.
+	CanaryProgressAt time.Time
 	// PrimaryExists, PrimaryRevision, PrimaryAvailable describe the primary
 	// Deployment: PrimaryAvailable means it rolled out PrimaryRevision and
 	// all its replicas (at least one) are available.

@@ -92,6 +92,44 @@ func TestNextAwaitingCanary(t *testing.T) {
 			actions: stepper.Actions{Route: true, Canary: stepper.ScaleDown, Events: []stepper.Event{
 				warning(stepper.ReasonProgressDeadlineExceeded), warning(stepper.ReasonRolledBack)}},
 		},
+		"step 0 does not roll back past the deadline while the Deployment controller has not observed the canary's scale-up": {
+			status: stepping(0, -30*time.Minute),
+			obs: with(observed(start), func(o *stepper.Observations) {
+				o.CanaryAvailable, o.CanaryUnobserved = false, true
+			}),
+			actions: running(time.Minute),
+		},
+		"step 0 does not roll back while the canary progressed within the deadline": {
+			status: stepping(0, -30*time.Minute),
+			obs: with(observed(start), func(o *stepper.Observations) {
+				o.CanaryAvailable, o.CanaryProgressAt = false, t0.Add(-9*time.Minute-30*time.Second)
+			}),
+			actions: running(30 * time.Second), // when the deadline from the last progress comes
+		},
+		"step 0 rolls back once the canary made no progress for the deadline": {
+			status: stepping(0, -30*time.Minute),
+			obs: with(observed(start), func(o *stepper.Observations) {
+				o.CanaryAvailable, o.CanaryProgressAt = false, t0.Add(-10*time.Minute)
+			}),
+			want: func(s *stepper.Status, now time.Time) {
+				s.Phase = stepper.PhaseFailed
+				moved(s, stepper.ReasonProgressDeadlineExceeded, now)
+			},
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleDown, Events: []stepper.Event{
+				warning(stepper.ReasonProgressDeadlineExceeded), warning(stepper.ReasonRolledBack)}},
+		},
+		"progress reported before the release began does not extend its deadline": {
+			status: stepping(0, -10*time.Minute),
+			obs: with(observed(start), func(o *stepper.Observations) {
+				o.CanaryAvailable, o.CanaryProgressAt = false, t0.Add(-time.Hour)
+			}),
+			want: func(s *stepper.Status, now time.Time) {
+				s.Phase = stepper.PhaseFailed
+				moved(s, stepper.ReasonProgressDeadlineExceeded, now)
+			},
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleDown, Events: []stepper.Event{
+				warning(stepper.ReasonProgressDeadlineExceeded), warning(stepper.ReasonRolledBack)}},
+		},
 		"step 0 requeues at the progress deadline when it comes before the next check": {
 			status:  stepping(0, -9*time.Minute-30*time.Second),
 			obs:     with(observed(start), func(o *stepper.Observations) { o.CanaryAvailable = false }),

@@ -1,6 +1,8 @@
 package workload
 
 import (
+	"time"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -67,4 +69,17 @@ func templatesEqualIgnoringHash(rsTpl, dTpl *corev1.PodTemplateSpec) bool {
 		a.Labels = dTpl.Labels
 	}
 	return equality.Semantic.DeepEqual(a, dTpl)
+}
+
+// LastProgress returns when the Deployment controller last reported
+// progress of d: the lastUpdateTime of its Progressing condition, which it
+// refreshes whenever it creates a ReplicaSet or more of d's pods are
+// updated, ready or available; the zero time when d has no such condition.
+func LastProgress(d *appsv1.Deployment) time.Time {
+	for _, c := range d.Status.Conditions {
+		if c.Type == appsv1.DeploymentProgressing {
+			return c.LastUpdateTime.Time
+		}
+	}
+	return time.Time{}
 }
