@@ -20,6 +20,11 @@ func TestNextStartsAStepWhenEveryVirtualServiceCarriesItsWeight(t *testing.T) {
 	lagged := func(since time.Duration) stepper.Status {
 		return with(decided, func(s *stepper.Status) { s.WeightLagSince = at(since) })
 	}
+	// recorded is the decision that records a lag, with a Warning.
+	recorded := func(s *stepper.Status, now time.Time) {
+		s.Verdicts, s.WeightLagSince = passing, &now
+		moved(s, stepper.ReasonWeightLagging, now)
+	}
 	passingAll := func(s stepper.Status) stepper.Observations {
 		return with(observed(s), func(o *stepper.Observations) { o.Verdicts = passing })
 	}
@@ -27,10 +32,7 @@ func TestNextStartsAStepWhenEveryVirtualServiceCarriesItsWeight(t *testing.T) {
 		"a step whose weight reached only some VirtualServices records the lag": {
 			status: stepping(2, -time.Minute),
 			obs:    uneven(stepping(2, 0)),
-			want: func(s *stepper.Status, now time.Time) {
-				s.Verdicts, s.WeightLagSince = passing, &now
-				moved(s, stepper.ReasonWeightLagging, now)
-			},
+			want:    recorded,
 			actions: running(time.Minute, warning(stepper.ReasonWeightLagging)),
 		},
 		"a recorded lag is not recorded again": {
@@ -50,10 +52,7 @@ func TestNextStartsAStepWhenEveryVirtualServiceCarriesItsWeight(t *testing.T) {
 		"a step that started over less than the maximum of times records a new lag": {
 			status: with(stepping(2, -time.Minute), func(s *stepper.Status) { s.LagRestarts = stepper.MaxLagRestarts - 1 }),
 			obs:    uneven(stepping(2, 0)),
-			want: func(s *stepper.Status, now time.Time) {
-				s.Verdicts, s.WeightLagSince = passing, &now
-				moved(s, stepper.ReasonWeightLagging, now)
-			},
+			want:    recorded,
 			actions: running(time.Minute, warning(stepper.ReasonWeightLagging)),
 		},
 		"a lag after the step started over the maximum of times rolls back": {

@@ -27,6 +27,17 @@ func toStep(step int) func(s *stepper.Status, now time.Time) {
 	}
 }
 
+// failedAtDeadline and failedAtDeadlineActions are the decision that fails
+// a canary at step 0 without traffic at its progress deadline.
+var (
+	failedAtDeadline = func(s *stepper.Status, now time.Time) {
+		s.Phase = stepper.PhaseFailed
+		moved(s, stepper.ReasonProgressDeadlineExceeded, now)
+	}
+	failedAtDeadlineActions = stepper.Actions{Route: true, Canary: stepper.ScaleDown, Events: []stepper.Event{
+		warning(stepper.ReasonProgressDeadlineExceeded), warning(stepper.ReasonRolledBack)}}
+)
+
 func TestNextAwaitingCanary(t *testing.T) {
 	start := stepping(0, -2*time.Minute)
 	runNext(t, map[string]nextCase{
@@ -83,14 +94,10 @@ func TestNextAwaitingCanary(t *testing.T) {
 			actions: rolledBackBy(stepper.ReasonProgressDeadlineExceeded),
 		},
 		"a canary that misses the deadline without traffic fails in one decision": {
-			status: stepping(0, -10*time.Minute),
-			obs:    with(observed(start), func(o *stepper.Observations) { o.CanaryAvailable = false }),
-			want: func(s *stepper.Status, now time.Time) {
-				s.Phase = stepper.PhaseFailed
-				moved(s, stepper.ReasonProgressDeadlineExceeded, now)
-			},
-			actions: stepper.Actions{Route: true, Canary: stepper.ScaleDown, Events: []stepper.Event{
-				warning(stepper.ReasonProgressDeadlineExceeded), warning(stepper.ReasonRolledBack)}},
+			status:  stepping(0, -10*time.Minute),
+			obs:     with(observed(start), func(o *stepper.Observations) { o.CanaryAvailable = false }),
+			want:    failedAtDeadline,
+			actions: failedAtDeadlineActions,
 		},
 		"step 0 does not roll back past the deadline while the Deployment controller has not observed the canary's scale-up": {
 			status: stepping(0, -30*time.Minute),
@@ -111,24 +118,16 @@ func TestNextAwaitingCanary(t *testing.T) {
 			obs: with(observed(start), func(o *stepper.Observations) {
 				o.CanaryAvailable, o.CanaryProgressAt = false, t0.Add(-10*time.Minute)
 			}),
-			want: func(s *stepper.Status, now time.Time) {
-				s.Phase = stepper.PhaseFailed
-				moved(s, stepper.ReasonProgressDeadlineExceeded, now)
-			},
-			actions: stepper.Actions{Route: true, Canary: stepper.ScaleDown, Events: []stepper.Event{
-				warning(stepper.ReasonProgressDeadlineExceeded), warning(stepper.ReasonRolledBack)}},
+			want:    failedAtDeadline,
+			actions: failedAtDeadlineActions,
 		},
 		"progress reported before the release began does not extend its deadline": {
 			status: stepping(0, -10*time.Minute),
 			obs: with(observed(start), func(o *stepper.Observations) {
 				o.CanaryAvailable, o.CanaryProgressAt = false, t0.Add(-time.Hour)
 			}),
-			want: func(s *stepper.Status, now time.Time) {
-				s.Phase = stepper.PhaseFailed
-				moved(s, stepper.ReasonProgressDeadlineExceeded, now)
-			},
-			actions: stepper.Actions{Route: true, Canary: stepper.ScaleDown, Events: []stepper.Event{
-				warning(stepper.ReasonProgressDeadlineExceeded), warning(stepper.ReasonRolledBack)}},
+			want:    failedAtDeadline,
+			actions: failedAtDeadlineActions,
 		},
 		"step 0 requeues at the progress deadline when it comes before the next check": {
 			status:  stepping(0, -9*time.Minute-30*time.Second),
