@@ -30,8 +30,8 @@ func TestNextStartsAStepWhenEveryVirtualServiceCarriesItsWeight(t *testing.T) {
 	}
 	runNext(t, map[string]nextCase{
 		"a step whose weight reached only some VirtualServices records the lag": {
-			status: stepping(2, -time.Minute),
-			obs:    uneven(stepping(2, 0)),
+			status:  stepping(2, -time.Minute),
+			obs:     uneven(stepping(2, 0)),
 			want:    recorded,
 			actions: running(time.Minute, warning(stepper.ReasonWeightLagging)),
 		},
@@ -50,8 +50,8 @@ func TestNextStartsAStepWhenEveryVirtualServiceCarriesItsWeight(t *testing.T) {
 			actions: running(time.Minute, normal(stepper.ReasonStepRestarted)),
 		},
 		"a step that started over less than the maximum of times records a new lag": {
-			status: with(stepping(2, -time.Minute), func(s *stepper.Status) { s.LagRestarts = stepper.MaxLagRestarts - 1 }),
-			obs:    uneven(stepping(2, 0)),
+			status:  with(stepping(2, -time.Minute), func(s *stepper.Status) { s.LagRestarts = stepper.MaxLagRestarts - 1 }),
+			obs:     uneven(stepping(2, 0)),
 			want:    recorded,
 			actions: running(time.Minute, warning(stepper.ReasonWeightLagging)),
 		},
