@@ -94,7 +94,9 @@ func (c *Cluster) StartMeshcanary(opts MeshcanaryOptions) (*Meshcanary, error) {
 }
 
 // meshcanaryBin returns the absolute path of bin, by default
-// <repo>/bin/meshcanary, checking that it exists.
+// <repo>/bin/meshcanary, checking that it exists and, for the default, that
+// it is not older than the product's sources (a stale binary would test
+// old code).
 func meshcanaryBin(bin string) (string, error) {
 	if bin == "" {
 		root, err := RepoRoot()
@@ -102,6 +104,9 @@ func meshcanaryBin(bin string) (string, error) {
 			return "", err
 		}
 		bin = filepath.Join(root, "bin", "meshcanary")
+		if err := builtSinceSources(root, bin); err != nil {
+			return "", err
+		}
 	}
 	bin, err := filepath.Abs(bin)
 	if err != nil {

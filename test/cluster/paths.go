@@ -45,7 +45,7 @@ func findBinaries(binDir string, withPrometheus, withIstiod bool) (binaries, err
 		}
 	}
 	if withPrometheus {
-		b.prometheus = findPrometheus(binDir)
+		b.prometheus = FindTool(binDir, "prometheus")
 		if b.prometheus == "" {
 			missing = append(missing, errors.New("prometheus not found in "+binDir+", /usr/bin or PATH"))
 		}
@@ -56,13 +56,16 @@ func findBinaries(binDir string, withPrometheus, withIstiod bool) (binaries, err
 	return b, nil
 }
 
-func findPrometheus(binDir string) string {
-	for _, path := range []string{filepath.Join(binDir, "prometheus"), "/usr/bin/prometheus"} {
+// FindTool returns the path of the program name, looked for in binDir (where
+// `make tools` and `make build` put what they build), then /usr/bin (a
+// Debian package), then PATH; "" when it is in none of them.
+func FindTool(binDir, name string) string {
+	for _, path := range []string{filepath.Join(binDir, name), filepath.Join("/usr/bin", name)} {
 		if _, err := os.Stat(path); err == nil {
 			return path
 		}
 	}
-	path, _ := exec.LookPath("prometheus")
+	path, _ := exec.LookPath(name)
 	return path
 }
 

@@ -6,13 +6,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
-	"github.com/meshcanary/meshcanary/pkg/stepper"
 	"github.com/meshcanary/meshcanary/test/meshsim"
 )
 
@@ -34,28 +30,13 @@ func TestABReleaseSendsMatchingRequestsToTheCanary(t *testing.T) {
 		Requests(meshsim.Shape{Weight: 0.3, Headers: insiderHeader}, meshsim.Shape{Weight: 0.7}).
 		Create()
 	p := startProber(t, meshsim.ServiceRef{Namespace: a.ns, Name: appName})
-	p.waitAtRest(a)
-	rev := a.SetImage("example.com/web:v2")
-	a.waitPhase(rev, stepper.PhaseSucceeded)
-	p.waitAtRest(a)
-	p.stop()
-
-	states := abStates(a.rec.vsHistory(appName))
 	want := []string{
 		"primary",
 		"meshcanary-ab: canary | primary=80 canary=20",
 		"meshcanary-ab: canary | primary=50 canary=50",
 		"primary",
 	}
-	if diff := cmp.Diff(want, abDescriptions(states)); diff != "" {
-		t.Fatalf("http routes of the VirtualService, in order (-want +got):\n%s", diff)
-	}
-	for _, s := range states {
-		end := s.End.Add(-switchGuard)
-		if s.End.IsZero() {
-			end = p.stoppedAt
-		}
-		insiders, others := p.between(s.Start.Add(switchGuard), end)
+	releaseThroughStates(t, a, p, want, func(s abState, insiders, others meshsim.Counts) {
 		wantInsiders := s.Weight
 		if s.Managed {
 			wantInsiders = 1
@@ -68,7 +49,7 @@ func TestABReleaseSendsMatchingRequestsToTheCanary(t *testing.T) {
 		}
 		t.Logf("routes %-46q canary answered %3d of %3d requests with the header, %3d of %3d without",
 			s.Desc, insiders.Workloads[appName], insiders.Requests, others.Workloads[appName], others.Requests)
-	}
+	})
 	for _, r := range a.virtualService(appName).Spec.GetHttp() {
 		if strings.HasPrefix(r.GetName(), managedRoutePrefix) {
 			t.Errorf("after the promotion the VirtualService still has the managed route %q", r.GetName())
@@ -156,14 +137,7 @@ const probeEvery = 40 * time.Millisecond
 // the simulator, one of each every probeEvery, and keeps which workload
 // answered each: unlike the simulator's per-service counts, it tells the
 // two kinds apart.
-type prober struct {
-	cancel    context.CancelFunc
-	done      chan struct{}
-	stoppedAt time.Time
-
-	mu     sync.Mutex
-	probes []probe
-}
+type prober struct{ probeLog }
 
 // probe is one request the prober sent.
 type probe struct {
@@ -175,8 +149,8 @@ type probe struct {
 
 // startProber starts probing svc until stop or the end of the test.
 func startProber(t *testing.T, svc meshsim.ServiceRef) *prober {
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &prober{cancel: cancel, done: make(chan struct{})}
+	p := &prober{}
+	ctx := p.start()
 	go p.run(ctx, svc)
 	t.Cleanup(p.stop)
 	return p
@@ -202,23 +176,10 @@ func (p *prober) run(ctx context.Context, svc meshsim.ServiceRef) {
 				if d.Pod != nil {
 					w = meshsim.WorkloadName(d.Pod)
 				}
-				p.mu.Lock()
-				p.probes = append(p.probes, probe{At: at, Insider: insider, Workload: w, Code: ans.Code})
-				p.mu.Unlock()
+				p.add(probe{At: at, Insider: insider, Workload: w, Code: ans.Code})
 			}
 		}
 	}
-}
-
-// stop stops probing and waits for the last probe; later calls do nothing.
-func (p *prober) stop() {
-	p.cancel()
-	<-p.done
-	p.mu.Lock()
-	if p.stoppedAt.IsZero() {
-		p.stoppedAt = time.Now()
-	}
-	p.mu.Unlock()
 }
 
 // waitAtRest waits until at least minShareRequests probes of each kind
@@ -234,14 +195,6 @@ func (p *prober) waitAtRest(a *app) {
 		}
 		return nil
 	})
-}
-
-// between counts the probes sent in [from, to], with the header and
-// without, as the simulator counts requests.
-func (p *prober) between(from, to time.Time) (insiders, others meshsim.Counts) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return countProbes(p.probes, from, to)
 }
 
 // countProbes counts the probes sent in [from, to], the Insider ones and

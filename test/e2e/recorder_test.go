@@ -143,12 +143,18 @@ func (r *recorder) sample(ctx context.Context, service string) {
 func (r *recorder) trafficBetween(from, to time.Time) meshsim.Counts {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	first := sort.Search(len(r.samples), func(i int) bool { return !r.samples[i].At.Before(from) })
-	last := sort.Search(len(r.samples), func(i int) bool { return r.samples[i].At.After(to) }) - 1
-	if first >= len(r.samples) || last < first {
+	return countsBetween(r.samples, from, to)
+}
+
+// countsBetween is the traffic between the first of samples (in time
+// order) at or after from and the last at or before to.
+func countsBetween(samples []countSample, from, to time.Time) meshsim.Counts {
+	first := sort.Search(len(samples), func(i int) bool { return !samples[i].At.Before(from) })
+	last := sort.Search(len(samples), func(i int) bool { return samples[i].At.After(to) }) - 1
+	if first >= len(samples) || last < first {
 		return meshsim.Counts{}
 	}
-	return r.samples[last].Counts.Sub(r.samples[first].Counts)
+	return samples[last].Counts.Sub(samples[first].Counts)
 }
 
 func (r *recorder) stop() { r.cancel() }

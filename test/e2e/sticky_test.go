@@ -7,13 +7,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
-	"github.com/meshcanary/meshcanary/pkg/stepper"
 	"github.com/meshcanary/meshcanary/test/meshsim"
 )
 
@@ -38,28 +34,13 @@ func TestStickySessionStaysOnTheCanary(t *testing.T) {
 	a := newApp(t, "sticky").Steps("20,50").StepInterval("12s").
 		Set("strategy.sticky", "true").Create()
 	c := startCookieClients(t, meshsim.ServiceRef{Namespace: a.ns, Name: appName})
-	c.waitAtRest(a)
-	rev := a.SetImage("example.com/web:v2")
-	a.waitPhase(rev, stepper.PhaseSucceeded)
-	c.waitAtRest(a)
-	c.stop()
-
-	states := abStates(a.rec.vsHistory(appName))
 	want := []string{
 		"primary",
 		"meshcanary-sticky: canary | primary=80 canary=20",
 		"meshcanary-sticky: canary | primary=50 canary=50",
 		"primary",
 	}
-	if diff := cmp.Diff(want, abDescriptions(states)); diff != "" {
-		t.Fatalf("http routes of the VirtualService, in order (-want +got):\n%s", diff)
-	}
-	for _, s := range states {
-		end := s.End.Add(-switchGuard)
-		if s.End.IsZero() {
-			end = c.stoppedAt
-		}
-		withCookie, without := c.between(s.Start.Add(switchGuard), end)
+	releaseThroughStates(t, a, c, want, func(s abState, withCookie, without meshsim.Counts) {
 		if s.Managed {
 			if err := shareError(withCookie, appName, 1); err != nil {
 				t.Errorf("requests with the session cookie while the routes were %q: %v", s.Desc, err)
@@ -72,7 +53,7 @@ func TestStickySessionStaysOnTheCanary(t *testing.T) {
 		}
 		t.Logf("routes %-50q canary answered %3d of %3d requests with the cookie, %3d of %3d without",
 			s.Desc, withCookie.Workloads[appName], withCookie.Requests, without.Workloads[appName], without.Requests)
-	}
+	})
 	if got := c.cookieNames(); !slices.Equal(got, []string{"meshcanary-canary"}) {
 		t.Errorf("cookies the clients were given: %q, want only meshcanary-canary", got)
 	}
@@ -83,21 +64,18 @@ func TestStickySessionStaysOnTheCanary(t *testing.T) {
 // response headers) with every request, and a record of which workload
 // answered each request.
 type cookieClients struct {
-	cancel    context.CancelFunc
-	done      chan struct{}
-	stoppedAt time.Time
+	probeLog // Insider: the request carried a cookie
 
-	mu     sync.Mutex
-	jars   [stickyClients]map[string]string // cookie name → value
-	sent   [stickyClients]int               // requests of the client's session
-	given  []string                         // names of every cookie given, sorted
-	probes []probe                          // Insider: the request carried a cookie
+	// Guarded by probeLog.mu.
+	jars  [stickyClients]map[string]string // cookie name → value
+	sent  [stickyClients]int               // requests of the client's session
+	given []string                         // names of every cookie given, sorted
 }
 
 // startCookieClients starts the clients until stop or the end of the test.
 func startCookieClients(t *testing.T, svc meshsim.ServiceRef) *cookieClients {
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &cookieClients{cancel: cancel, done: make(chan struct{})}
+	c := &cookieClients{}
+	ctx := c.start()
 	for i := range c.jars {
 		c.jars[i] = map[string]string{}
 	}
@@ -165,18 +143,6 @@ func (c *cookieClients) cookieNames() []string {
 	return slices.Clone(c.given)
 }
 
-// stop stops the clients and waits for the last request; later calls do
-// nothing.
-func (c *cookieClients) stop() {
-	c.cancel()
-	<-c.done
-	c.mu.Lock()
-	if c.stoppedAt.IsZero() {
-		c.stoppedAt = time.Now()
-	}
-	c.mu.Unlock()
-}
-
 // waitAtRest waits until at least minShareRequests requests without a
 // cookie were sent under the app's current routes, switchGuard cut from
 // both ends.
@@ -191,12 +157,4 @@ func (c *cookieClients) waitAtRest(a *app) {
 		}
 		return nil
 	})
-}
-
-// between counts the requests sent in [from, to], with a cookie and
-// without, as the simulator counts requests.
-func (c *cookieClients) between(from, to time.Time) (withCookie, without meshsim.Counts) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return countProbes(c.probes, from, to)
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -388,12 +387,7 @@ func (a *app) sendThrough(gateway, host string, rate float64) *ingressTraffic {
 func (it *ingressTraffic) between(from, to time.Time) meshsim.Counts {
 	it.mu.Lock()
 	defer it.mu.Unlock()
-	first := sort.Search(len(it.samples), func(i int) bool { return !it.samples[i].At.Before(from) })
-	last := sort.Search(len(it.samples), func(i int) bool { return it.samples[i].At.After(to) }) - 1
-	if first >= len(it.samples) || last < first {
-		return meshsim.Counts{}
-	}
-	return it.samples[last].Counts.Sub(it.samples[first].Counts)
+	return countsBetween(it.samples, from, to)
 }
 
 // since waits for minShareRequests requests after start and returns them.

@@ -39,21 +39,15 @@ func repoRoot(t *testing.T) string {
 
 func chartDir(t *testing.T) string { return filepath.Join(repoRoot(t), "deploy", "helm", "meshcanary") }
 
-// bin returns the path of a tool built by `make tools` or `make build`,
-// looked for in bin/, then (for promtool) /usr/bin and PATH.
+// bin returns the path of a tool built by `make tools` or `make build`
+// (or, as promtool, installed), found by cluster.FindTool.
 func bin(t *testing.T, name string) string {
 	t.Helper()
-	candidates := []string{filepath.Join(repoRoot(t), "bin", name), "/usr/bin/" + name}
-	for _, path := range candidates {
-		if _, err := os.Stat(path); err == nil {
-			return path
-		}
+	path := cluster.FindTool(filepath.Join(repoRoot(t), "bin"), name)
+	if path == "" {
+		t.Fatalf("%s not found in bin/, /usr/bin or PATH: run `make tools build`", name)
 	}
-	if path, err := exec.LookPath(name); err == nil {
-		return path
-	}
-	t.Fatalf("%s not found in bin/, /usr/bin or PATH: run `make tools build`", name)
-	return ""
+	return path
 }
 
 // helm runs helm with args and returns its stdout and stderr.
