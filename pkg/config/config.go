@@ -36,7 +36,8 @@ type Config struct {
 	// MaxFailedChecks failed gate checks roll the release back.
 	MaxFailedChecks int
 	// ProgressDeadline bounds how long the canary (or the primary during
-	// promotion) may take to become available.
+	// adoption and promotion) may go without progress before it is
+	// available (see stepper's waitDue).
 	ProgressDeadline time.Duration
 	// ScaleDownCanary scales the user's Deployment to zero while idle.
 	ScaleDownCanary bool

@@ -69,3 +69,90 @@ func (f *fixture) setUser(change func(d *appsv1.Deployment)) {
 		f.t.Fatal(err)
 	}
 }
+
+// TestAScaleUpFromZeroCountsFromTheDeploymentControllersAvailableReport:
+// a canary scaled up from zero (scale-down-canary, the default) gets no
+// Progressing report at all — the Deployment controller handles the
+// scale-up as a scaling event, and the rollout that follows is complete
+// already — so the report that it acted on the scale-up is the Available
+// condition going False; the deadline counts from it.
+func TestAScaleUpFromZeroCountsFromTheDeploymentControllersAvailableReport(t *testing.T) {
+	f := newFixture(t, []runtime.Object{webService(), webDeployment(map[string]string{
+		config.Prefix + config.KeySteps: "50", config.Prefix + config.KeyProgressDeadline: "10m",
+	})})
+	f.adopt()
+	f.setImage("web:v2", "h2")
+	f.reconcile()
+	released := f.clock.Now()
+	// The Progressing condition is the one of the template's rollout at
+	// zero replicas, before the release; the Deployment controller acts on
+	// the scale-up 8 min later.
+	f.clock.Step(8 * time.Minute)
+	acted := f.clock.Now()
+	f.setUser(func(d *appsv1.Deployment) {
+		d.Status.ObservedGeneration = d.Generation
+		d.Status.Conditions = []appsv1.DeploymentCondition{{
+			Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "NewReplicaSetAvailable",
+			LastUpdateTime: metav1.NewTime(released.Add(-time.Second)), LastTransitionTime: metav1.NewTime(released.Add(-time.Second)),
+		}, {
+			Type: appsv1.DeploymentAvailable, Status: corev1.ConditionFalse, Reason: "MinimumReplicasUnavailable",
+			LastUpdateTime: metav1.NewTime(acted), LastTransitionTime: metav1.NewTime(acted),
+		}}
+	})
+	f.clock.Step(5 * time.Minute)
+	f.reconcile()
+	if st := f.status(); st.Phase != stepper.PhaseProgressing {
+		t.Fatalf("13 min after the release, 5 min after the scale-up was acted on: %s (%s), want Progressing", st.Phase, st.Message)
+	}
+	f.clock.SetTime(acted.Add(10 * time.Minute))
+	f.reconcile()
+	if st := f.status(); st.Reason != stepper.ReasonProgressDeadlineExceeded {
+		t.Fatalf("10 min after the scale-up was acted on: %s %s (%s), want %s", st.Phase, st.Reason, st.Message, stepper.ReasonProgressDeadlineExceeded)
+	}
+}
+
+// TestThePrimarysWaitInPromotionCountsFromItsLastProgress: a primary that a
+// busy Deployment controller rolls out slowly draws no deadline Warning
+// while it reports progress, and one once it reported none for the
+// deadline.
+func TestThePrimarysWaitInPromotionCountsFromItsLastProgress(t *testing.T) {
+	f := newFixture(t, []runtime.Object{webService(), webDeployment(map[string]string{
+		config.Prefix + config.KeySteps: "50", config.Prefix + config.KeyProgressDeadline: "10m",
+	})})
+	f.adopt()
+	f.setImage("web:v2", "h2")
+	for range 20 {
+		requeue := f.reconcile()
+		if f.status().Phase == stepper.PhasePromoting {
+			break
+		}
+		if user := f.deployment("web"); *user.Spec.Replicas > 0 && user.Status.AvailableReplicas == 0 {
+			f.markAvailable("web")
+		}
+		f.clock.Step(requeue)
+	}
+	if st := f.status(); st.Phase != stepper.PhasePromoting {
+		t.Fatalf("the release did not reach Promoting: %s (%s)", st.Phase, st.Message)
+	}
+	promoted := f.clock.Now()
+	progressed := promoted.Add(8 * time.Minute)
+	primary := f.deployment("web-primary")
+	primary.Status.ObservedGeneration, primary.Status.UpdatedReplicas = primary.Generation, 1 // of 3: rolling out
+	primary.Status.Conditions = []appsv1.DeploymentCondition{{
+		Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "ReplicaSetUpdated",
+		LastUpdateTime: metav1.NewTime(progressed), LastTransitionTime: metav1.NewTime(promoted),
+	}}
+	if _, err := f.kube.AppsV1().Deployments("ns").UpdateStatus(context.Background(), primary, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.SetTime(promoted.Add(12 * time.Minute))
+	f.reconcile()
+	if st := f.status(); st.Reason == stepper.ReasonProgressDeadlineExceeded {
+		t.Fatalf("12 min after promotion, 4 min after the primary's last progress: %s (%s), want no deadline warning", st.Reason, st.Message)
+	}
+	f.clock.SetTime(progressed.Add(10 * time.Minute))
+	f.reconcile()
+	if st := f.status(); st.Phase != stepper.PhasePromoting || st.Reason != stepper.ReasonProgressDeadlineExceeded {
+		t.Fatalf("10 min after the primary's last progress: %s %s (%s), want Promoting %s", st.Phase, st.Reason, st.Message, stepper.ReasonProgressDeadlineExceeded)
+	}
+}

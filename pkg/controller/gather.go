@@ -164,12 +164,16 @@ func (c *Controller) observe(ctx context.Context, s *snapshot) (stepper.Observat
 		// reports (stepper.Observations.CanaryProgressAt).
 		CanaryUnobserved: s.user.Status.ObservedGeneration < s.user.Generation,
 		CanaryProgressAt: workload.LastProgress(s.user),
+		CanaryTimedOut:   workload.TimedOut(s.user),
 		Command:          s.user.Annotations[config.CommandAnnotation],
 	}
 	if s.primary != nil {
 		o.PrimaryExists = true
 		o.PrimaryRevision = s.primary.Annotations[config.RevisionAnnotation]
 		o.PrimaryAvailable = workload.Available(s.primary)
+		o.PrimaryUnobserved = s.primary.Status.ObservedGeneration < s.primary.Generation
+		o.PrimaryProgressAt = workload.LastProgress(s.primary)
+		o.PrimaryTimedOut = workload.TimedOut(s.primary)
 	}
 	hash, err := c.canaryHash(ctx, s, o.Revision)
 	if err != nil {

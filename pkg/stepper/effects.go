@@ -56,14 +56,15 @@ func (m *machine) requeue() time.Duration {
 	if m.s.TrafficLeftAt != nil && idlePhase(effectivePhase(s)) && !m.scaleDownDue() && m.cfg.ScaleDownCanary {
 		return minRequeue // the route without the canary's weight is not seen yet
 	}
-	deadline := timeOf(s.StepStart).Add(m.cfg.ProgressDeadline)
+	canaryDue, _ := m.waitDue(m.canaryRollout())
+	primaryDue, _ := m.waitDue(m.primaryRollout())
 	switch {
 	case s.Phase == PhaseProgressing && s.Step == 0 && !s.Mirroring:
-		return m.soonest(m.canaryDeadline(), m.subsetDue())
+		return m.soonest(canaryDue, m.subsetDue())
 	case s.Phase == PhaseInitializing:
-		return m.soonest(deadline, m.subsetDue())
+		return m.soonest(primaryDue, m.subsetDue())
 	case s.Phase == PhasePromoting:
-		return m.soonest(deadline)
+		return m.soonest(primaryDue)
 	case s.Phase == PhaseProgressing:
 		return m.soonest(m.stepEnd(), timeOf(s.HoldSince).Add(m.cfg.MaxHold))
 	case s.Phase == PhaseRollingBack:

@@ -42,7 +42,8 @@ func (m *machine) resumeInterruptedPromotion() {
 // routes all traffic to it and records success in the same decision: the
 // status and the routes are one write, so Succeeded is persisted with the
 // weight 0 it implies, never before (see trafficLeft for the scale-down that
-// follows). Past the progress deadline it warns once and keeps waiting: the
+// follows). Past the progress deadline (waitDue) it warns once and keeps
+// waiting: the
 // primary already has the new template, so there is nothing to roll back to.
 func (m *machine) promoting() {
 	s := &m.s
@@ -52,8 +53,7 @@ func (m *machine) promoting() {
 	}
 	if s.StableRevision != s.Revision {
 		if !m.o.PrimaryAvailable || m.o.PrimaryRevision != s.Revision {
-			m.primaryDeadline(fmt.Sprintf("primary %s has not rolled out revision %s after %s; still waiting",
-				m.cfg.PrimaryName, s.Revision, m.cfg.ProgressDeadline))
+			m.primaryDeadline(fmt.Sprintf("primary %s has not rolled out revision %s", m.cfg.PrimaryName, s.Revision))
 			return
 		}
 		s.StableRevision, s.Weight = s.Revision, 0

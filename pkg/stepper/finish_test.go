@@ -65,6 +65,32 @@ func TestNextPromotion(t *testing.T) {
 				a.Events = []stepper.Event{warning(stepper.ReasonProgressDeadlineExceeded)}
 			}),
 		},
+		"promotion does not warn while the primary reported progress within the deadline": {
+			status: with(promoting(), func(s *stepper.Status) { s.StepStart = at(-15 * time.Minute) }),
+			obs: with(primaryAt(promoting(), "r1", false), func(o *stepper.Observations) {
+				o.PrimaryProgressAt = t0.Add(-5 * time.Minute)
+			}),
+			actions: waiting,
+		},
+		"promotion does not warn while the Deployment controller has not observed the primary's new template": {
+			status: with(promoting(), func(s *stepper.Status) { s.StepStart = at(-15 * time.Minute) }),
+			obs: with(primaryAt(promoting(), "r1", false), func(o *stepper.Observations) {
+				o.PrimaryUnobserved = true
+			}),
+			actions: waiting,
+		},
+		"promotion warns once the primary reported no progress for the deadline": {
+			status: with(promoting(), func(s *stepper.Status) { s.StepStart = at(-15 * time.Minute) }),
+			obs: with(primaryAt(promoting(), "r1", false), func(o *stepper.Observations) {
+				o.PrimaryProgressAt = t0.Add(-10 * time.Minute)
+			}),
+			want: func(s *stepper.Status, now time.Time) {
+				moved(s, stepper.ReasonProgressDeadlineExceeded, now)
+			},
+			actions: with(waiting, func(a *stepper.Actions) {
+				a.Events = []stepper.Event{warning(stepper.ReasonProgressDeadlineExceeded)}
+			}),
+		},
 		"promotion requeues at the progress deadline when it comes before the next check": {
 			config:  func(c *config.Config) { c.CheckInterval = 5 * time.Minute },
 			status:  with(promoting(), func(s *stepper.Status) { s.StepStart = at(-9*time.Minute - 30*time.Second) }),

@@ -37,8 +37,7 @@ func (m *machine) initializing() {
 	s.StableRevision = m.adoptedRevision()
 	s.Revision = s.StableRevision
 	if !m.primaryServes() {
-		m.primaryDeadline(fmt.Sprintf("primary %s is not available at revision %s after %s; still waiting",
-			m.cfg.PrimaryName, s.StableRevision, m.cfg.ProgressDeadline))
+		m.primaryDeadline(fmt.Sprintf("primary %s is not available at revision %s", m.cfg.PrimaryName, s.StableRevision))
 		return
 	}
 	if !m.o.SubsetsReady || !m.applied() {
@@ -49,14 +48,16 @@ func (m *machine) initializing() {
 		m.cfg.PrimaryName, s.StableRevision))
 }
 
-// primaryDeadline records, once, that the primary missed the progress
-// deadline. Traffic stays where it is: there is nothing safer to route to.
-func (m *machine) primaryDeadline(message string) {
-	if m.s.Reason == ReasonProgressDeadlineExceeded ||
-		m.now.Before(timeOf(m.s.StepStart).Add(m.cfg.ProgressDeadline)) {
+// primaryDeadline records, once, that the wait for the primary missed the
+// progress deadline (waitDue, as the canary's); what says what is awaited.
+// Traffic stays where it is: there is nothing safer to route to.
+func (m *machine) primaryDeadline(what string) {
+	if m.s.Reason == ReasonProgressDeadlineExceeded {
 		return
 	}
-	m.transition(true, ReasonProgressDeadlineExceeded, message)
+	if how, missed := m.waitMissed(m.primaryRollout()); missed {
+		m.transition(true, ReasonProgressDeadlineExceeded, fmt.Sprintf("%s %s; still waiting", what, how))
+	}
 }
 
 // idle starts a release when the user's template is a revision that is

@@ -87,6 +87,11 @@ func TestNextAdoption(t *testing.T) {
 				a.Events = []stepper.Event{warning(stepper.ReasonProgressDeadlineExceeded)}
 			}),
 		},
+		"adoption does not warn while the primary reported progress within the deadline": {
+			status:  initializing(-15 * time.Minute),
+			obs:     with(primaryCreated, func(o *stepper.Observations) { o.PrimaryProgressAt = t0.Add(-3 * time.Minute) }),
+			actions: waiting,
+		},
 		"adoption keeps waiting without repeating the deadline warning": {
 			status: with(initializing(-20*time.Minute), func(s *stepper.Status) {
 				s.Reason = stepper.ReasonProgressDeadlineExceeded

@@ -33,9 +33,9 @@ func Invalid(cfg config.Config, s Status, o Observations, problems string, now t
 	case m.s.Phase == PhaseProgressing && (m.s.Step >= 1 || m.s.Mirroring):
 		m.holdInvalid()
 	case m.s.Phase == PhaseProgressing:
-		if m.canaryPastDeadline() {
-			m.rollBack(ReasonProgressDeadlineExceeded, fmt.Sprintf("revision %s not ready within %s of its last progress, and the configuration is invalid: %s",
-				m.s.Revision, cfg.ProgressDeadline, problems))
+		if how, missed := m.waitMissed(m.canaryRollout()); missed {
+			m.rollBack(ReasonProgressDeadlineExceeded, fmt.Sprintf("revision %s not ready %s, and the configuration is invalid: %s",
+				m.s.Revision, how, problems))
 		}
 	case m.s.Phase == PhaseRollingBack:
 		m.rollingBack()

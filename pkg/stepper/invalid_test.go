@@ -61,6 +61,13 @@ func TestInvalidKeepsTheSafetyTimersOfARelease(t *testing.T) {
 			want:    rolledBack(stepper.ReasonProgressDeadlineExceeded),
 			actions: rollback(stepper.ReasonProgressDeadlineExceeded),
 		},
+		"waiting for a canary that reported progress since does not roll back at the deadline after the start": {
+			status: with(stepping(0, -10*time.Minute), invalid),
+			obs: with(observed(stepping(0, 0)), func(o *stepper.Observations) {
+				o.CanaryAvailable, o.CanaryProgressAt = false, t0.Add(-2*time.Minute)
+			}),
+			actions: stepper.Actions{Requeue: time.Minute},
+		},
 		"waiting for the canary before the deadline only asks to look again": {
 			status:  with(stepping(0, -9*time.Minute-30*time.Second), invalid),
 			obs:     with(observed(stepping(0, 0)), func(o *stepper.Observations) { o.CanaryAvailable = false }),

@@ -75,6 +75,27 @@ func TestNextMessages(t *testing.T) {
 			want: []string{"revision r1 not ready within 10m0s",
 				"canary not available, canary pod-template-hash not known"},
 		},
+		"a canary at the bound of 3 deadlines says so": {
+			status: stepping(0, -30*time.Minute),
+			obs: with(observed(stepping(0, 0)), func(o *stepper.Observations) {
+				o.CanaryAvailable, o.CanaryUnobserved = false, true
+			}),
+			want: []string{"revision r1 not ready within 30m0s of the step's start (3 × the progress deadline)", "canary not available"},
+		},
+		"a canary the Deployment controller timed out says so": {
+			status: stepping(0, -time.Minute),
+			obs: with(observed(stepping(0, 0)), func(o *stepper.Observations) {
+				o.CanaryAvailable, o.CanaryTimedOut = false, true
+			}),
+			want: []string{"revision r1 not ready by its own progressDeadlineSeconds (the Deployment controller reports ProgressDeadlineExceeded)"},
+		},
+		"a primary past its deadline in promotion says how long it made no progress and that the wait goes on": {
+			status: with(promoting(), func(s *stepper.Status) { s.StepStart = at(-10 * time.Minute) }),
+			obs: with(observed(promoting()), func(o *stepper.Observations) {
+				o.PrimaryRevision, o.PrimaryAvailable = "r1", false
+			}),
+			want: []string{"primary web-primary has not rolled out revision r1 within 10m0s of its last progress; still waiting"},
+		},
 		"a superseded release names both revisions and its step": {
 			status: stepping(2, 0),
 			obs:    with(observed(stepping(2, 0)), func(o *stepper.Observations) { o.Revision = "r2" }),

@@ -22,16 +22,25 @@ type Observations struct {
 	// metadata.generation), so it has not acted on the canary's scale-up.
 	CanaryUnobserved bool
 	// CanaryProgressAt is when the Deployment controller last reported
-	// progress of the user's Deployment (the lastUpdateTime of its
-	// Progressing condition, refreshed whenever a ReplicaSet is created or
-	// more of its pods are updated, ready or available); zero when none.
+	// progress of the user's Deployment (see workload.LastProgress); zero
+	// when none.
 	CanaryProgressAt time.Time
+	// CanaryTimedOut: the Deployment controller reports the observed spec
+	// past the user's Deployment's own spec.progressDeadlineSeconds
+	// (Progressing=False, reason ProgressDeadlineExceeded).
+	CanaryTimedOut bool
 	// PrimaryExists, PrimaryRevision, PrimaryAvailable describe the primary
 	// Deployment: PrimaryAvailable means it rolled out PrimaryRevision and
 	// all its replicas (at least one) are available.
 	PrimaryExists    bool
 	PrimaryRevision  string
 	PrimaryAvailable bool
+	// PrimaryUnobserved, PrimaryProgressAt and PrimaryTimedOut are
+	// CanaryUnobserved, CanaryProgressAt and CanaryTimedOut for the primary:
+	// its wait in adoption and promotion counts the same way.
+	PrimaryUnobserved bool
+	PrimaryProgressAt time.Time
+	PrimaryTimedOut   bool
 	// PrimaryReplicas is the replica count the primary wants; nil when
 	// there is no primary or the count is not known.
 	PrimaryReplicas *int32

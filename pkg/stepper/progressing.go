@@ -24,7 +24,7 @@ func (m *machine) progressing() {
 
 // awaitCanary moves to step 1 once the canary is available, its subset is
 // in the DestinationRule and weight 0 is applied; past the progress
-// deadline (canaryDeadline) it rolls back.
+// deadline (waitDue) it rolls back.
 func (m *machine) awaitCanary() {
 	if m.o.CanaryHash != "" {
 		m.s.CanaryHash = m.o.CanaryHash
@@ -40,34 +40,10 @@ func (m *machine) awaitCanary() {
 		m.advance()
 		return
 	}
-	if m.canaryPastDeadline() {
-		m.rollBack(ReasonProgressDeadlineExceeded, fmt.Sprintf("revision %s not ready within %s of its last progress: %s",
-			m.s.Revision, m.cfg.ProgressDeadline, strings.Join(waits, ", ")))
+	if how, missed := m.waitMissed(m.canaryRollout()); missed {
+		m.rollBack(ReasonProgressDeadlineExceeded, fmt.Sprintf("revision %s not ready %s: %s",
+			m.s.Revision, how, strings.Join(waits, ", ")))
 	}
-}
-
-// canaryDeadline is when a canary still not ready at step 0 rolls back:
-// the progress deadline after the later of the release's start (the
-// step's) and the last progress the Deployment controller reported, as
-// Kubernetes' own progressDeadlineSeconds counts; the zero time (none)
-// while the Deployment controller has not observed the canary's latest
-// spec, so a busy kube-controller-manager, slow to act on the scale-up,
-// does not fail a canary that has not had its chance yet.
-func (m *machine) canaryDeadline() time.Time {
-	if m.o.CanaryUnobserved {
-		return time.Time{}
-	}
-	since := timeOf(m.s.StepStart)
-	if m.o.CanaryProgressAt.After(since) {
-		since = m.o.CanaryProgressAt
-	}
-	return since.Add(m.cfg.ProgressDeadline)
-}
-
-// canaryPastDeadline reports whether canaryDeadline has come.
-func (m *machine) canaryPastDeadline() bool {
-	due := m.canaryDeadline()
-	return !due.IsZero() && !m.now.Before(due)
 }
 
 // canaryWaits lists what keeps the canary from taking traffic.

@@ -100,14 +100,14 @@ func TestNextAwaitingCanary(t *testing.T) {
 			actions: failedAtDeadlineActions,
 		},
 		"step 0 does not roll back past the deadline while the Deployment controller has not observed the canary's scale-up": {
-			status: stepping(0, -30*time.Minute),
+			status: stepping(0, -25*time.Minute),
 			obs: with(observed(start), func(o *stepper.Observations) {
 				o.CanaryAvailable, o.CanaryUnobserved = false, true
 			}),
 			actions: running(time.Minute),
 		},
 		"step 0 does not roll back while the canary progressed within the deadline": {
-			status: stepping(0, -30*time.Minute),
+			status: stepping(0, -25*time.Minute),
 			obs: with(observed(start), func(o *stepper.Observations) {
 				o.CanaryAvailable, o.CanaryProgressAt = false, t0.Add(-9*time.Minute-30*time.Second)
 			}),
@@ -120,6 +120,37 @@ func TestNextAwaitingCanary(t *testing.T) {
 			}),
 			want:    failedAtDeadline,
 			actions: failedAtDeadlineActions,
+		},
+		"step 0 rolls back at the bound of 3 deadlines after its start though the Deployment controller never observed the scale-up": {
+			status: stepping(0, -30*time.Minute),
+			obs: with(observed(start), func(o *stepper.Observations) {
+				o.CanaryAvailable, o.CanaryUnobserved = false, true
+			}),
+			want:    failedAtDeadline,
+			actions: failedAtDeadlineActions,
+		},
+		"step 0 rolls back at the bound of 3 deadlines after its start though the canary keeps reporting progress": {
+			status: stepping(0, -30*time.Minute),
+			obs: with(observed(start), func(o *stepper.Observations) {
+				o.CanaryAvailable, o.CanaryProgressAt = false, t0.Add(-time.Second)
+			}),
+			want:    failedAtDeadline,
+			actions: failedAtDeadlineActions,
+		},
+		"step 0 rolls back at once when the Deployment controller reports the canary past its own deadline": {
+			status: stepping(0, -2*time.Minute),
+			obs: with(observed(start), func(o *stepper.Observations) {
+				o.CanaryAvailable, o.CanaryTimedOut, o.CanaryProgressAt = false, true, t0.Add(-time.Minute)
+			}),
+			want:    failedAtDeadline,
+			actions: failedAtDeadlineActions,
+		},
+		"a timeout reported before the Deployment controller observed the latest spec does not count": {
+			status: stepping(0, -2*time.Minute),
+			obs: with(observed(start), func(o *stepper.Observations) {
+				o.CanaryAvailable, o.CanaryTimedOut, o.CanaryUnobserved = false, true, true
+			}),
+			actions: running(time.Minute),
 		},
 		"progress reported before the release began does not extend its deadline": {
 			status: stepping(0, -10*time.Minute),

@@ -9,7 +9,9 @@ const (
 	ReasonReady = "Ready"
 	// ReasonProgressDeadlineExceeded: the canary (step 0: rolls back) or the
 	// primary (adoption, promotion: a warning, the wait goes on) did not
-	// become available within the progress deadline.
+	// become available: no progress for the progress deadline, the
+	// Deployment controller's own deadline exceeded, or MaxWaitFactor
+	// deadlines after the step's start (see waitDue).
 	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
 	// ReasonReleaseStarted: a release of a new revision began at step 0.
 	ReasonReleaseStarted = "ReleaseStarted"

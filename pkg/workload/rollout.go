@@ -72,14 +72,40 @@ func templatesEqualIgnoringHash(rsTpl, dTpl *corev1.PodTemplateSpec) bool {
 }
 
 // LastProgress returns when the Deployment controller last reported
-// progress of d: the lastUpdateTime of its Progressing condition, which it
-// refreshes whenever it creates a ReplicaSet or more of d's pods are
-// updated, ready or available; the zero time when d has no such condition.
+// progress of d: the later lastUpdateTime of its Progressing condition,
+// which it refreshes during a rollout whenever it creates a ReplicaSet or
+// more of d's pods are updated, ready or available, and of its Available
+// condition, which changes when it acts on a scale-up. The second is the
+// only report of a canary scaled up from zero: the Deployment controller
+// handles a change of spec.replicas as a scaling event, which leaves the
+// Progressing condition alone, and the rollout that follows is complete
+// already (every pod is of the new ReplicaSet), so it estimates no progress.
+// The zero time when d has neither condition.
 func LastProgress(d *appsv1.Deployment) time.Time {
+	var last time.Time
 	for _, c := range d.Status.Conditions {
-		if c.Type == appsv1.DeploymentProgressing {
-			return c.LastUpdateTime.Time
+		if c.Type != appsv1.DeploymentProgressing && c.Type != appsv1.DeploymentAvailable {
+			continue
+		}
+		if t := c.LastUpdateTime.Time; t.After(last) {
+			last = t
 		}
 	}
-	return time.Time{}
+	return last
 }
+
+// TimedOut reports whether the Deployment controller gave up on d's
+// rollout: d's observed spec is past its own spec.progressDeadlineSeconds
+// (Progressing=False, reason ProgressDeadlineExceeded).
+func TimedOut(d *appsv1.Deployment) bool {
+	for _, c := range d.Status.Conditions {
+		if c.Type == appsv1.DeploymentProgressing {
+			return c.Status == corev1.ConditionFalse && c.Reason == timedOutReason
+		}
+	}
+	return false
+}
+
+// timedOutReason is the reason of the Progressing condition the Deployment
+// controller sets once a rollout exceeds spec.progressDeadlineSeconds.
+const timedOutReason = "ProgressDeadlineExceeded"

@@ -71,15 +71,16 @@ func (a *app) watch(ctx context.Context, what string, done func(stepper.Status) 
 
 // decisionTimeout is the longest the controller may take to end a release
 // of the scenario's configuration: every step held for the maximum hold
-// past its bake time, and the progress deadline twice (the canary's
-// start, the primary's rollout), plus a minute.
+// past its bake time, the longest wait for the canary (MaxWaitFactor
+// progress deadlines) and a progress deadline for the primary's rollout,
+// plus a minute.
 func decisionTimeout() (time.Duration, error) {
 	cfg, err := scenarioConfig()
 	if err != nil {
 		return 0, err
 	}
 	steps := time.Duration(len(cfg.Steps))
-	return steps*(cfg.StepInterval+cfg.MaxHold) + 2*cfg.ProgressDeadline + time.Minute, nil
+	return steps*(cfg.StepInterval+cfg.MaxHold) + (stepper.MaxWaitFactor+1)*cfg.ProgressDeadline + time.Minute, nil
 }
 
 // traffic summarises the requests between two snapshots: the share each
