@@ -222,7 +222,9 @@ func lagging(s *snapshot) []string {
 // the canaries of the namespace) would find nothing: the hash is then
 // pending (s.hashPending) and the DestinationRule's canary subset is left
 // as it is until the hash is known, one write instead of a removal and a
-// re-addition (see applyDestinationRule).
+// re-addition (see applyDestinationRule). It stays pending, without a
+// second LIST, after a LIST that found no ReplicaSet of the template, until
+// the Deployment controller reports something new (see listedInVain).
 func (c *Controller) canaryHash(ctx context.Context, s *snapshot, revision string) (string, error) {
 	st := s.status
 	if st.Revision == revision && st.CanaryHash != "" {
@@ -235,7 +237,8 @@ func (c *Controller) canaryHash(ctx context.Context, s *snapshot, revision strin
 	if hash, ok := c.hashOf(key, revision); ok {
 		return hash, nil
 	}
-	if s.user.Status.ObservedGeneration < s.user.Generation {
+	report := rolloutReport(s.user)
+	if s.user.Status.ObservedGeneration < s.user.Generation || c.listedInVain(key, revision, report) {
 		s.hashPending = true
 		return "", nil
 	}
@@ -252,9 +255,12 @@ func (c *Controller) canaryHash(ctx context.Context, s *snapshot, revision strin
 		rss[i] = &list.Items[i]
 	}
 	hash := workload.CurrentHash(s.user, rss)
-	if hash != "" {
-		c.rememberHash(key, revision, hash)
+	if hash == "" {
+		c.rememberAbsent(key, revision, report)
+		s.hashPending = true
+		return "", nil
 	}
+	c.rememberHash(key, revision, hash)
 	return hash, nil
 }
 

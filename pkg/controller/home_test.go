@@ -102,16 +102,13 @@ func TestACanaryHashLearnedAtStep0IsWrittenWithTheFirstStep(t *testing.T) {
 		t.Fatalf("release start: phase %s, canaryHash %q; want Progressing without a hash (no ReplicaSet yet)", st.Phase, st.CanaryHash)
 	}
 
-	// The Deployment controller creates the canary's ReplicaSet.
+	// The Deployment controller creates the canary's ReplicaSet and says so.
 	tpl := d.Spec.Template.DeepCopy()
 	tpl.Labels[appsv1.DefaultDeploymentUniqueLabelKey] = "h2"
-	rs := &appsv1.ReplicaSet{
+	f.kcmReports(0, &appsv1.ReplicaSet{
 		ObjectMeta: metav1.ObjectMeta{Name: "web-h2", Namespace: "ns", Labels: tpl.Labels, OwnerReferences: []metav1.OwnerReference{*ownerRef(d)}},
 		Spec:       appsv1.ReplicaSetSpec{Template: *tpl},
-	}
-	if _, err := f.kube.AppsV1().ReplicaSets("ns").Create(ctx, rs, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	f.reconcile()
 	if diff := cmp.Diff([]string{"update destinationrules", "update deployments"}, f.writes()); diff != "" {
 		t.Errorf("writes once the hash is known: the subset, then the canary's scale-up, no status of its own (-want +got):\n%s", diff)
