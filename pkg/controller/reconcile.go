@@ -44,15 +44,18 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 		return c.reportInvalid(ctx, snap, problems, log)
 	}
 
-	now := c.clock.Now()
+	asked := c.clock.Now()
 	obs := snap.obs
-	if stepper.NeedsEvaluation(snap.cfg, snap.status, now, c.lastEvalOf(key)) {
+	if stepper.NeedsEvaluation(snap.cfg, snap.status, asked, c.lastEvalOf(key)) {
 		var ok bool
-		if obs.Verdicts, ok = c.evaluate(ctx, key, snap, now, log); ok {
-			c.setLastEval(key, now)
+		if obs.Verdicts, ok = c.evaluate(ctx, key, snap, asked, log); ok {
+			c.setLastEval(key, asked)
 		}
 	}
 	obs.HookAnswers, obs.HooksCalling = c.hookAnswers(key)
+	// The time the gates took (up to the gate deadline) is not part of the
+	// next step's bake time: its weight is written after they answered.
+	now := stepper.DecisionTime(snap.cfg, snap.status, asked, c.clock.Now())
 	next, act := stepper.Next(snap.cfg, snap.status, obs, now)
 	next = withRoutes(snap, next)
 
