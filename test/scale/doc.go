@@ -63,6 +63,12 @@
 //     read as a delta over the release, its p99 interpolated as Prometheus'
 //     histogram_quantile does.
 //
+//   - Where the reaction's time goes (reaction_test.go): /metrics is also
+//     scraped, and the proxy's counts read, once every canary's status says
+//     Progressing; over that window the benchmark prints the reconciles, the
+//     workqueue wait and reconcile duration histograms and the controller's
+//     requests, and the reaction counted from each patch's answer.
+//
 //   - Writes come from meshcanary_api_writes_total (Events excluded) and are
 //     cross-checked against a counting proxy: the controller reaches the
 //     apiserver only through a plain-HTTP reverse proxy on loopback
@@ -76,7 +82,8 @@
 //     same way for both controllers.
 //     Memory is read from /proc/<pid>/status (VmHWM, the kernel's peak, and
 //     VmRSS sampled every second), so measuring costs the controller nothing;
-//     /metrics is scraped only at the edges of each phase.
+//     /metrics is scraped only at the edges of each phase (and once at the
+//     end of the reaction).
 //
 //   - Holds are the statuses that entered Holding during the release, counted
 //     by what the step waited for (the status message).

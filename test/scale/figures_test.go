@@ -40,6 +40,7 @@ type run struct {
 	peakRate        int             // the controller's most requests in one second of the release
 	holds           map[string]int  // hold messages seen during the release, by what waited
 	observedLags    []time.Duration // generation → observedGeneration of the canaries' Deployments
+	reaction        *reactionWindow // nil when not every canary said Progressing
 }
 
 // figures are the numbers the table prints; NaN means not measured.

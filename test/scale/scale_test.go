@@ -133,9 +133,15 @@ func measure(b *testing.B, n int, con contender, logRoot string) run {
 	cpu0, err := ctrl.cpuSeconds()
 	must(b, err)
 	p0, t0 := proxy.Snapshot(), time.Now()
+	reacted := watchReaction(obs, ctrl, proxy, names, t0, p0, timeout)
 	r.patched, r.answered, err = patchImages(ctx, kube, names)
 	must(b, err)
 	r.releaseErr = waitUntil(timeout, phase(stepper.PhaseSucceeded, t0), n)
+	select {
+	case w := <-reacted:
+		r.reaction = &w
+	default:
+	}
 	r.after, err = ctrl.scrape()
 	must(b, err)
 	cpu1, err := ctrl.cpuSeconds()
@@ -185,8 +191,10 @@ func report(b *testing.B, runDir string, f figures, r run) {
 		fmt.Printf("reconciles during the release: %.0f (%.1f per canary), %.2f ms each on average, %.1f s in all\n",
 			n1-n0, (n1-n0)/float64(f.n), 1000*(s1-s0)/(n1-n0), s1-s0)
 	}
-	fmt.Printf("meshcanary_step_lag_seconds during the release, observations by upper bound: %s\n\n",
+	fmt.Printf("meshcanary_step_lag_seconds during the release, observations by upper bound: %s\n",
 		bucketDelta(r.before.buckets("meshcanary_step_lag_seconds"), r.after.buckets("meshcanary_step_lag_seconds")))
+	printReaction(r)
+	fmt.Println()
 	if err := os.WriteFile(filepath.Join(runDir, fmt.Sprintf("figures-%d.md", f.n)), []byte(t), 0o644); err != nil {
 		b.Error(err)
 	}

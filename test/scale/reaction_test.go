@@ -1,0 +1,63 @@
+//go:build scale
+
+package scale
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/meshcanary/meshcanary/pkg/stepper"
+	"github.com/meshcanary/meshcanary/test/cluster"
+)
+
+// reactionWindow is what the controller did from the first image patch
+// until every canary's status said Progressing: where the reaction's time
+// went.
+type reactionWindow struct {
+	took     time.Duration
+	metrics  families       // the controller's metrics at the window's end
+	requests cluster.Counts // proxy counts over the window
+}
+
+// watchReaction waits, in the background, until every canary's status says
+// Progressing at or after t0 (or timeout passes), then reads the
+// controller's metrics and the proxy's counts. The window arrives on the
+// channel; nothing arrives when the wait timed out or the scrape failed.
+func watchReaction(obs *observer, ctrl *controllerProcess, proxy *cluster.Proxy, names []string, t0 time.Time,
+	p0 cluster.Counts, timeout time.Duration) <-chan reactionWindow {
+	out := make(chan reactionWindow, 1)
+	go func() {
+		err := waitUntil(timeout, func() (int, error) { return len(obs.reached(names, stepper.PhaseProgressing, t0)), nil }, len(names))
+		if err != nil {
+			return
+		}
+		w := reactionWindow{took: time.Since(t0), requests: proxy.Snapshot().Minus(p0)}
+		if w.metrics, err = ctrl.scrape(); err == nil {
+			out <- w
+		}
+	}()
+	return out
+}
+
+// printReaction prints where the reaction's time went: the reaction counted
+// from the patch's answer (the API server's time apart), and over the
+// window, the reconciles, how long keys waited in the workqueue and ran,
+// and the controller's requests.
+func printReaction(r run) {
+	p50, p99 := quantiles(sincePatch(r.answered, r.progressing))
+	fmt.Printf("reaction from the patch's answer (the API server's own time apart), p50 (p99): %.1f s (%.1f s)\n", p50, p99)
+	if r.reaction == nil {
+		fmt.Println("reaction window: not every canary said Progressing, or the controller could not be scraped")
+		return
+	}
+	w := r.reaction
+	n0, s0 := r.before.histogram("meshcanary_reconcile_duration_seconds")
+	n1, s1 := w.metrics.histogram("meshcanary_reconcile_duration_seconds")
+	fmt.Printf("reaction window (first patch → every canary Progressing, %.1f s): %.0f reconciles (%.1f per canary), %.1f ms each on average\n",
+		w.took.Seconds(), n1-n0, (n1-n0)/float64(r.n), 1000*(s1-s0)/max(n1-n0, 1))
+	fmt.Printf("  workqueue wait by upper bound: %s\n",
+		bucketDelta(r.before.buckets("workqueue_queue_duration_seconds"), w.metrics.buckets("workqueue_queue_duration_seconds")))
+	fmt.Printf("  reconcile (work) duration by upper bound: %s\n",
+		bucketDelta(r.before.buckets("workqueue_work_duration_seconds"), w.metrics.buckets("workqueue_work_duration_seconds")))
+	fmt.Printf("  controller requests: %s\n", w.requests)
+}
