@@ -164,7 +164,7 @@ func (c *Controller) observe(ctx context.Context, s *snapshot) (stepper.Observat
 		// reports (stepper.Observations.CanaryProgressAt).
 		CanaryUnobserved: s.user.Status.ObservedGeneration < s.user.Generation,
 		CanaryProgressAt: workload.LastProgress(s.user),
-		CanaryTimedOut:   workload.TimedOut(s.user),
+		CanaryTimedOutAt: workload.TimedOut(s.user),
 		Command:          s.user.Annotations[config.CommandAnnotation],
 	}
 	if s.primary != nil {
@@ -173,7 +173,7 @@ func (c *Controller) observe(ctx context.Context, s *snapshot) (stepper.Observat
 		o.PrimaryAvailable = workload.Available(s.primary)
 		o.PrimaryUnobserved = s.primary.Status.ObservedGeneration < s.primary.Generation
 		o.PrimaryProgressAt = workload.LastProgress(s.primary)
-		o.PrimaryTimedOut = workload.TimedOut(s.primary)
+		o.PrimaryTimedOutAt = workload.TimedOut(s.primary)
 	}
 	hash, err := c.canaryHash(ctx, s, o.Revision)
 	if err != nil {

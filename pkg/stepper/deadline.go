@@ -19,17 +19,17 @@ const MaxWaitFactor = 3
 type rollout struct {
 	unobserved bool
 	progressAt time.Time
-	timedOut   bool
+	timedOutAt time.Time
 }
 
 // canaryRollout and primaryRollout are the reports for the canary and the
 // primary.
 func (m *machine) canaryRollout() rollout {
-	return rollout{m.o.CanaryUnobserved, m.o.CanaryProgressAt, m.o.CanaryTimedOut}
+	return rollout{m.o.CanaryUnobserved, m.o.CanaryProgressAt, m.o.CanaryTimedOutAt}
 }
 
 func (m *machine) primaryRollout() rollout {
-	return rollout{m.o.PrimaryUnobserved, m.o.PrimaryProgressAt, m.o.PrimaryTimedOut}
+	return rollout{m.o.PrimaryUnobserved, m.o.PrimaryProgressAt, m.o.PrimaryTimedOutAt}
 }
 
 // waitDue is when the wait for a Deployment reported as r misses the
@@ -38,16 +38,16 @@ func (m *machine) primaryRollout() rollout {
 // progressDeadlineSeconds counts; never while the Deployment controller has
 // not observed the Deployment's latest spec (a busy kube-controller-manager
 // slow to act on the scale-up does not fail a canary that has not had its
-// chance yet); now when the Deployment controller reports the Deployment's
-// own deadline exceeded; and at the latest MaxWaitFactor deadlines after
-// the step's start (capped).
+// chance yet); now when the Deployment controller reported the Deployment's
+// own deadline exceeded since the step began; and at the latest
+// MaxWaitFactor deadlines after the step's start (capped).
 func (m *machine) waitDue(r rollout) (due time.Time, capped bool) {
 	start := timeOf(m.s.StepStart)
 	bound := start.Add(MaxWaitFactor * m.cfg.ProgressDeadline)
 	switch {
 	case r.unobserved:
 		return bound, true
-	case r.timedOut:
+	case m.timedOut(r):
 		return m.now, false
 	}
 	since := start
@@ -71,8 +71,15 @@ func (m *machine) waitMissed(r rollout) (string, bool) {
 	case capped:
 		return fmt.Sprintf("within %s of the step's start (%d × the progress deadline)",
 			MaxWaitFactor*m.cfg.ProgressDeadline, MaxWaitFactor), true
-	case r.timedOut:
+	case m.timedOut(r):
 		return "by its own progressDeadlineSeconds (the Deployment controller reports ProgressDeadlineExceeded)", true
 	}
 	return fmt.Sprintf("within %s of its last progress", m.cfg.ProgressDeadline), true
+}
+
+// timedOut reports whether the Deployment controller reported the
+// Deployment's own deadline exceeded since the step began: a report from
+// before (a retried canary that had timed out) is not about this wait.
+func (m *machine) timedOut(r rollout) bool {
+	return !r.timedOutAt.IsZero() && !r.timedOutAt.Before(timeOf(m.s.StepStart))
 }

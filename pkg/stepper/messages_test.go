@@ -85,7 +85,7 @@ func TestNextMessages(t *testing.T) {
 		"a canary the Deployment controller timed out says so": {
 			status: stepping(0, -time.Minute),
 			obs: with(observed(stepping(0, 0)), func(o *stepper.Observations) {
-				o.CanaryAvailable, o.CanaryTimedOut = false, true
+				o.CanaryAvailable, o.CanaryTimedOutAt = false, t0
 			}),
 			want: []string{"revision r1 not ready by its own progressDeadlineSeconds (the Deployment controller reports ProgressDeadlineExceeded)"},
 		},

@@ -25,22 +25,24 @@ type Observations struct {
 	// progress of the user's Deployment (see workload.LastProgress); zero
 	// when none.
 	CanaryProgressAt time.Time
-	// CanaryTimedOut: the Deployment controller reports the observed spec
-	// past the user's Deployment's own spec.progressDeadlineSeconds
-	// (Progressing=False, reason ProgressDeadlineExceeded).
-	CanaryTimedOut bool
+	// CanaryTimedOutAt is when the Deployment controller reported the
+	// user's Deployment past its own spec.progressDeadlineSeconds
+	// (Progressing=False, reason ProgressDeadlineExceeded; see
+	// workload.TimedOut); zero when it does not. A report from before the
+	// step's start (a retry of a canary that timed out) does not count.
+	CanaryTimedOutAt time.Time
 	// PrimaryExists, PrimaryRevision, PrimaryAvailable describe the primary
 	// Deployment: PrimaryAvailable means it rolled out PrimaryRevision and
 	// all its replicas (at least one) are available.
 	PrimaryExists    bool
 	PrimaryRevision  string
 	PrimaryAvailable bool
-	// PrimaryUnobserved, PrimaryProgressAt and PrimaryTimedOut are
-	// CanaryUnobserved, CanaryProgressAt and CanaryTimedOut for the primary:
-	// its wait in adoption and promotion counts the same way.
+	// PrimaryUnobserved, PrimaryProgressAt and PrimaryTimedOutAt are
+	// CanaryUnobserved, CanaryProgressAt and CanaryTimedOutAt for the
+	// primary: its wait in adoption and promotion counts the same way.
 	PrimaryUnobserved bool
 	PrimaryProgressAt time.Time
-	PrimaryTimedOut   bool
+	PrimaryTimedOutAt time.Time
 	// PrimaryReplicas is the replica count the primary wants; nil when
 	// there is no primary or the count is not known.
 	PrimaryReplicas *int32

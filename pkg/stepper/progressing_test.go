@@ -140,7 +140,7 @@ func TestNextAwaitingCanary(t *testing.T) {
 		"step 0 rolls back at once when the Deployment controller reports the canary past its own deadline": {
 			status: stepping(0, -2*time.Minute),
 			obs: with(observed(start), func(o *stepper.Observations) {
-				o.CanaryAvailable, o.CanaryTimedOut, o.CanaryProgressAt = false, true, t0.Add(-time.Minute)
+				o.CanaryAvailable, o.CanaryTimedOutAt = false, t0.Add(-time.Minute)
 			}),
 			want:    failedAtDeadline,
 			actions: failedAtDeadlineActions,
@@ -148,7 +148,14 @@ func TestNextAwaitingCanary(t *testing.T) {
 		"a timeout reported before the Deployment controller observed the latest spec does not count": {
 			status: stepping(0, -2*time.Minute),
 			obs: with(observed(start), func(o *stepper.Observations) {
-				o.CanaryAvailable, o.CanaryTimedOut, o.CanaryUnobserved = false, true, true
+				o.CanaryAvailable, o.CanaryTimedOutAt, o.CanaryUnobserved = false, t0.Add(-time.Minute), true
+			}),
+			actions: running(time.Minute),
+		},
+		"a timeout the Deployment controller reported before the release began (a retry) does not count": {
+			status: stepping(0, -2*time.Minute),
+			obs: with(observed(start), func(o *stepper.Observations) {
+				o.CanaryAvailable, o.CanaryTimedOutAt = false, t0.Add(-time.Hour)
 			}),
 			actions: running(time.Minute),
 		},

@@ -47,8 +47,8 @@ func TestLastProgressAndTimedOutReadTheDeploymentControllersConditions(t *testin
 			if got := LastProgress(d); !got.Equal(tc.wantProgress) {
 				t.Errorf("LastProgress = %v, want %v", got, tc.wantProgress)
 			}
-			if got := TimedOut(d); got != tc.wantTimedOut {
-				t.Errorf("TimedOut = %v, want %v", got, tc.wantTimedOut)
+			if got := !TimedOut(d).IsZero(); got != tc.wantTimedOut {
+				t.Errorf("timed out = %v, want %v", got, tc.wantTimedOut)
 			}
 		})
 	}

@@ -94,16 +94,18 @@ func LastProgress(d *appsv1.Deployment) time.Time {
 	return last
 }
 
-// TimedOut reports whether the Deployment controller gave up on d's
-// rollout: d's observed spec is past its own spec.progressDeadlineSeconds
-// (Progressing=False, reason ProgressDeadlineExceeded).
-func TimedOut(d *appsv1.Deployment) bool {
+// TimedOut returns when the Deployment controller gave up on d's rollout,
+// past d's own spec.progressDeadlineSeconds (Progressing=False, reason
+// ProgressDeadlineExceeded, whose lastUpdateTime is the time it gave up and
+// stays so until a new ReplicaSet or progress replaces the condition); the
+// zero time when it has not.
+func TimedOut(d *appsv1.Deployment) time.Time {
 	for _, c := range d.Status.Conditions {
-		if c.Type == appsv1.DeploymentProgressing {
-			return c.Status == corev1.ConditionFalse && c.Reason == timedOutReason
+		if c.Type == appsv1.DeploymentProgressing && c.Status == corev1.ConditionFalse && c.Reason == timedOutReason {
+			return c.LastUpdateTime.Time
 		}
 	}
-	return false
+	return time.Time{}
 }
 
 // timedOutReason is the reason of the Progressing condition the Deployment
