@@ -33,6 +33,7 @@ type contender interface {
 // label and annotations.
 type meshcanaryContender struct {
 	bin, logLevel string
+	args          []string // more flags, after --log-level
 	replicas      int32
 }
 
@@ -48,7 +49,7 @@ func (m meshcanaryContender) deployment(name string) *appsv1.Deployment {
 }
 
 func (m meshcanaryContender) start(c *cluster.Cluster, kubeconfig string) (*controllerProcess, error) {
-	ctrl, err := c.StartMeshcanary(cluster.MeshcanaryOptions{Bin: m.bin, Kubeconfig: kubeconfig, Args: []string{"--log-level", m.logLevel}})
+	ctrl, err := c.StartMeshcanary(cluster.MeshcanaryOptions{Bin: m.bin, Kubeconfig: kubeconfig, Args: append([]string{"--log-level", m.logLevel}, m.args...)})
 	if ctrl == nil {
 		return nil, err
 	}

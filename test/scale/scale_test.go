@@ -27,6 +27,7 @@ var (
 	releaseTimeout = flag.Duration("release-timeout", 0, "how long the release may take; 0 means 10m + 2s per canary")
 	controllerBin  = flag.String("controller-bin", "../../bin/meshcanary", "the meshcanary binary to run (`make build` builds the default)")
 	logLevel       = flag.String("log-level", "warn", "the controller's --log-level")
+	controllerArgs = flag.String("controller-args", "", "more flags for meshcanary, space-separated (for example \"--workers 64\")")
 )
 
 // podsPerNode is how many pods the benchmark puts on one fake node at most.
@@ -57,7 +58,7 @@ func BenchmarkScale(b *testing.B) {
 
 // meshcanaryOf is meshcanary as the flags configure it.
 func meshcanaryOf() meshcanaryContender {
-	return meshcanaryContender{bin: *controllerBin, logLevel: *logLevel, replicas: int32(*replicas)}
+	return meshcanaryContender{bin: *controllerBin, logLevel: *logLevel, args: strings.Fields(*controllerArgs), replicas: int32(*replicas)}
 }
 
 // nodesFor is how many fake nodes n canaries need: each runs up to twice
