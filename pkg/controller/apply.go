@@ -224,19 +224,15 @@ func routingOf(s *snapshot, next stepper.Status) istio.Routing {
 // that no longer says the replicas are the canary's. The write after the
 // status also removes an older meshcanary's status annotation from the
 // Deployment once the home holds the status (one write, at upgrade). A
-// scale-up waits until the Deployment controller has observed the
-// Deployment's latest generation.
+// scale-up does not wait for the Deployment controller to observe the new
+// template: it takes in both in one sync (far behind, as with hundreds of
+// canaries released at once, a second trip through its queue would delay
+// every canary's start), and a conflict with its status update is retried
+// on the live object (updateUser).
 func (c *Controller) scaleCanary(ctx context.Context, s *snapshot, next stepper.Status, act stepper.Actions, before bool) error {
 	replicas := stepper.CanaryReplicas(s.cfg, next, act, s.obs)
 	current := workload.Replicas(s.user)
 	change := replicas != nil && *replicas != current && (*replicas < current) == before
-	if change && !before && s.user.Status.ObservedGeneration < s.user.Generation {
-		// The Deployment controller has not taken in the new template yet:
-		// its coming update (the revision annotation, the status) would
-		// make this write conflict, and the canary cannot start before it
-		// anyway. That update's event brings the next reconcile.
-		change = false
-	}
 	_, legacy := s.user.Annotations[config.StatusAnnotation]
 	legacy = legacy && !before && (s.homeHolds || s.statusFrom == fromHome)
 	if !change && !legacy {

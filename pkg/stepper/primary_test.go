@@ -175,8 +175,8 @@ func TestCanaryReplicas(t *testing.T) {
 		// noHash leaves the status without the canary's hash (h1 otherwise).
 		noHash bool
 	}{
-		"a canary whose pod-template-hash is not known yet is not scaled up: its subset goes first": {
-			act: stepper.ScaleUp, obs: stepper.Observations{PrimaryReplicas: replicas(4)}, noHash: true,
+		"a canary whose pod-template-hash is not known yet starts at once (the subset's lead holds its first weight)": {
+			act: stepper.ScaleUp, obs: stepper.Observations{PrimaryReplicas: replicas(4)}, noHash: true, want: replicas(4),
 		},
 		"a canary starts at the primary's count": {
 			act: stepper.ScaleUp, obs: stepper.Observations{PrimaryReplicas: replicas(4)}, want: replicas(4),

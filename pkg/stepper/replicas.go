@@ -7,9 +7,11 @@ import "github.com/meshcanary/meshcanary/pkg/config"
 //
 // An idle canary goes to 0 when scale-down is on. A running canary starts
 // at the configured count, else the primary's (the persisted count while
-// the primary is missing), once its pod-template-hash is known: the canary
-// subset that selects its pods is then written before or with its
-// scale-up, well ahead of any route that names it (see SubsetLead). When the user's HPA scales the Deployment, the
+// the primary is missing), at once, before its pod-template-hash is known:
+// the Deployment controller then takes in the new template and the count
+// in one sync rather than two. The canary subset that selects its pods
+// follows once the hash is known, and no route names it before it is
+// SubsetLead old (make before break). When the user's HPA scales the Deployment, the
 // start count is kept within its bounds and, once the canary runs, its
 // count is the HPA's: the controller never writes it, so the two do not
 // fight over the replicas during a release.
@@ -21,7 +23,7 @@ func CanaryReplicas(cfg config.Config, s Status, act Actions, o Observations) *i
 			return &zero
 		}
 	case ScaleUp:
-		if o.HPA != nil && o.UserReplicas > 0 || s.CanaryHash == "" {
+		if o.HPA != nil && o.UserReplicas > 0 {
 			return nil
 		}
 		n := startReplicas(cfg, s, o)
