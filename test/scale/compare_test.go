@@ -87,7 +87,8 @@ func compareReport(b *testing.B, dir string, n int, ff floorFigures, fg, mc run,
 	fmt.Printf("\nFlagger 1.44.0 and meshcanary side by side, N=%d canaries of %d replicas, on %s (logs in %s)\n\n%s\n",
 		n, *replicas, host, dir, t)
 	for _, r := range []run{fg, mc} {
-		fmt.Printf("%s requests during the release: %s\n", r.contender, r.release)
+		fmt.Printf("%s requests during the release (%.1f s: first patch → every canary Succeeded and scaled back to 0): %s\n",
+			r.contender, r.window.Seconds(), r.release)
 	}
 	fmt.Println()
 	svg := plotWeights(fmt.Sprintf("canary weight per canary, N=%d, all images patched at once", n), []panel{

@@ -47,7 +47,9 @@
 // "10,20,30,40,50" of 10 s and no gates. The Deployments are created
 // and rolled out first, then bin/meshcanary starts and adopts them (phase
 // Ready). After a 30 s idle window every image is patched at once, and the
-// run waits until every status says Succeeded, then idles 30 s again.
+// run waits until every status says Succeeded and every canary's
+// Deployment is back at 0 replicas (the release's window, over which
+// requests and CPU are counted), then idles 30 s again.
 //
 // # How each figure is taken
 //

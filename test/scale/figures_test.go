@@ -21,6 +21,7 @@ type run struct {
 	n          int
 	adoption   time.Duration // controller start → every canary Ready
 	idle       time.Duration // length of each idle window
+	window     time.Duration // first patch → every canary Succeeded and scaled back to 0
 
 	patched     map[string]time.Time // when each image patch was sent
 	answered    map[string]time.Time // when the apiserver answered it

@@ -86,3 +86,51 @@ func TestGenerationLags(t *testing.T) {
 		})
 	}
 }
+
+// countScaledBack counts the canaries whose Deployment, after running
+// replicas at or after since, is back at 0 replicas.
+func (o *observer) countScaledBack(names []string, since time.Time) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for _, name := range names {
+		if scaledBack(o.rollout[name], since) {
+			n++
+		}
+	}
+	return n
+}
+
+// scaledBack reports whether events, a Deployment's rollout, show it given
+// replicas at or after since and its latest spec at 0 again: the canary's
+// scale-down, the last cluster work of a release.
+func scaledBack(events []rolloutEvent, since time.Time) bool {
+	ran := false
+	for _, e := range events {
+		if !e.at.Before(since) && e.spec > 0 {
+			ran = true
+		}
+	}
+	return ran && events[len(events)-1].spec == 0
+}
+
+func TestScaledBack(t *testing.T) {
+	t0 := time.Date(2026, 11, 29, 1, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	tests := map[string]struct {
+		events []rolloutEvent
+		want   bool
+	}{
+		"idle before the release, never scaled up since": {events: []rolloutEvent{{at: at(-5), spec: 0}}},
+		"scaled up, still running":                       {events: []rolloutEvent{{at: at(-5), spec: 0}, {at: at(2), spec: 2}}},
+		"scaled up and back to 0":                        {events: []rolloutEvent{{at: at(-5), spec: 0}, {at: at(2), spec: 2}, {at: at(600), spec: 0}}, want: true},
+		"scaled back before since only":                  {events: []rolloutEvent{{at: at(-9), spec: 2}, {at: at(-5), spec: 0}}},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := scaledBack(tt.events, t0); got != tt.want {
+				t.Errorf("scaledBack = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

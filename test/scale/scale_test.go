@@ -138,6 +138,13 @@ func measure(b *testing.B, n int, con contender, logRoot string) run {
 	r.patched, r.answered, err = patchImages(ctx, kube, names)
 	must(b, err)
 	r.releaseErr = waitUntil(timeout, phase(stepper.PhaseSucceeded, t0), n)
+	if r.releaseErr == nil {
+		// The canaries' scale-down, after the scale-down delay, is the
+		// release's last cluster work and its last write: it is counted in.
+		if err := waitUntil(scaleBackTimeout, func() (int, error) { return obs.countScaledBack(names, t0), nil }, n); err != nil {
+			r.releaseErr = fmt.Errorf("canaries scaled back to 0 replicas after Succeeded: %w", err)
+		}
+	}
 	select {
 	case w := <-reacted:
 		r.reaction = &w
@@ -148,6 +155,7 @@ func measure(b *testing.B, n int, con contender, logRoot string) run {
 	cpu1, err := ctrl.cpuSeconds()
 	must(b, err)
 	t1 := time.Now()
+	r.window = t1.Sub(t0)
 	r.cpuProc = cpu1 - cpu0
 	r.release, r.vsWrites, r.pods = proxy.Snapshot().Minus(p0), obs.vsWritesBetween(t0, t1), obs.podsCreatedBetween(t0, t1)
 	r.progressing = obs.reached(names, stepper.PhaseProgressing, t0)
@@ -171,6 +179,11 @@ func measure(b *testing.B, n int, con contender, logRoot string) run {
 	return r
 }
 
+// scaleBackTimeout bounds the wait, after every canary Succeeded, for
+// every canary's Deployment to be back at 0 replicas: the scale-down delay
+// (30 s by default) and the Deployment controller's lag behind it.
+const scaleBackTimeout = 10 * time.Minute
+
 // idle waits for d and returns what the controller requested meanwhile.
 func idle(proxy *cluster.Proxy, d time.Duration) cluster.Counts {
 	before := proxy.Snapshot()
@@ -183,6 +196,7 @@ func idle(proxy *cluster.Proxy, d time.Duration) cluster.Counts {
 func report(b *testing.B, runDir string, f figures, r run) {
 	t := table(f)
 	fmt.Printf("\nmeshcanary scale benchmark, N=%d (logs in %s)\n\n%s\n", f.n, runDir, t)
+	fmt.Printf("release window (first patch → every canary Succeeded and scaled back to 0 replicas; writes, requests and CPU are counted over it): %.1f s\n", r.window.Seconds())
 	fmt.Printf("controller requests during the release: %s\n", r.release)
 	fmt.Printf("controller requests while idle before it (%s): %s\n", r.idle, r.idleBefore)
 	fmt.Printf("controller requests while idle after it (%s): %s\n", r.idle, r.idleAfter)
