@@ -47,15 +47,25 @@ func TestTheProgressDeadlineCountsFromTheDeploymentControllersLastReport(t *test
 			LastUpdateTime: metav1.NewTime(reported), LastTransitionTime: metav1.NewTime(reported),
 		}}
 	})
-	f.clock.Step(9 * time.Minute)
+	f.expectTheDeadlineFrom(reported, 9*time.Minute, "9 min after the last progress", "the last progress")
+}
+
+// expectTheDeadlineFrom moves the clock on by wait and checks that the
+// canary is still Progressing (at names that time in the failure
+// message), then moves it to 10 min (the progress deadline the tests set)
+// after from and checks that the deadline was exceeded (since names
+// from).
+func (f *fixture) expectTheDeadlineFrom(from time.Time, wait time.Duration, at, since string) {
+	f.t.Helper()
+	f.clock.Step(wait)
 	f.reconcile()
 	if st := f.status(); st.Phase != stepper.PhaseProgressing {
-		t.Fatalf("9 min after the last progress: %s (%s), want Progressing", st.Phase, st.Message)
+		f.t.Fatalf("%s: %s (%s), want Progressing", at, st.Phase, st.Message)
 	}
-	f.clock.SetTime(reported.Add(10 * time.Minute))
+	f.clock.SetTime(from.Add(10 * time.Minute))
 	f.reconcile()
 	if st := f.status(); st.Reason != stepper.ReasonProgressDeadlineExceeded {
-		t.Fatalf("10 min after the last progress: %s %s (%s), want %s", st.Phase, st.Reason, st.Message, stepper.ReasonProgressDeadlineExceeded)
+		f.t.Fatalf("10 min after %s: %s %s (%s), want %s", since, st.Phase, st.Reason, st.Message, stepper.ReasonProgressDeadlineExceeded)
 	}
 }
 
@@ -99,16 +109,7 @@ func TestAScaleUpFromZeroCountsFromTheDeploymentControllersAvailableReport(t *te
 			LastUpdateTime: metav1.NewTime(acted), LastTransitionTime: metav1.NewTime(acted),
 		}}
 	})
-	f.clock.Step(5 * time.Minute)
-	f.reconcile()
-	if st := f.status(); st.Phase != stepper.PhaseProgressing {
-		t.Fatalf("13 min after the release, 5 min after the scale-up was acted on: %s (%s), want Progressing", st.Phase, st.Message)
-	}
-	f.clock.SetTime(acted.Add(10 * time.Minute))
-	f.reconcile()
-	if st := f.status(); st.Reason != stepper.ReasonProgressDeadlineExceeded {
-		t.Fatalf("10 min after the scale-up was acted on: %s %s (%s), want %s", st.Phase, st.Reason, st.Message, stepper.ReasonProgressDeadlineExceeded)
-	}
+	f.expectTheDeadlineFrom(acted, 5*time.Minute, "13 min after the release, 5 min after the scale-up was acted on", "the scale-up was acted on")
 }
 
 // TestThePrimarysWaitInPromotionCountsFromItsLastProgress: a primary that a
