@@ -101,6 +101,20 @@ func (f *fixture) kcmReports(replicas int32, created *appsv1.ReplicaSet) {
 	}
 }
 
+// kcmCreatesReplicaSet plays the Deployment controller creating the
+// ReplicaSet web-<hash> for the user's Deployment's current template and
+// reporting it with no replicas yet (kcmReports).
+func (f *fixture) kcmCreatesReplicaSet(hash string) {
+	f.t.Helper()
+	d := f.deployment("web")
+	tpl := d.Spec.Template.DeepCopy()
+	tpl.Labels[appsv1.DefaultDeploymentUniqueLabelKey] = hash
+	f.kcmReports(0, &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-" + hash, Namespace: "ns", Labels: tpl.Labels, OwnerReferences: []metav1.OwnerReference{*ownerRef(d)}},
+		Spec:       appsv1.ReplicaSetSpec{Template: *tpl},
+	})
+}
+
 // A template changed while the Deployment scales (the canary's old
 // ReplicaSet still has pods) is observed by the Deployment controller
 // before it creates the new ReplicaSet: it scales first, records the
@@ -137,13 +151,7 @@ func TestAReplicaSetListThatFoundNothingWaitsForTheDeploymentControllersNextRepo
 		t.Errorf("before the new ReplicaSet exists the canary subset selects %q, want it as it was (%q)", got, subset)
 	}
 
-	d := f.deployment("web")
-	tpl := d.Spec.Template.DeepCopy()
-	tpl.Labels[appsv1.DefaultDeploymentUniqueLabelKey] = "h2"
-	f.kcmReports(0, &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "web-h2", Namespace: "ns", Labels: tpl.Labels, OwnerReferences: []metav1.OwnerReference{*ownerRef(d)}},
-		Spec:       appsv1.ReplicaSetSpec{Template: *tpl},
-	})
+	f.kcmCreatesReplicaSet("h2")
 	f.reconcile()
 	if got := f.replicaSetLists() - lists; got != 2 {
 		t.Errorf("ReplicaSet LISTs once the new ReplicaSet is reported = %d, want 2", got)

@@ -7,7 +7,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	apinetworkingv1 "istio.io/api/networking/v1"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
-	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -106,12 +105,7 @@ func TestACanaryHashLearnedAtStep0IsWrittenWithTheFirstStep(t *testing.T) {
 	}
 
 	// The Deployment controller creates the canary's ReplicaSet and says so.
-	tpl := d.Spec.Template.DeepCopy()
-	tpl.Labels[appsv1.DefaultDeploymentUniqueLabelKey] = "h2"
-	f.kcmReports(0, &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "web-h2", Namespace: "ns", Labels: tpl.Labels, OwnerReferences: []metav1.OwnerReference{*ownerRef(d)}},
-		Spec:       appsv1.ReplicaSetSpec{Template: *tpl},
-	})
+	f.kcmCreatesReplicaSet("h2")
 	f.reconcile()
 	if diff := cmp.Diff([]string{"update destinationrules"}, f.writes()); diff != "" {
 		t.Errorf("writes once the hash is known: the subset, no status of its own (-want +got):\n%s", diff)
