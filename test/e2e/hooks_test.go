@@ -76,7 +76,7 @@ func TestReleaseHooks(t *testing.T) {
 		}
 	}
 	checkHookCalls(t, b, hooks.callsOf(b.ns), []string{"pre-release " + revB, "post-rollback " + revB})
-	if n := b.rec.trafficBetween(released, time.Now()); n.Workloads[appName] > 0 || n.Requests == 0 {
+	if n := b.rec.traffic.between(released, time.Now()); n.Workloads[appName] > 0 || n.Requests == 0 {
 		t.Errorf("the refused release: %d of %d requests reached the canary, want 0 of some", n.Workloads[appName], n.Requests)
 	}
 

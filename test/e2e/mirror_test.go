@@ -40,7 +40,7 @@ func TestMirroredBadCanaryRollsBackWithNoUserVisibleError(t *testing.T) {
 	a.checkFailedVerdict(rev, "error-rate max=5%", 0.05)
 	a.checkRolledBack(rev)
 
-	c := a.rec.trafficBetween(released, time.Now())
+	c := a.rec.traffic.between(released, time.Now())
 	if c.Mirrored[appName] == 0 {
 		t.Errorf("the canary received no mirrored request during the release (mirrored %v)", c.Mirrored)
 	}

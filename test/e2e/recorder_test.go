@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -24,15 +23,12 @@ import (
 	"github.com/meshcanary/meshcanary/test/meshsim"
 )
 
-// sampleEvery is how often the recorder samples the simulator's counts.
-const sampleEvery = 100 * time.Millisecond
-
 // recorder watches one app's namespace for the whole test and keeps every
 // version it sees of the app's release status (read as meshcanary status
 // reads it: from the VirtualService that routes for the Deployment), of the VirtualServices
 // and of the DestinationRules, in order, each with the time it was seen.
 // It also samples the simulator's counts for the app's service, so the
-// traffic of any interval can be measured (see trafficBetween).
+// traffic of any interval can be measured (traffic.between).
 type recorder struct {
 	ns, name string
 	cancel   context.CancelFunc
@@ -45,14 +41,9 @@ type recorder struct {
 	vsVersions []vsVersion
 	drs        []drVersion
 	replicas   []replicasVersion
-	samples    []countSample
 	changed    chan struct{} // closed and replaced on every new version
-}
 
-// countSample is the simulator's counts for the service at one moment.
-type countSample struct {
-	At     time.Time
-	Counts meshsim.Counts
+	traffic countSamples
 }
 
 // statusVersion is one distinct value of the status annotation, wherever
@@ -115,46 +106,8 @@ func startRecorder(ns, name, service string) (*recorder, error) {
 	isf.Start(ctx.Done())
 	kf.WaitForCacheSync(ctx.Done())
 	isf.WaitForCacheSync(ctx.Done())
-	go r.sample(ctx, service)
+	go r.traffic.record(ctx, func() meshsim.Counts { return env.sim.Counts(ns, service) })
 	return r, nil
-}
-
-// sample records the simulator's counts for service every sampleEvery
-// until ctx is done.
-func (r *recorder) sample(ctx context.Context, service string) {
-	tick := time.NewTicker(sampleEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-tick.C:
-			c := env.sim.Counts(r.ns, service)
-			r.mu.Lock()
-			r.samples = append(r.samples, countSample{At: now, Counts: c})
-			r.mu.Unlock()
-		}
-	}
-}
-
-// trafficBetween returns what the simulator routed to the service between
-// the first sample at or after from and the last sample at or before to;
-// nothing when there is no such pair.
-func (r *recorder) trafficBetween(from, to time.Time) meshsim.Counts {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return countsBetween(r.samples, from, to)
-}
-
-// countsBetween is the traffic between the first of samples (in time
-// order) at or after from and the last at or before to.
-func countsBetween(samples []countSample, from, to time.Time) meshsim.Counts {
-	first := sort.Search(len(samples), func(i int) bool { return !samples[i].At.Before(from) })
-	last := sort.Search(len(samples), func(i int) bool { return samples[i].At.After(to) }) - 1
-	if first >= len(samples) || last < first {
-		return meshsim.Counts{}
-	}
-	return samples[last].Counts.Sub(samples[first].Counts)
 }
 
 func (r *recorder) stop() { r.cancel() }

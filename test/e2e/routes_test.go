@@ -100,7 +100,7 @@ const switchGuard = time.Second
 // stretchTraffic is what the simulator routed to the app during a stretch
 // that ended, without switchGuard at either end.
 func (a *app) stretchTraffic(s routeState) meshsim.Counts {
-	return a.rec.trafficBetween(s.Start.Add(switchGuard), s.End.Add(-switchGuard))
+	return a.rec.traffic.between(s.Start.Add(switchGuard), s.End.Add(-switchGuard))
 }
 
 // trafficSince waits until at least minShareRequests requests were sent
@@ -109,7 +109,7 @@ func (a *app) trafficSince(start time.Time) meshsim.Counts {
 	a.t.Helper()
 	var c meshsim.Counts
 	a.eventually(fmt.Sprintf("%d requests to measure", minShareRequests), func() error {
-		c = a.rec.trafficBetween(start.Add(switchGuard), time.Now())
+		c = a.rec.traffic.between(start.Add(switchGuard), time.Now())
 		if c.Requests < minShareRequests {
 			return fmt.Errorf("%d requests so far", c.Requests)
 		}

@@ -336,8 +336,7 @@ func (w *vsWatch) history() []vsVersion {
 // ingressTraffic samples the simulator's counts of the requests sent to
 // the app through one gateway.
 type ingressTraffic struct {
-	mu      sync.Mutex
-	samples []countSample
+	countSamples
 }
 
 // sendThrough sends rate requests per second to the app through gateway
@@ -350,21 +349,7 @@ func (a *app) sendThrough(gateway, host string, rate float64) *ingressTraffic {
 	env.sim.SetTarget(target)
 	it := &ingressTraffic{}
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		tick := time.NewTicker(sampleEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-tick.C:
-				c := env.sim.CountsThrough(gateway, a.ns, appName)
-				it.mu.Lock()
-				it.samples = append(it.samples, countSample{At: now, Counts: c})
-				it.mu.Unlock()
-			}
-		}
-	}()
+	go it.record(ctx, func() meshsim.Counts { return env.sim.CountsThrough(gateway, a.ns, appName) })
 	a.t.Cleanup(func() {
 		cancel()
 		target.Rate = 0
@@ -380,14 +365,6 @@ func (a *app) sendThrough(gateway, host string, rate float64) *ingressTraffic {
 		}
 	})
 	return it
-}
-
-// between is the traffic between the first sample at or after from and
-// the last at or before to.
-func (it *ingressTraffic) between(from, to time.Time) meshsim.Counts {
-	it.mu.Lock()
-	defer it.mu.Unlock()
-	return countsBetween(it.samples, from, to)
 }
 
 // since waits for minShareRequests requests after start and returns them.
