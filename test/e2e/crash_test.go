@@ -243,23 +243,7 @@ type cuttableController struct {
 // gateURL, with further flags args, until the end of the test.
 func startCuttableController(t *testing.T, gateURL, ns string, args ...string) *cuttableController {
 	t.Helper()
-	proxy, err := cluster.StartProxy(env.cluster.AdminConfig())
-	must(t, "starting the counting proxy", err)
-	t.Cleanup(proxy.Close)
-	kubeconfig, err := proxy.WriteKubeconfig(env.cluster.RunDir, ns)
-	must(t, "writing the proxy's kubeconfig", err)
-	ctrl, err := env.cluster.StartMeshcanary(cluster.MeshcanaryOptions{
-		Name:       "meshcanary-" + ns,
-		Kubeconfig: kubeconfig,
-		Args: append([]string{
-			"--namespaces", ns,
-			"--prometheus-url", env.prometheus.URL(),
-			"--log-level", "debug",
-			"--gate-webhook-allow", gateURL,
-		}, args...),
-	})
-	must(t, "starting the controller behind the proxy", err)
-	t.Cleanup(ctrl.Stop)
+	ctrl, proxy := startBehindProxy(t, ns, ns, append([]string{"--gate-webhook-allow", gateURL}, args...)...)
 	return &cuttableController{t: t, ctrl: ctrl, proxy: proxy}
 }
 

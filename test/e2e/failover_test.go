@@ -148,28 +148,14 @@ func startReplicaPair(t *testing.T, name string) *replicaPair {
 // startReplica starts one controller replica behind a proxy of its own.
 func startReplica(t *testing.T, name, lease, ns string) *replica {
 	t.Helper()
-	proxy, err := cluster.StartProxy(env.cluster.AdminConfig())
-	must(t, "starting the counting proxy", err)
-	t.Cleanup(proxy.Close)
-	kubeconfig, err := proxy.WriteKubeconfig(env.cluster.RunDir, name)
-	must(t, "writing the proxy's kubeconfig", err)
-	ctrl, err := env.cluster.StartMeshcanary(cluster.MeshcanaryOptions{
-		Name:       "meshcanary-" + name,
-		Kubeconfig: kubeconfig,
-		Args: []string{
-			"--leader-elect=true",
-			"--leader-election-namespace", failoverLeaseNSName,
-			"--leader-election-id", lease,
-			"--leader-election-lease-duration", failoverLease.String(),
-			"--leader-election-renew-deadline", failoverRenew.String(),
-			"--leader-election-retry-period", failoverRetry.String(),
-			"--namespaces", ns,
-			"--prometheus-url", env.prometheus.URL(),
-			"--log-level", "debug",
-		},
-	})
-	must(t, "starting replica "+name, err)
-	t.Cleanup(ctrl.Stop)
+	ctrl, proxy := startBehindProxy(t, name, ns,
+		"--leader-elect=true",
+		"--leader-election-namespace", failoverLeaseNSName,
+		"--leader-election-id", lease,
+		"--leader-election-lease-duration", failoverLease.String(),
+		"--leader-election-renew-deadline", failoverRenew.String(),
+		"--leader-election-retry-period", failoverRetry.String(),
+	)
 	return &replica{t: t, name: name, ctrl: ctrl, proxy: proxy}
 }
 
