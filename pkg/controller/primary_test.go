@@ -150,7 +150,7 @@ func TestAPrimaryBrokenWhileIdleIsRepairedFromTheStableRevisionAtItsCount(t *tes
 			}
 			f.c.gates = stepGates{}
 			f.setImage("web:v3", "h3")
-			f.reconcile()
+			f.startRelease()
 			f.markAvailable("web")
 			if got := ptr.Deref(f.deployment("web").Spec.Replicas, 1); got != 3 {
 				t.Errorf("the next release's canary wants %d replicas, want the primary's 3", got)
@@ -242,7 +242,7 @@ func TestTheUsersHPAKeepsTheCanarysReplicasDuringARelease(t *testing.T) {
 	}), hpa})
 	f.adopt()
 	f.setImage("web:v2", "h2")
-	f.reconcile()
+	f.startRelease()
 	if got := ptr.Deref(f.deployment("web").Spec.Replicas, 1); got != 3 {
 		t.Fatalf("the canary starts at %d replicas, want the primary's 3", got)
 	}

@@ -65,10 +65,27 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 	c.startHookCalls(ctx, key, snap, next, now, log)
 	c.warnUnsplit(snap, next, log)
 	c.record(snap, next, act, now, log)
+	if startsRelease(snap.status, next) {
+		// The start is persisted; the rest (the canary's scale-up) waits
+		// for the key's next turn in the queue, behind the canaries whose
+		// start is not persisted yet: when hundreds of new revisions come
+		// at once, every start (what `meshcanary status` and the reaction
+		// show) goes before any scale-up competes with them for the API
+		// server. It is the order a crash after the status write gives.
+		return time.Nanosecond, nil
+	}
 	if err := c.converge(ctx, snap, next, act, log); err != nil {
 		return 0, err
 	}
 	return c.left(act.Requeue, now), nil
+}
+
+// startsRelease reports whether the decision next starts a release that
+// the persisted status prev did not hold: Progressing at step 0 with a
+// revision prev was not progressing with.
+func startsRelease(prev, next stepper.Status) bool {
+	return next.Phase == stepper.PhaseProgressing && next.Step == 0 &&
+		(prev.Phase != stepper.PhaseProgressing || prev.Revision != next.Revision)
 }
 
 // reportInvalid records invalid configuration in the status (in memory

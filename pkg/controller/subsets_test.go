@@ -33,7 +33,7 @@ func TestTheCanarySubsetIsWrittenWellBeforeAnyRouteNamesIt(t *testing.T) {
 	// template, and its pods are Ready before its hash is known: the
 	// subset comes last, and the first weight must still wait for it.
 	f.changeImage("web:v2")
-	f.reconcile()
+	f.startRelease()
 	if n := workload.Replicas(f.deployment("web")); n == 0 {
 		t.Fatalf("the canary was not scaled up at the release's start (writes %q)", f.writes())
 	}
