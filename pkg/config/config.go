@@ -65,7 +65,25 @@ type Config struct {
 	// Hooks are the webhooks called before the first step and after the
 	// end of a release.
 	Hooks Hooks
+	// Promotion is how a release is promoted: PromotionRollout (the
+	// default) or PromotionSwap.
+	Promotion Promotion
 }
+
+// Promotion is how a release that passed its steps becomes the stable one.
+type Promotion string
+
+// The values of meshcanary.io/promotion.
+const (
+	// PromotionRollout: the canary runs in the user's Deployment and the
+	// primary, a copy, rolls out the released template at promotion.
+	PromotionRollout Promotion = "rollout"
+	// PromotionSwap: the canary and the primary run in two Deployments
+	// meshcanary owns (slots, see Slot); promotion swaps their roles in
+	// the VirtualService write that ends the release, without a second
+	// rollout.
+	PromotionSwap Promotion = "swap"
+)
 
 // Approval is a point of a release where it waits for an operator's
 // promote command, for as long as it takes (MaxHold does not apply).

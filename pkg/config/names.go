@@ -66,6 +66,7 @@ const (
 	KeyMaxHold          = "max-hold"
 	KeyApproval         = "approval"
 	KeyScaleDownDelay   = "scale-down-delay"
+	KeyPromotion        = "promotion"
 	// Release hooks (see Hooks).
 	KeyHookPreRelease    = "hook-pre-release"
 	KeyHookPostPromotion = "hook-post-promotion"

@@ -65,6 +65,7 @@ func defaults(name string) Config {
 		MaxHold:          defaultMaxHold,
 		ScaleDownDelay:   defaultScaleDownDelay,
 		Hooks:            Hooks{Timeout: defaultHookTimeout, Retries: defaultHookRetries},
+		Promotion:        PromotionRollout,
 	}
 }
 
@@ -94,6 +95,7 @@ var fields = []field{
 	{KeyMaxHold, into(ParseDuration, func(c *Config) *time.Duration { return &c.MaxHold })},
 	{KeyApproval, into(parseApproval, func(c *Config) *Approval { return &c.Approval })},
 	{KeyScaleDownDelay, into(parseScaleDownDelay, func(c *Config) *time.Duration { return &c.ScaleDownDelay })},
+	{KeyPromotion, into(parsePromotion, func(c *Config) *Promotion { return &c.Promotion })},
 	{KeyHookPreRelease, into(parseHookURL, func(c *Config) *string { return &c.Hooks.PreRelease })},
 	{KeyHookPostPromotion, into(parseHookURL, func(c *Config) *string { return &c.Hooks.PostPromotion })},
 	{KeyHookPostRollback, into(parseHookURL, func(c *Config) *string { return &c.Hooks.PostRollback })},
@@ -160,6 +162,15 @@ func crossCheck(name string, annotations map[string]string, c *Config, found Pro
 	}
 	if primary, set := annotations[Prefix+KeyPrimaryName]; set && c.PrimaryName == name {
 		problems = append(problems, Problem{Key: Prefix + KeyPrimaryName, Value: primary, Valid: validPrimaryName})
+	}
+	if c.Promotion == PromotionSwap {
+		for _, key := range []string{KeyPrimaryName, KeyCanaryReplicas} {
+			if v, set := annotations[Prefix+key]; set && !failed(key) {
+				problems = append(problems, Problem{Key: Prefix + key, Value: v, Valid: fmt.Sprintf(
+					"unset with %s%s: %s (the slots are named after the Deployment, and the canary's slot runs the primary's count so that it can take its place)",
+					Prefix, KeyPromotion, PromotionSwap)})
+			}
+		}
 	}
 	return problems
 }

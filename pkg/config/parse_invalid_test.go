@@ -164,10 +164,18 @@ func TestParseProblemText(t *testing.T) {
 				Value: "5",
 				Valid: "an unknown key; did you mean meshcanary.io/steps? valid keys are meshcanary.io/ followed by one of " +
 					"service, steps, step-interval, check-interval, virtual-service, virtual-services, gateways, hosts, max-failed-checks, " +
-					"progress-deadline, scale-down-canary, paused, primary-name, canary-replicas, max-hold, approval, scale-down-delay, " +
+					"progress-deadline, scale-down-canary, paused, primary-name, canary-replicas, max-hold, approval, scale-down-delay, promotion, " +
 					"hook-pre-release, hook-post-promotion, hook-post-rollback, hook-timeout, hook-retries, " +
 					"or by a key starting with gate., strategy., notify.",
 			}},
+		},
+		"a promotion names the valid ones": {
+			map[string]string{"promotion": "blue-green"},
+			Problems{{Key: "meshcanary.io/promotion", Value: "blue-green", Valid: `"rollout" (the default) or "swap"`}},
+		},
+		"a swap promotion refuses the keys it has no use for": {
+			map[string]string{"promotion": "swap", "canary-replicas": "1"},
+			Problems{{Key: "meshcanary.io/canary-replicas", Value: "1", Valid: "unset with meshcanary.io/promotion: swap (the slots are named after the Deployment, and the canary's slot runs the primary's count so that it can take its place)"}},
 		},
 		"an approval point names the valid ones": {
 			map[string]string{"approval": "manual"},

@@ -35,6 +35,7 @@ func TestParseDefaults(t *testing.T) {
 		MaxHold:          10 * time.Minute,
 		ScaleDownDelay:   30 * time.Second,
 		Hooks:            Hooks{Timeout: 10 * time.Second, Retries: 3},
+		Promotion:        PromotionRollout,
 	}
 	tests := map[string]map[string]string{
 		"a Deployment without annotations gets every default": nil,
@@ -209,6 +210,10 @@ func TestParseValid(t *testing.T) {
 				}
 			},
 		},
+		"a release may be promoted by role swap": {
+			map[string]string{"promotion": "swap"},
+			func(c *Config) { c.Promotion = PromotionSwap },
+		},
 		"surrounding spaces and newlines of a value are ignored": {
 			map[string]string{"max-failed-checks": " 5\n", "paused": "true\n"},
 			func(c *Config) { c.MaxFailedChecks, c.Paused = 5, true },
@@ -228,7 +233,8 @@ func TestParseValid(t *testing.T) {
 					Hosts: []string{"web.example.com"}, MaxFailedChecks: 4, ProgressDeadline: 20 * time.Minute,
 					ScaleDownCanary: false, Paused: true, PrimaryName: "web-main", CanaryReplicas: &three,
 					MaxHold: 30 * time.Minute, ScaleDownDelay: 2 * time.Minute,
-					Hooks: Hooks{PostRollback: "https://h.example.com/rb", Timeout: 5 * time.Second, Retries: 1},
+					Hooks:     Hooks{PostRollback: "https://h.example.com/rb", Timeout: 5 * time.Second, Retries: 1},
+					Promotion: PromotionRollout,
 				}
 			},
 		},

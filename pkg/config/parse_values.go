@@ -140,6 +140,15 @@ func parseList(v, valid string, ok func(string) bool) ([]string, error) {
 	return entries, nil
 }
 
+// parsePromotion accepts the ways a release is promoted.
+func parsePromotion(v string) (Promotion, error) {
+	switch p := Promotion(v); p {
+	case PromotionRollout, PromotionSwap:
+		return p, nil
+	}
+	return "", fmt.Errorf("%q (the default) or %q", PromotionRollout, PromotionSwap)
+}
+
 // parseApproval accepts the points where a release may wait for approval.
 func parseApproval(v string) (Approval, error) {
 	switch a := Approval(v); a {
