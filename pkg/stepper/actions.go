@@ -35,6 +35,12 @@ type Actions struct {
 	PrimaryRevision string
 	// Canary is what to do with the canary's replicas.
 	Canary Scale
+	// CanaryRevision, with config.PromotionSwap, is the revision the canary
+	// slot should run: when it differs from the slot's, the controller
+	// copies the user's template (which is that revision) to the slot. It
+	// is set only at step 0, whose weight 0 the routes carry before the
+	// copy (a slot under weight keeps its template). "" means no change.
+	CanaryRevision string
 	// Requeue is when to decide again if nothing changes before; 0 means
 	// only on the next change.
 	Requeue time.Duration

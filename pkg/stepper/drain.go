@@ -52,7 +52,13 @@ func (m *machine) draining() bool {
 // delay is over and, at the end of a release, the route without its weight
 // is seen applied (the status that ended the release went with that route,
 // and a scale-down is written before the status of its own reconcile).
+// Never in the decision that promoted by role swap: the canary's slot is
+// the former primary's now, which the routes observed still give all
+// traffic.
 func (m *machine) scaleDownDue() bool {
+	if m.swapped {
+		return false // the routes observed are the ones before the swap
+	}
 	return m.s.TrafficLeftAt == nil || !m.draining() && m.o.Routed && m.o.AppliedWeight == 0
 }
 
@@ -84,9 +90,10 @@ func (m *machine) drainEnd() time.Time {
 // Deployment asks for replicas, and it was written since the traffic left
 // the canary, so the count may be the canary's own (not scaled down yet)
 // or a scale by the user after the scale-down. It is false in every other
-// case, including the usual end of a delay (the generation is unchanged).
+// case, including the usual end of a delay (the generation is unchanged),
+// and always with config.PromotionSwap (the canary runs in a slot).
 func ReplicasOwnerNeeded(cfg config.Config, s Status, o Observations, now time.Time) bool {
 	m := &machine{cfg: cfg, s: s, o: o, now: now}
-	return cfg.ScaleDownCanary && idlePhase(effectivePhase(s)) && s.TrafficLeftAt != nil && !m.draining() &&
+	return !swapping(cfg) && cfg.ScaleDownCanary && idlePhase(effectivePhase(s)) && s.TrafficLeftAt != nil && !m.draining() &&
 		o.UserReplicas > 0 && o.UserGeneration != s.TrafficLeftGeneration
 }

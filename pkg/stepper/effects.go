@@ -28,8 +28,13 @@ func (m *machine) actions() Actions {
 		}
 	case PhaseProgressing:
 		a.Canary = ScaleUp
+		a.CanaryRevision = m.canaryTarget()
 	case PhasePromoting:
 		a.Canary = ScaleUp
+		if swapping(m.cfg) {
+			a.CanaryRevision = m.canaryTarget()
+			break
+		}
 		a.PrimaryRevision = m.primaryTarget(m.s.Revision)
 	}
 	return a
@@ -42,6 +47,16 @@ func (m *machine) primaryTarget(rev string) string {
 		return ""
 	}
 	return rev
+}
+
+// canaryTarget is, promoted by role swap, the revision the canary's slot
+// should run: the release's, at step 0 only, whose weight 0 the routes
+// carry before the template is copied; else "".
+func (m *machine) canaryTarget() string {
+	if !swapping(m.cfg) || m.s.Step != 0 || m.s.Weight != 0 || m.s.Mirroring {
+		return ""
+	}
+	return m.primaryTarget(m.s.Revision)
 }
 
 // requeue is the time until the next thing due: the end of the step, the
@@ -63,6 +78,8 @@ func (m *machine) requeue() time.Duration {
 		return m.soonest(canaryDue, m.subsetDue())
 	case s.Phase == PhaseInitializing:
 		return m.soonest(primaryDue, m.subsetDue())
+	case s.Phase == PhasePromoting && swapping(m.cfg):
+		return m.soonest(canaryDue)
 	case s.Phase == PhasePromoting:
 		return m.soonest(primaryDue)
 	case s.Phase == PhaseProgressing:

@@ -3,8 +3,15 @@ package stepper
 import "fmt"
 
 // promote enters Promoting: the primary is to run the released revision.
-// The weight stays until the primary has rolled it out.
+// The weight stays until the primary has rolled it out. Promoted by role
+// swap, a canary ready to take the primary's place swaps at once (the end
+// of the last step); one that is not (a promote command before it is)
+// enters Promoting to wait for it (see awaitSwap).
 func (m *machine) promote(message string) {
+	if swapping(m.cfg) && len(m.canaryWaits()) == 0 {
+		m.swap()
+		return
+	}
 	m.clearPause()
 	m.s.Phase = PhasePromoting
 	m.s.StepStart, m.s.HoldSince, m.s.AwaitingApproval = m.stamp(), nil, nil
@@ -21,7 +28,7 @@ func (m *machine) promote(message string) {
 // with a Warning: the weight stays until the primary has rolled it out.
 func (m *machine) resumeInterruptedPromotion() {
 	s := &m.s
-	if !m.o.PrimaryExists || m.o.PrimaryRevision == "" || m.o.PrimaryRevision != s.Revision || s.Revision == s.StableRevision {
+	if swapping(m.cfg) || !m.o.PrimaryExists || m.o.PrimaryRevision == "" || m.o.PrimaryRevision != s.Revision || s.Revision == s.StableRevision {
 		return
 	}
 	switch effectivePhase(*s) {
@@ -49,6 +56,10 @@ func (m *machine) promoting() {
 	s := &m.s
 	if m.o.Revision != s.Revision {
 		m.replaced()
+		return
+	}
+	if swapping(m.cfg) {
+		m.awaitSwap()
 		return
 	}
 	if s.StableRevision != s.Revision {

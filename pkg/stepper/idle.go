@@ -1,6 +1,10 @@
 package stepper
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+)
 
 // adopt starts managing a Deployment that has no status yet.
 func (m *machine) adopt() {
@@ -10,6 +14,9 @@ func (m *machine) adopt() {
 	s.Revision = s.StableRevision
 	s.Step, s.Steps, s.Weight, s.Total = 0, len(m.cfg.Steps), 0, m.cfg.Total
 	s.StepStart = m.stamp()
+	if swapping(m.cfg) {
+		s.PrimarySlot = config.SlotA
+	}
 	m.transition(false, ReasonInitializing, fmt.Sprintf(
 		"adopting revision %s: primary %s must become available before traffic moves", s.StableRevision, m.cfg.PrimaryName))
 }

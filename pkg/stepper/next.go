@@ -67,6 +67,9 @@ type machine struct {
 	// repair and scalePrimary are decided by watchPrimary.
 	repair       *PrimaryRepair
 	scalePrimary int32
+	// swapped is set by a promotion by role swap in this decision: the
+	// observed canary slot is the primary now.
+	swapped bool
 }
 
 // configValid clears the ConfigError of an invalid configuration that

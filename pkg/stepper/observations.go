@@ -14,9 +14,13 @@ type Observations struct {
 	// CanaryHash is the pod-template-hash of the user's ReplicaSet for
 	// Revision, "" when not known yet.
 	CanaryHash string
-	// CanaryAvailable: the user's Deployment has rolled out Revision and all
-	// its desired replicas (at least one) are available.
+	// CanaryAvailable: the user's Deployment (the canary slot with
+	// config.PromotionSwap, at the release's revision) has rolled out
+	// Revision and all its desired replicas (at least one) are available.
 	CanaryAvailable bool
+	// CanaryReplicas is the replica count the canary's Deployment wants
+	// (the canary slot's with config.PromotionSwap).
+	CanaryReplicas int32
 	// CanaryUnobserved: the Deployment controller has not observed the
 	// user's Deployment's latest spec yet (status.observedGeneration below
 	// metadata.generation), so it has not acted on the canary's scale-up.

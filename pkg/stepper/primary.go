@@ -85,10 +85,12 @@ func (m *machine) repairReplicas() int32 {
 // count, so the scale is only reported. A canary after a release still
 // has its own replicas until it is scaled down: they are not the user's
 // (see canaryHasReplicas). A scale by the user ends the record of the
-// release's end, written with the status that is due anyway.
+// release's end, written with the status that is due anyway. Promoted by
+// role swap, the user's Deployment never runs the canary (its slot does),
+// so a count on it while idle is always the user's.
 func (m *machine) scaledWhileIdle() {
 	s := &m.s
-	if m.cfg.ScaleDownCanary && m.o.UserReplicas > 0 && !m.canaryHasReplicas() {
+	if m.o.UserReplicas > 0 && (swapping(m.cfg) || m.cfg.ScaleDownCanary && !m.canaryHasReplicas()) {
 		m.forgetDrain()
 		if m.o.HPA != nil {
 			m.emit(true, ReasonScaleIgnored, fmt.Sprintf(
@@ -111,8 +113,14 @@ func (m *machine) scaledWhileIdle() {
 // release), so that a repair knows it. It is not kept while an HPA twin
 // scales the primary (that would write the status at every move of the
 // HPA), nor while a repair or a move of the user's scale is under way.
+// After a promotion by role swap, the count is the canary slot's, which is
+// the primary now.
 func (m *machine) rememberPrimary() {
 	o := m.o
+	if m.swapped {
+		m.s.PrimaryReplicas = o.CanaryReplicas
+		return
+	}
 	if !idlePhase(effectivePhase(m.s)) || m.repair != nil || m.scalePrimary > 0 || o.HPA != nil ||
 		o.PrimaryReplicas == nil || *o.PrimaryReplicas == 0 {
 		return

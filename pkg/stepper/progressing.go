@@ -52,8 +52,11 @@ func (m *machine) canaryWaits() []string {
 	if !m.o.CanaryAvailable {
 		waits = append(waits, "canary not available")
 	}
+	if swapping(m.cfg) && m.o.PrimaryReplicas != nil && m.o.CanaryReplicas < *m.o.PrimaryReplicas {
+		waits = append(waits, fmt.Sprintf("canary slot runs %d of the primary's %d replicas", m.o.CanaryReplicas, *m.o.PrimaryReplicas))
+	}
 	switch {
-	case m.o.CanaryHash == "":
+	case m.o.CanaryHash == "" && !swapping(m.cfg):
 		waits = append(waits, "canary pod-template-hash not known")
 	case !m.o.SubsetsReady:
 		waits = append(waits, "canary subset not in the DestinationRule")

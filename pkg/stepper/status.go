@@ -3,6 +3,7 @@ package stepper
 import (
 	"time"
 
+	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/gates"
 )
 
@@ -41,6 +42,12 @@ const (
 // state the controller keeps across restarts.
 type Status struct {
 	Phase Phase `json:"phase"`
+	// PrimarySlot is the slot that runs the primary when the Deployment is
+	// promoted by role swap (config.PromotionSwap); the other slot runs the
+	// canary. "" when the primary is the copy named config.PrimaryName
+	// (config.PromotionRollout). Set at adoption, flipped by the write that
+	// promotes a release.
+	PrimarySlot config.Slot `json:"primarySlot,omitempty"`
 	// Revision is the template revision of the current (or last) release.
 	Revision string `json:"revision,omitempty"`
 	// StableRevision is the revision the primary serves.

@@ -1,0 +1,203 @@
+package stepper_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/stepper"
+)
+
+// swapConfig is testConfig promoted by role swap.
+func swapConfig(c *config.Config) { c.Promotion = config.PromotionSwap }
+
+// swapStepping is stepping(step, start) of a Deployment promoted by role
+// swap, slot a primary: no canary hash.
+func swapStepping(step int, start time.Duration) stepper.Status {
+	return with(stepping(step, start), func(s *stepper.Status) { s.PrimarySlot, s.CanaryHash = config.SlotA, "" })
+}
+
+// swapObserved is observed(s) with both slots at 3 replicas.
+func swapObserved(s stepper.Status) stepper.Observations {
+	return with(observed(s), func(o *stepper.Observations) {
+		three := int32(3)
+		o.PrimaryReplicas, o.CanaryReplicas = &three, 3
+	})
+}
+
+func TestNextSwap(t *testing.T) {
+	last := swapStepping(3, -6*time.Minute)
+	runNext(t, map[string]nextCase{
+		"adoption by role swap makes slot a the primary": {
+			config: swapConfig,
+			obs:    stepper.Observations{Revision: "r0"},
+			want: func(s *stepper.Status, now time.Time) {
+				*s = with(initializing(0), func(s *stepper.Status) { s.PrimarySlot = config.SlotA })
+			},
+			actions: stepper.Actions{PrimaryRevision: "r0", Requeue: time.Minute,
+				Events: []stepper.Event{normal(stepper.ReasonInitializing)}},
+		},
+		"a release starts at step 0 and copies the template to the canary's slot": {
+			config: swapConfig,
+			status: with(ready(), func(s *stepper.Status) { s.PrimarySlot = config.SlotA }),
+			obs:    with(swapObserved(ready()), func(o *stepper.Observations) { o.Revision, o.CanaryAvailable = "r1", false }),
+			want: func(s *stepper.Status, now time.Time) {
+				s.Phase, s.Revision = stepper.PhaseProgressing, "r1"
+				s.ReleaseStart, s.StepStart = &now, &now
+				moved(s, stepper.ReasonReleaseStarted, now)
+			},
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleUp, CanaryRevision: "r1", Requeue: time.Minute,
+				Events: []stepper.Event{normal(stepper.ReasonReleaseStarted)}},
+		},
+		"step 0 needs no pod-template-hash: the slot's subset is there from adoption": {
+			config: swapConfig,
+			status: swapStepping(0, -time.Minute),
+			obs:    swapObserved(swapStepping(0, -time.Minute)),
+			want: func(s *stepper.Status, now time.Time) {
+				s.Step, s.Weight, s.StepStart = 1, 5, &now
+				moved(s, stepper.ReasonStepAdvanced, now)
+			},
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleUp, Requeue: time.Minute,
+				Events: []stepper.Event{normal(stepper.ReasonStepAdvanced)}},
+		},
+		"a step under weight never copies a template to the canary's slot": {
+			config:  swapConfig,
+			status:  swapStepping(1, -time.Minute),
+			obs:     swapObserved(swapStepping(1, -time.Minute)),
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleUp, Requeue: time.Minute},
+		},
+		"the canary's slot below the primary's count holds the step": {
+			config: swapConfig,
+			status: swapStepping(0, -time.Minute),
+			obs:    with(swapObserved(swapStepping(0, -time.Minute)), func(o *stepper.Observations) { o.CanaryReplicas = 2 }),
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleUp, CanaryRevision: "r1", Requeue: time.Minute},
+		},
+		"the last step passed swaps the roles: slot b is the primary, 100 % of traffic, Succeeded, in one write": {
+			config: swapConfig,
+			status: last,
+			obs:    with(swapObserved(last), func(o *stepper.Observations) { o.Verdicts, o.CanaryReplicas = passing, 4 }),
+			want: func(s *stepper.Status, now time.Time) {
+				s.Phase, s.PrimarySlot, s.StableRevision, s.Weight = stepper.PhaseSucceeded, config.SlotB, "r1", 0
+				s.PrimaryReplicas = 4 // the canary slot's, the primary now
+				s.StepStart, s.TrafficLeftAt, s.Verdicts = &now, &now, passing
+				moved(s, stepper.ReasonPromoted, now)
+			},
+			actions: stepper.Actions{Route: true, Requeue: time.Second,
+				Events: []stepper.Event{normal(stepper.ReasonPromoted)}},
+		},
+		"after the swap the former primary's slot drains, then is scaled down": {
+			config: swapConfig,
+			status: with(ready(), func(s *stepper.Status) {
+				s.Phase, s.PrimarySlot, s.Revision, s.StableRevision = stepper.PhaseSucceeded, config.SlotB, "r1", "r1"
+				s.TrafficLeftAt, s.PrimaryReplicas = at(-time.Minute), 3
+			}),
+			obs: with(swapObserved(ready()), func(o *stepper.Observations) {
+				o.Revision, o.PrimaryRevision, o.CanaryAvailable = "r1", "r1", true
+			}),
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleDown},
+		},
+		"a count the user gives their Deployment while idle goes to the primary's slot": {
+			config: swapConfig,
+			status: with(ready(), func(s *stepper.Status) {
+				s.PrimarySlot, s.TrafficLeftAt, s.PrimaryReplicas = config.SlotA, at(-time.Minute), 3
+			}),
+			obs: with(swapObserved(ready()), func(o *stepper.Observations) { o.UserReplicas = 5 }),
+			want: func(s *stepper.Status, now time.Time) {
+				s.PrimaryReplicas, s.TrafficLeftAt = 5, nil
+			},
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleDown, ScalePrimary: 5,
+				Events: []stepper.Event{normal(stepper.ReasonPrimaryScaled)}},
+		},
+		"a promote command before the canary's slot is ready waits in Promoting instead of swapping": {
+			config: swapConfig,
+			status: swapStepping(0, -time.Minute),
+			obs: with(swapObserved(swapStepping(0, -time.Minute)), func(o *stepper.Observations) {
+				o.CanaryAvailable, o.Command = false, "promote"
+			}),
+			want: func(s *stepper.Status, now time.Time) {
+				s.Phase, s.StepStart, s.CommandAck = stepper.PhasePromoting, &now, "promote"
+				moved(s, stepper.ReasonPromoting, now)
+			},
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleUp, CanaryRevision: "r1", Requeue: time.Minute,
+				Events: []stepper.Event{normal(stepper.ReasonPromoting)}},
+		},
+		"Promoting swaps once the canary's slot is ready": {
+			config: swapConfig,
+			status: with(swapStepping(0, -time.Minute), func(s *stepper.Status) { s.Phase = stepper.PhasePromoting }),
+			obs:    with(swapObserved(swapStepping(0, -time.Minute)), func(o *stepper.Observations) { o.CanaryReplicas = 3 }),
+			want: func(s *stepper.Status, now time.Time) {
+				s.Phase, s.PrimarySlot, s.StableRevision, s.PrimaryReplicas = stepper.PhaseSucceeded, config.SlotB, "r1", 3
+				s.StepStart, s.TrafficLeftAt = &now, &now
+				moved(s, stepper.ReasonPromoted, now)
+			},
+			actions: stepper.Actions{Route: true, Requeue: time.Second,
+				Events: []stepper.Event{normal(stepper.ReasonPromoted)}},
+		},
+		"Promoting rolls back a canary's slot that misses its progress deadline: nothing was swapped": {
+			config: swapConfig,
+			status: with(swapStepping(0, -11*time.Minute), func(s *stepper.Status) { s.Phase = stepper.PhasePromoting }),
+			obs: with(swapObserved(swapStepping(0, -11*time.Minute)), func(o *stepper.Observations) {
+				o.CanaryAvailable = false
+			}),
+			want: func(s *stepper.Status, now time.Time) {
+				s.Phase, s.StableRevision, s.PrimaryReplicas = stepper.PhaseFailed, "r0", 3
+				moved(s, stepper.ReasonProgressDeadlineExceeded, now)
+			},
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleDown,
+				Events: []stepper.Event{warning(stepper.ReasonProgressDeadlineExceeded), warning(stepper.ReasonRolledBack)}},
+		},
+		"a primary's slot running the release's revision is no interrupted promotion": {
+			config: swapConfig,
+			status: swapStepping(2, -time.Minute),
+			obs: with(swapObserved(swapStepping(2, -time.Minute)), func(o *stepper.Observations) {
+				o.PrimaryRevision = "r1"
+			}),
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleUp, Requeue: time.Minute},
+		},
+	})
+}
+
+func TestSwapReplicas(t *testing.T) {
+	cfg := testConfig()
+	swapConfig(&cfg)
+	three, zero := int32(3), int32(0)
+	tests := map[string]struct {
+		status       stepper.Status
+		act          stepper.Actions
+		obs          stepper.Observations
+		user, canary *int32
+	}{
+		"a running canary's slot gets the primary's count; the user's Deployment is left alone": {
+			status: swapStepping(1, 0), act: stepper.Actions{Canary: stepper.ScaleUp},
+			obs:    stepper.Observations{PrimaryReplicas: &three, UserReplicas: 2},
+			canary: &three,
+		},
+		"an idle canary's slot goes to 0, and so does a count on the user's Deployment": {
+			status: with(ready(), func(s *stepper.Status) { s.PrimarySlot = config.SlotA }),
+			act:    stepper.Actions{Canary: stepper.ScaleDown},
+			obs:    stepper.Observations{PrimaryReplicas: &three, UserReplicas: 2},
+			user:   &zero, canary: &zero,
+		},
+		"an idle user's Deployment at 0 is not written": {
+			status: with(ready(), func(s *stepper.Status) { s.PrimarySlot = config.SlotA }),
+			act:    stepper.Actions{Canary: stepper.ScaleDown},
+			obs:    stepper.Observations{PrimaryReplicas: &three},
+			canary: &zero,
+		},
+		"the user's Deployment keeps its count while adopted": {
+			status: initializing(0), obs: stepper.Observations{UserReplicas: 2},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if d := cmp.Diff(tc.user, stepper.UserReplicas(cfg, tc.status, tc.act, tc.obs)); d != "" {
+				t.Errorf("UserReplicas (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tc.canary, stepper.SlotReplicas(cfg, tc.status, tc.act, tc.obs)); d != "" {
+				t.Errorf("SlotReplicas (-want +got):\n%s", d)
+			}
+		})
+	}
+}
