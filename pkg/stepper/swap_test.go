@@ -69,9 +69,9 @@ func TestNextSwap(t *testing.T) {
 			actions: stepper.Actions{Route: true, Canary: stepper.ScaleUp, Requeue: time.Minute},
 		},
 		"the canary's slot below the primary's count holds the step": {
-			config: swapConfig,
-			status: swapStepping(0, -time.Minute),
-			obs:    with(swapObserved(swapStepping(0, -time.Minute)), func(o *stepper.Observations) { o.CanaryReplicas = 2 }),
+			config:  swapConfig,
+			status:  swapStepping(0, -time.Minute),
+			obs:     with(swapObserved(swapStepping(0, -time.Minute)), func(o *stepper.Observations) { o.CanaryReplicas = 2 }),
 			actions: stepper.Actions{Route: true, Canary: stepper.ScaleUp, CanaryRevision: "r1", Requeue: time.Minute},
 		},
 		"the last step passed swaps the roles: slot b is the primary, 100 % of traffic, Succeeded, in one write": {
