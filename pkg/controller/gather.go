@@ -180,7 +180,7 @@ func (c *Controller) observe(ctx context.Context, s *snapshot) (stepper.Observat
 		return o, err
 	}
 	o.CanaryHash = hash
-	o.SubsetsReady = istio.SubsetsReady(s.dr, hash)
+	o.SubsetsReady = istio.SubsetsReady(s.dr, s.target, hash)
 	if o.SubsetsReady {
 		now := c.clock.Now()
 		o.SubsetAge = now.Sub(c.subsetSince(s.user.Namespace+"/"+s.user.Name, hash, now))

@@ -15,7 +15,11 @@ import (
 
 // DesiredDestinationRule is the DestinationRule meshcanary wants for t: live
 // with the subsets primary (pods labelled config.RoleLabel=primary) and, when
-// canaryHash is not "", canary (pods with that pod-template-hash).
+// canaryHash is not "", canary (pods with that pod-template-hash). In a swap
+// (t.Slot is not ""), canaryHash is ignored and the subsets are the two
+// slots' (pods labelled config.SlotLabel=a, then b), always both; primary
+// and canary subsets of a rollout are left as they are, for the routes that
+// may still name them.
 //
 // A live DestinationRule (the user's or meshcanary's) is patched on a copy:
 // its host, trafficPolicy, other subsets, labels and annotations are kept,
@@ -38,6 +42,12 @@ func DesiredDestinationRule(live *networkingv1.DestinationRule, t Target, canary
 		dr = live.DeepCopy()
 		markRoutesFor(&dr.ObjectMeta, t)
 	}
+	if t.Slot != "" {
+		for _, s := range slots {
+			dr.Spec.Subsets = upsertSubset(dr.Spec.Subsets, s.Subset(), slotLabels(s))
+		}
+		return dr
+	}
 	dr.Spec.Subsets = upsertSubset(dr.Spec.Subsets, config.SubsetPrimary, primaryLabels())
 	if canaryHash == "" {
 		dr.Spec.Subsets = withoutSubsets(dr.Spec.Subsets, config.SubsetCanary)
@@ -47,23 +57,37 @@ func DesiredDestinationRule(live *networkingv1.DestinationRule, t Target, canary
 	return dr
 }
 
-// RestoredDestinationRule is live without meshcanary's subsets and
-// annotation, for opt-out. It returns nil when meshcanary owns live (the
-// caller deletes it) or live is nil.
+// RestoredDestinationRule is live without meshcanary's subsets (those of
+// either mode: primary, canary and the two slots') and annotation, for
+// opt-out. It returns nil when meshcanary owns live (the caller deletes it)
+// or live is nil.
 func RestoredDestinationRule(live *networkingv1.DestinationRule, t Target) *networkingv1.DestinationRule {
 	if live == nil || owned(live.ObjectMeta) {
 		return nil
 	}
 	dr := live.DeepCopy()
 	delete(dr.Annotations, config.RoutesForAnnotation)
-	dr.Spec.Subsets = withoutSubsets(dr.Spec.Subsets, config.SubsetPrimary, config.SubsetCanary)
+	dr.Spec.Subsets = withoutSubsets(dr.Spec.Subsets, ourSubsets...)
 	return dr
 }
 
-// SubsetsReady reports whether dr has the primary subset and, when
-// canaryHash is not "", the canary subset selecting canaryHash.
-func SubsetsReady(dr *networkingv1.DestinationRule, canaryHash string) bool {
-	if dr == nil || !hasSubset(dr.Spec.Subsets, config.SubsetPrimary, primaryLabels()) {
+// SubsetsReady reports whether dr has the subsets DesiredDestinationRule
+// writes for t: in a rollout the primary subset and, when canaryHash is not
+// "", the canary subset selecting canaryHash; in a swap both slots'
+// subsets, each selecting its slot (canaryHash is ignored).
+func SubsetsReady(dr *networkingv1.DestinationRule, t Target, canaryHash string) bool {
+	if dr == nil {
+		return false
+	}
+	if t.Slot != "" {
+		for _, s := range slots {
+			if !hasSubset(dr.Spec.Subsets, s.Subset(), slotLabels(s)) {
+				return false
+			}
+		}
+		return true
+	}
+	if !hasSubset(dr.Spec.Subsets, config.SubsetPrimary, primaryLabels()) {
 		return false
 	}
 	return canaryHash == "" || hasSubset(dr.Spec.Subsets, config.SubsetCanary, canaryLabels(canaryHash))
@@ -89,6 +113,14 @@ func primaryLabels() map[string]string {
 
 func canaryLabels(hash string) map[string]string {
 	return map[string]string{appsv1.DefaultDeploymentUniqueLabelKey: hash}
+}
+
+// slots are the slots of a swap, in the order of their subsets.
+var slots = []config.Slot{config.SlotA, config.SlotB}
+
+// slotLabels select the pods of slot s.
+func slotLabels(s config.Slot) map[string]string {
+	return map[string]string{config.SlotLabel: string(s)}
 }
 
 // upsertSubset sets the labels of the subset called name, appending the
@@ -121,8 +153,9 @@ func hasSubset(subsets []*apinetworkingv1.Subset, name string, labels map[string
 	})
 }
 
-// CanaryHashOf returns the pod-template-hash the canary subset of dr
-// selects, or "" when dr has no canary subset.
+// CanaryHashOf returns the pod-template-hash the canary subset of a
+// rollout (config.SubsetCanary) of dr selects, or "" when dr has no such
+// subset, as in a swap, whose slot subsets select no hash.
 func CanaryHashOf(dr *networkingv1.DestinationRule) string {
 	if dr == nil {
 		return ""

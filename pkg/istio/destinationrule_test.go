@@ -49,7 +49,7 @@ func TestDesiredDestinationRuleSubsets(t *testing.T) {
 			if diff := cmp.Diff(tc.wantNames, subsetNames(got)); diff != "" {
 				t.Errorf("subsets (-want +got):\n%s", diff)
 			}
-			if !SubsetsReady(got, tc.hash) {
+			if !SubsetsReady(got, shop, tc.hash) {
 				t.Errorf("SubsetsReady(desired, %q) = false", tc.hash)
 			}
 		})
@@ -104,7 +104,7 @@ func TestSubsetsReady(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := SubsetsReady(tc.dr, tc.hash); got != tc.want {
+			if got := SubsetsReady(tc.dr, shop, tc.hash); got != tc.want {
 				t.Errorf("SubsetsReady = %v, want %v", got, tc.want)
 			}
 		})

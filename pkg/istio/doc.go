@@ -16,6 +16,16 @@
 // does. [SubsetsReady] tells the controller when the VirtualService may name
 // the canary.
 //
+// A Deployment promoted by role swap runs its primary and canary in two
+// slots (see config.Slot), and [Target.Slot] names the primary's. The
+// DestinationRule then always carries both slots' subsets, "slot-a" and
+// "slot-b" (pods labelled meshcanary.io/slot), and the routes send the
+// primary's weight to [Target.PrimarySubset] and the canary's to
+// [Target.CanarySubset]; a promotion swaps the slots, so the next write
+// routes everything to the former canary's subset. The subsets of either
+// mode are meshcanary's wherever routes are read, so a route written in one
+// mode is rewritten in the other, and opt-out removes all four.
+//
 // # Routes
 //
 // A route is for the service, and meshcanary's to split, when every one of its

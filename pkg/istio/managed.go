@@ -6,8 +6,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	apinetworkingv1 "istio.io/api/networking/v1"
-
-	"github.com/meshcanary/meshcanary/pkg/config"
 )
 
 // ManagedRoutePrefix starts the name of every http route meshcanary inserts
@@ -68,7 +66,7 @@ func (b httpBuilder) build(routes []*apinetworkingv1.HTTPRoute) []*apinetworking
 		if b.active() {
 			out = append(out, b.canaryRoutes(route, i)...)
 		}
-		route.Route = b.s.http(route.Route)
+		route.Route = b.s.http(route.Route, b.r.Target)
 		if b.active() {
 			b.decorate(route)
 		}
@@ -83,10 +81,10 @@ func (b httpBuilder) canaryRoutes(route *apinetworkingv1.HTTPRoute, i int) []*ap
 	st := b.r.Shaping
 	var out []*apinetworkingv1.HTTPRoute
 	if len(st.Match) > 0 {
-		out = appendNonNil(out, toCanary(route, abRoute, i, st.Match))
+		out = appendNonNil(out, toCanary(route, b.r.CanarySubset(), abRoute, i, st.Match))
 	}
 	if st.Sticky != nil {
-		out = appendNonNil(out, toCanary(route, stickyRoute, i, []Condition{st.Sticky.condition()}))
+		out = appendNonNil(out, toCanary(route, b.r.CanarySubset(), stickyRoute, i, []Condition{st.Sticky.condition()}))
 	}
 	return out
 }
@@ -100,12 +98,12 @@ func appendNonNil(routes []*apinetworkingv1.HTTPRoute, r *apinetworkingv1.HTTPRo
 
 // toCanary is a copy of the route for the service at index i, named for
 // kind, that sends the requests meeting both one of its matches and every
-// condition to the canary alone (with the host, port and header rules of
-// its first destination); its retries, timeouts, faults and the user's
-// mirrors are kept. A match that already tests a header or query parameter
-// a condition tests cannot be AND-ed with it in one Istio match and is left
-// out; nil when no match is left.
-func toCanary(route *apinetworkingv1.HTTPRoute, kind string, i int, conds []Condition) *apinetworkingv1.HTTPRoute {
+// condition to the canary's subset alone (with the host, port and header
+// rules of its first destination); its retries, timeouts, faults and the
+// user's mirrors are kept. A match that already tests a header or query
+// parameter a condition tests cannot be AND-ed with it in one Istio match
+// and is left out; nil when no match is left.
+func toCanary(route *apinetworkingv1.HTTPRoute, subset, kind string, i int, conds []Condition) *apinetworkingv1.HTTPRoute {
 	matches := andMatches(route.GetMatch(), conds)
 	if len(matches) == 0 {
 		return nil
@@ -115,7 +113,7 @@ func toCanary(route *apinetworkingv1.HTTPRoute, kind string, i int, conds []Cond
 	c.Match = matches
 	first := route.Route[0]
 	c.Route = []*apinetworkingv1.HTTPRouteDestination{{
-		Destination: subsetOf(first.GetDestination(), config.SubsetCanary),
+		Destination: subsetOf(first.GetDestination(), subset),
 		Headers:     proto.CloneOf(first.GetHeaders()),
 	}}
 	return c
@@ -176,7 +174,7 @@ func (b httpBuilder) decorate(route *apinetworkingv1.HTTPRoute) {
 	}
 	if st.Mirror != nil {
 		first := route.Route[0].GetDestination()
-		addMirror(route, subsetOf(first, config.SubsetCanary), *st.Mirror)
+		addMirror(route, subsetOf(first, b.r.CanarySubset()), *st.Mirror)
 	}
 }
 

@@ -4,8 +4,6 @@ import (
 	"slices"
 
 	apinetworkingv1 "istio.io/api/networking/v1"
-
-	"github.com/meshcanary/meshcanary/pkg/config"
 )
 
 // addMirror adds meshcanary's mirror of share of the route's traffic to
@@ -34,13 +32,14 @@ func addMirror(route *apinetworkingv1.HTTPRoute, dst *apinetworkingv1.Destinatio
 }
 
 // unmirror removes meshcanary's mirror from the route (a copy): the entry
-// of mirrors that names the canary subset of the service. When it is first
-// of exactly two, addMirror moved the user's mirror behind it, and the
-// user's entry becomes the route's mirror and mirrorPercentage again.
+// of mirrors that names a canary subset of the service (see
+// isMirrorSubset), this release's or one a promotion swapped since. When it
+// is first of exactly two, addMirror moved the user's mirror behind it, and
+// the user's entry becomes the route's mirror and mirrorPercentage again.
 func unmirror(route *apinetworkingv1.HTTPRoute, t Target) {
 	i := slices.IndexFunc(route.Mirrors, func(m *apinetworkingv1.HTTPMirrorPolicy) bool {
 		d := m.GetDestination()
-		return MatchesHost(d.GetHost(), t) && d.GetSubset() == config.SubsetCanary
+		return MatchesHost(d.GetHost(), t) && isMirrorSubset(d.GetSubset())
 	})
 	switch {
 	case i < 0:

@@ -6,15 +6,15 @@ import (
 	apinetworkingv1 "istio.io/api/networking/v1"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	"k8s.io/apimachinery/pkg/util/sets"
-
-	"github.com/meshcanary/meshcanary/pkg/config"
 )
 
 // ObserveRouting reads what vs does with the service. routed is true when vs
 // has at least one route for the service (see DesiredVirtualService) and
-// every such route sends to the primary subset alone or to the primary and
+// every such route sends to t's primary subset alone or to t's primary and
 // canary subsets in that order, all with the same weights; canaryWeight is
 // then the canary's weight (0 for the primary alone), out of the pair's sum.
+// The subsets are t's (see Target.PrimarySubset): in a swap, routes written
+// while the other slot was the primary are not routed.
 // The routes a strategy inserts (see ManagedRoutePrefix) are not split
 // routes and are ignored.
 func ObserveRouting(vs *networkingv1.VirtualService, t Target) (routed bool, canaryWeight int32) {
@@ -33,17 +33,17 @@ func ObserveRouting(vs *networkingv1.VirtualService, t Target) (routed bool, can
 	}
 	for _, route := range vs.Spec.Http {
 		if !managed(route) && splittable(route.Route, t) {
-			observe(observeSplit(route.Route))
+			observe(observeSplit(route.Route, t))
 		}
 	}
 	for _, route := range vs.Spec.Tls {
 		if splittable(route.Route, t) {
-			observe(observeSplit(route.Route))
+			observe(observeSplit(route.Route, t))
 		}
 	}
 	for _, route := range vs.Spec.Tcp {
 		if splittable(route.Route, t) {
-			observe(observeSplit(route.Route))
+			observe(observeSplit(route.Route, t))
 		}
 	}
 	if n == 0 || !consistent {
@@ -53,22 +53,25 @@ func ObserveRouting(vs *networkingv1.VirtualService, t Target) (routed bool, can
 }
 
 // observeSplit reads the split of a splittable route; ok is false for a
-// shape meshcanary does not write.
-func observeSplit[D routeDestination](dsts []D) (s split, ok bool) {
+// shape meshcanary does not write for t.
+func observeSplit[D routeDestination](dsts []D, t Target) (s split, ok bool) {
 	subsetAt := func(i int) string { return dsts[i].GetDestination().GetSubset() }
+	primary, canary := t.PrimarySubset(), t.CanarySubset()
 	switch {
-	case len(dsts) == 1 && subsetAt(0) == config.SubsetPrimary:
+	case len(dsts) == 1 && subsetAt(0) == primary:
 		return split{}, true
-	case len(dsts) == 2 && subsetAt(0) == config.SubsetPrimary && subsetAt(1) == config.SubsetCanary:
+	case len(dsts) == 2 && subsetAt(0) == primary && subsetAt(1) == canary:
 		return split{primary: dsts[0].GetWeight(), canary: dsts[1].GetWeight()}, true
 	}
 	return split{}, false
 }
 
-// ReferencedSubsets is the set of meshcanary's subsets (config.SubsetPrimary,
-// config.SubsetCanary) that any destination or mirror of vs names for the
-// service. A subset may leave the DestinationRule only when it is not in
-// this set.
+// ReferencedSubsets is the set of meshcanary's subsets that any destination
+// or mirror of vs names for the service: config.SubsetPrimary,
+// config.SubsetCanary and the two slots' (see config.Slot.Subset), in
+// either mode, so that the subsets of the other mode are seen until no
+// route names them. A subset may leave the DestinationRule only when it is
+// not in this set.
 func ReferencedSubsets(vs *networkingv1.VirtualService, t Target) sets.Set[string] {
 	refs := sets.New[string]()
 	if vs == nil {

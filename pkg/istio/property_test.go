@@ -61,7 +61,7 @@ func (w *world) reconcile() (wrote bool, err error) {
 	w.dr = dr
 
 	weight := int32(0)
-	if w.hash != "" && w.ready[w.hash] && SubsetsReady(w.dr, w.hash) {
+	if w.hash != "" && w.ready[w.hash] && SubsetsReady(w.dr, shop, w.hash) {
 		weight = w.weight
 	}
 	r := Routing{Target: shop, Weight: weight, Total: w.total}

@@ -3,8 +3,6 @@ package istio
 import (
 	"google.golang.org/protobuf/proto"
 	apinetworkingv1 "istio.io/api/networking/v1"
-
-	"github.com/meshcanary/meshcanary/pkg/config"
 )
 
 // split is what the route builder makes of every route for the service: the
@@ -27,40 +25,42 @@ type subsetWeight struct {
 	weight int32
 }
 
-// destinations lists the subsets a route for the service is sent to: the
+// destinations lists t's subsets a route for the service is sent to: the
 // primary alone (no weight) while the canary has none, else both, summing to
 // the total.
-func (s split) destinations() []subsetWeight {
+func (s split) destinations(t Target) []subsetWeight {
 	if s.canary == 0 {
-		return []subsetWeight{{subset: config.SubsetPrimary}}
+		return []subsetWeight{{subset: t.PrimarySubset()}}
 	}
 	return []subsetWeight{
-		{subset: config.SubsetPrimary, weight: s.primary},
-		{subset: config.SubsetCanary, weight: s.canary},
+		{subset: t.PrimarySubset(), weight: s.primary},
+		{subset: t.CanarySubset(), weight: s.canary},
 	}
 }
 
-// http rewrites the destinations of a splittable http route. Every subset
-// destination keeps the host, port and header rules of the first one.
-func (s split) http(dsts []*apinetworkingv1.HTTPRouteDestination) []*apinetworkingv1.HTTPRouteDestination {
+// http rewrites the destinations of a splittable http route to t's
+// subsets. Every subset destination keeps the host, port and header rules
+// of the first one.
+func (s split) http(dsts []*apinetworkingv1.HTTPRouteDestination, t Target) []*apinetworkingv1.HTTPRouteDestination {
 	headers := dsts[0].GetHeaders()
-	return splitDestinations(s, dsts[0].GetDestination(), func(d *apinetworkingv1.Destination, weight int32) *apinetworkingv1.HTTPRouteDestination {
+	return splitDestinations(s, t, dsts[0].GetDestination(), func(d *apinetworkingv1.Destination, weight int32) *apinetworkingv1.HTTPRouteDestination {
 		return &apinetworkingv1.HTTPRouteDestination{Destination: d, Weight: weight, Headers: proto.CloneOf(headers)}
 	})
 }
 
-// l4 rewrites the destinations of a splittable tls or tcp route.
-func (s split) l4(dsts []*apinetworkingv1.RouteDestination) []*apinetworkingv1.RouteDestination {
-	return splitDestinations(s, dsts[0].GetDestination(), func(d *apinetworkingv1.Destination, weight int32) *apinetworkingv1.RouteDestination {
+// l4 rewrites the destinations of a splittable tls or tcp route to t's
+// subsets.
+func (s split) l4(dsts []*apinetworkingv1.RouteDestination, t Target) []*apinetworkingv1.RouteDestination {
+	return splitDestinations(s, t, dsts[0].GetDestination(), func(d *apinetworkingv1.Destination, weight int32) *apinetworkingv1.RouteDestination {
 		return &apinetworkingv1.RouteDestination{Destination: d, Weight: weight}
 	})
 }
 
 // splitDestinations is one destination of kind D, made by newDest, for
-// each of s's subsets, with first's host and port.
-func splitDestinations[D any](s split, first *apinetworkingv1.Destination, newDest func(*apinetworkingv1.Destination, int32) D) []D {
+// each of s's subsets of t, with first's host and port.
+func splitDestinations[D any](s split, t Target, first *apinetworkingv1.Destination, newDest func(*apinetworkingv1.Destination, int32) D) []D {
 	var out []D
-	for _, sw := range s.destinations() {
+	for _, sw := range s.destinations(t) {
 		out = append(out, newDest(subsetOf(first, sw.subset), sw.weight))
 	}
 	return out
@@ -83,7 +83,7 @@ type routeDestination interface {
 
 // splittable reports whether a route belongs to meshcanary to split: it has
 // destinations, and every one is the service, on the same port, with no
-// subset or one of meshcanary's. Routes that also send to other services or
+// subset or one of meshcanary's (of either mode, see isOurSubset). Routes that also send to other services or
 // to the user's own subsets are left alone (see SkippedRoutes).
 func splittable[D routeDestination](dsts []D, t Target) bool {
 	if len(dsts) == 0 {
@@ -131,9 +131,4 @@ func collapse[D routeDestination](dsts []D, t Target, setWeight func(D, int32)) 
 		setWeight(out[0], 0)
 	}
 	return out
-}
-
-// isOurSubset reports whether a subset name is one meshcanary manages.
-func isOurSubset(name string) bool {
-	return name == config.SubsetPrimary || name == config.SubsetCanary
 }

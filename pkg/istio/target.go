@@ -20,6 +20,11 @@ type Target struct {
 	// Owner is set on the objects meshcanary creates; nil leaves them
 	// without an owner reference (render, tests).
 	Owner *metav1.OwnerReference
+	// Slot is the slot running the primary of a Deployment promoted by role
+	// swap (config.PromotionSwap): the routes send the primary's weight to
+	// its subset and the canary's to the other slot's (see PrimarySubset,
+	// CanarySubset). "" is a rollout, with the subsets primary and canary.
+	Slot config.Slot
 	// from is the namespace of the object whose hosts are read (see
 	// seenFrom); "" is Namespace.
 	from string

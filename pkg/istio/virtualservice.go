@@ -64,12 +64,12 @@ func DesiredVirtualService(live *networkingv1.VirtualService, r Routing) *networ
 	vs.Spec.Http = httpBuilder{r: r, s: s}.build(withoutStrategy(vs.Spec.Http, r.Target))
 	for _, route := range vs.Spec.Tls {
 		if splittable(route.Route, r.Target) {
-			route.Route = s.l4(route.Route)
+			route.Route = s.l4(route.Route, r.Target)
 		}
 	}
 	for _, route := range vs.Spec.Tcp {
 		if splittable(route.Route, r.Target) {
-			route.Route = s.l4(route.Route)
+			route.Route = s.l4(route.Route, r.Target)
 		}
 	}
 	return vs
@@ -77,12 +77,12 @@ func DesiredVirtualService(live *networkingv1.VirtualService, r Routing) *networ
 
 // RestoredVirtualService is live routed back to the plain service host, for
 // opt-out: the routes and mirror of a strategy are removed, and in every
-// route, the destinations naming meshcanary's subsets of
-// the service become one destination with the first one's host, port and
-// header rules, no subset, and their summed weight (no weight when it is the
-// route's only destination); config.RoutesForAnnotation is removed. It
-// returns nil when meshcanary owns live (the caller deletes it) or live is
-// nil.
+// route, the destinations naming meshcanary's subsets of the service (of
+// either mode, whatever t.Slot) become one destination with the first one's
+// host, port and header rules, no subset, and their summed weight (no weight
+// when it is the route's only destination); config.RoutesForAnnotation is
+// removed. It returns nil when meshcanary owns live (the caller deletes it)
+// or live is nil.
 func RestoredVirtualService(live *networkingv1.VirtualService, t Target) *networkingv1.VirtualService {
 	if live == nil || owned(live.ObjectMeta) {
 		return nil
