@@ -37,6 +37,9 @@ func (c *Controller) persist(ctx context.Context, s *snapshot, next stepper.Stat
 	if err := c.scaleCanary(ctx, s, next, act, true); err != nil {
 		return err
 	}
+	if err := c.applyCanarySlot(ctx, s, next, act, true); err != nil {
+		return err
+	}
 	if err := c.applyDestinationRule(ctx, s, next); err != nil {
 		return err
 	}
@@ -59,7 +62,10 @@ func (c *Controller) converge(ctx context.Context, s *snapshot, next stepper.Sta
 	if err := c.applyHPATwin(ctx, s); err != nil {
 		return err
 	}
-	return c.scaleCanary(ctx, s, next, act, false)
+	if err := c.scaleCanary(ctx, s, next, act, false); err != nil {
+		return err
+	}
+	return c.applyCanarySlot(ctx, s, next, act, false)
 }
 
 func (c *Controller) applyPrimary(ctx context.Context, s *snapshot, act stepper.Actions, log *zap.Logger) error {
@@ -72,7 +78,7 @@ func (c *Controller) applyPrimary(ctx context.Context, s *snapshot, act stepper.
 	if s.primary != nil && s.primary.Annotations[config.RevisionAnnotation] == act.PrimaryRevision {
 		return nil
 	}
-	spec := workload.PrimarySpec{Name: s.cfg.PrimaryName, Revision: act.PrimaryRevision, Owner: *s.target.Owner}
+	spec := workload.PrimarySpec{Name: s.cfg.PrimaryName, Revision: act.PrimaryRevision, Owner: *s.target.Owner, Slot: s.slot}
 	if s.primary == nil && workload.Replicas(s.user) == 0 {
 		one := int32(1)
 		spec.Replicas = &one
@@ -188,7 +194,7 @@ func (c *Controller) wroteHome(s *snapshot, status string) {
 // desiredRoutes is the home VirtualService routing the service to the
 // subsets with the status's weight.
 func (c *Controller) desiredRoutes(s *snapshot, next stepper.Status, log *zap.Logger) *networkingv1.VirtualService {
-	if next.Weight > 0 && s.user.Status.ReadyReplicas == 0 {
+	if next.Weight > 0 && s.canaryReadyReplicas() == 0 {
 		log.Warn("canary has no Ready pod; routing it no traffic", zap.Int32("wantedWeight", next.Weight))
 	}
 	return istio.DesiredVirtualService(s.vs, routingOf(s, next))
@@ -197,7 +203,7 @@ func (c *Controller) desiredRoutes(s *snapshot, next stepper.Status, log *zap.Lo
 // routedWeight is the canary weight the routes get for next: its weight,
 // or 0 while the canary has no Ready pod.
 func routedWeight(s *snapshot, next stepper.Status) int32 {
-	if next.Weight > 0 && s.user.Status.ReadyReplicas == 0 {
+	if next.Weight > 0 && s.canaryReadyReplicas() == 0 {
 		return 0
 	}
 	return next.Weight
@@ -206,17 +212,19 @@ func routedWeight(s *snapshot, next stepper.Status) int32 {
 // routingOf is the Routing of every VirtualService split for next.
 func routingOf(s *snapshot, next stepper.Status) istio.Routing {
 	r := istio.Routing{Target: s.target, Weight: routedWeight(s, next), Total: next.Total, Gateways: s.cfg.Gateways, Hosts: s.cfg.Hosts}
+	r.Target.Slot = next.PrimarySlot // a promotion by role swap routes to the new primary's slot
 	if r.Total == 0 {
 		r.Total = s.cfg.Total
 	}
 	stage := stepper.StrategyStage(next)
 	r.Shaping = s.strategy.Routes(stage, next.CanaryHash)
-	r.CanaryReady = stage != strategy.Idle && s.user.Status.ReadyReplicas > 0 && s.obs.SubsetsReady
+	r.CanaryReady = stage != strategy.Idle && s.canaryReadyReplicas() > 0 && s.obs.SubsetsReady
 	return r
 }
 
-// scaleCanary writes the replicas the decision gives the user's (canary)
-// Deployment, in one of two places in a reconcile: a scale-down before the
+// scaleCanary writes the replicas the decision gives the user's Deployment
+// (the canary of a rollout; held at 0 by a role swap, see
+// stepper.UserReplicas), in one of two places in a reconcile: a scale-down before the
 // status is persisted (before is set), a scale-up after. A scale-up before
 // it could leave a running canary under a status that says idle, where its
 // replicas would be taken for a user's scale; a scale-down is re-decided
@@ -230,7 +238,7 @@ func routingOf(s *snapshot, next stepper.Status) istio.Routing {
 // every canary's start), and a conflict with its status update is retried
 // on the live object (updateUser).
 func (c *Controller) scaleCanary(ctx context.Context, s *snapshot, next stepper.Status, act stepper.Actions, before bool) error {
-	replicas := stepper.CanaryReplicas(s.cfg, next, act, s.obs)
+	replicas := stepper.UserReplicas(s.cfg, next, act, s.obs)
 	current := workload.Replicas(s.user)
 	change := replicas != nil && *replicas != current && (*replicas < current) == before
 	_, legacy := s.user.Annotations[config.StatusAnnotation]

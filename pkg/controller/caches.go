@@ -160,14 +160,11 @@ func stripManagedFields(obj any) (any, error) {
 	return obj, nil
 }
 
-// primaryFor returns the primary Deployment of the user's Deployment name in
-// namespace, or nil.
-func (c *caches) primaryFor(namespace, name string) *appsv1.Deployment {
-	list := byIndex[*appsv1.Deployment](c.idx.primaries, byOwner, namespace+"/"+name)
-	if len(list) == 0 {
-		return nil
-	}
-	return list[0]
+// primariesFor returns the Deployments meshcanary owns for the user's
+// Deployment name in namespace: its primary, or the two slots of a
+// promotion by role swap.
+func (c *caches) primariesFor(namespace, name string) []*appsv1.Deployment {
+	return byIndex[*appsv1.Deployment](c.idx.primaries, byOwner, namespace+"/"+name)
 }
 
 // servicesSelecting returns the Services of namespace whose selector

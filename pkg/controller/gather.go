@@ -42,6 +42,11 @@ type snapshot struct {
 	splits  []*networkingv1.VirtualService
 	dr      *networkingv1.DestinationRule
 	primary *appsv1.Deployment
+	// slot is the primary's slot when the Deployment is promoted by role
+	// swap ("" for a rollout: see slotOf); canary is then the other slot's
+	// Deployment, nil until the first release creates it.
+	slot    config.Slot
+	canary  *appsv1.Deployment
 	userHPA *autoscalingv2.HorizontalPodAutoscaler
 	twinHPA *autoscalingv2.HorizontalPodAutoscaler
 	obs     stepper.Observations
@@ -107,6 +112,7 @@ func (c *Controller) gather(ctx context.Context, cs *caches, user *appsv1.Deploy
 	if s.target.Service == "" {
 		return s, problems, nil
 	}
+	gatherSlots(cs, s)
 	if s.dr, err = istio.FindDestinationRule(cs.destinationRulesOf(ns, service), s.target); err != nil {
 		s.target = istio.Target{}
 		return s, append(problems, config.Problem{Key: config.Prefix + config.KeyService, Value: service, Valid: err.Error()}), nil
@@ -118,6 +124,7 @@ func (c *Controller) gather(ctx context.Context, cs *caches, user *appsv1.Deploy
 	}
 	s.primary, _ = cs.primaries.Deployments(ns).Get(s.cfg.PrimaryName)
 	s.userHPA, s.twinHPA = findHPAs(cs, user.Namespace, user.Name, s.cfg.PrimaryName)
+	problems = append(problems, swapProblems(s)...)
 
 	if s.obs, err = c.observe(ctx, s); err != nil {
 		return nil, nil, err
@@ -158,14 +165,18 @@ func (c *Controller) readStatus(s *snapshot) bool {
 // observe builds the stepper's observations from the snapshot.
 func (c *Controller) observe(ctx context.Context, s *snapshot) (stepper.Observations, error) {
 	o := stepper.Observations{
-		Revision:        workload.Revision(&s.user.Spec.Template),
-		CanaryAvailable: workload.Available(s.user),
+		Revision: workload.Revision(&s.user.Spec.Template),
+		Command:  s.user.Annotations[config.CommandAnnotation],
+	}
+	if s.slot != "" {
+		observeCanarySlot(&o, s)
+	} else {
+		o.CanaryAvailable = workload.Available(s.user)
 		// The progress deadline counts from the Deployment controller's
 		// reports (stepper.Observations.CanaryProgressAt).
-		CanaryUnobserved: s.user.Status.ObservedGeneration < s.user.Generation,
-		CanaryProgressAt: workload.LastProgress(s.user),
-		CanaryTimedOutAt: workload.TimedOut(s.user),
-		Command:          s.user.Annotations[config.CommandAnnotation],
+		o.CanaryUnobserved = s.user.Status.ObservedGeneration < s.user.Generation
+		o.CanaryProgressAt = workload.LastProgress(s.user)
+		o.CanaryTimedOutAt = workload.TimedOut(s.user)
 	}
 	if s.primary != nil {
 		o.PrimaryExists = true
@@ -227,6 +238,9 @@ func lagging(s *snapshot) []string {
 // the Deployment controller reports something new (see listedInVain).
 func (c *Controller) canaryHash(ctx context.Context, s *snapshot, revision string) (string, error) {
 	st := s.status
+	if s.slot != "" {
+		return "", nil // the slots' subsets select no pod-template-hash
+	}
 	if st.Revision == revision && st.CanaryHash != "" {
 		return st.CanaryHash, nil
 	}

@@ -40,14 +40,15 @@ const optOutPoll = time.Second
 //     routes reach Envoy in an xDS push before the removal), meshcanary's
 //     subsets are removed;
 //  4. a status annotation an older meshcanary left on the Deployment is
-//     removed, then the primary and the HPA twin are deleted.
+//     removed, then the primary and the HPA twin are deleted (both slots
+//     of a promotion by role swap).
 //
 // A deleted Deployment skips stage 1; its primary and owned objects are
 // also garbage-collected through their owner references.
 func (c *Controller) optOut(ctx context.Context, cs *caches, ns, name string) (time.Duration, error) {
-	primary := cs.primaryFor(ns, name)
+	owned := cs.primariesFor(ns, name)
 	vss, drs := c.routesFor(cs, ns, name)
-	if primary == nil && len(vss) == 0 && len(drs) == 0 {
+	if len(owned) == 0 && len(vss) == 0 && len(drs) == 0 {
 		c.forget(ns, name)
 		c.metrics.Forget(ns, name)
 		return 0, c.clearStatus(ctx, ns, name)
@@ -63,6 +64,8 @@ func (c *Controller) optOut(ctx context.Context, cs *caches, ns, name string) (t
 	case user.Labels[config.EnabledLabel] == config.EnabledValue:
 		return optOutPoll, nil // the cache has not seen the label come back yet
 	}
+	slot := statusSlot(vss, ns)
+	primary := primaryOf(owned, name, slot, user)
 
 	if user != nil && primary != nil {
 		// The canary's weight is taken away on what the API holds: the
@@ -73,13 +76,13 @@ func (c *Controller) optOut(ctx context.Context, cs *caches, ns, name string) (t
 		if err != nil {
 			return 0, err
 		}
-		if held, err := c.holdOptOut(ctx, user, primary, live, drs, log); held || err != nil {
+		if held, err := c.holdOptOut(ctx, user, primary, live, drs, slot, log); held || err != nil {
 			return optOutHeldPoll, err
 		}
 		// Not held (the template is the primary's revision): the canary's
 		// weight still goes before the user's Deployment is scaled or rolls
 		// its pods back, so no request goes to a canary pod on its way out.
-		if err := c.routePrimaryOnly(ctx, live, nil, "", ns, name, drs, log); err != nil {
+		if err := c.routePrimaryOnly(ctx, live, nil, "", ns, name, drs, slot, log); err != nil {
 			return optOutPoll, err
 		}
 		if want := workload.Replicas(primary); workload.Replicas(user) < want {
@@ -96,7 +99,7 @@ func (c *Controller) optOut(ctx context.Context, cs *caches, ns, name string) (t
 
 	if len(vss) > 0 {
 		log.Info("opt-out: restoring routes to the plain service host")
-		return optOutPoll, c.restoreVirtualServices(ctx, vss, ns, name, drs)
+		return optOutPoll, c.restoreVirtualServices(ctx, vss, ns, name, drs, slot)
 	}
 	if len(drs) > 0 {
 		// Make before break: the restored routes go out in an xDS push
@@ -118,19 +121,21 @@ func (c *Controller) optOut(ctx context.Context, cs *caches, ns, name string) (t
 			log.Info("opt-out: removing the status an older meshcanary kept on the Deployment")
 			return optOutPoll, c.removeStatus(ctx, user)
 		}
-		log.Info("opt-out: deleting the primary", zap.String("primary", primary.Name))
-		if err := c.deletePrimary(ctx, cs, primary, name); err != nil {
-			return 0, err
+		for _, d := range owned {
+			log.Info("opt-out: deleting the primary", zap.String("primary", d.Name))
+			if err := c.deletePrimary(ctx, cs, d, name); err != nil {
+				return 0, err
+			}
 		}
 		return optOutPoll, nil
 	}
 	return 0, nil
 }
 
-func (c *Controller) restoreVirtualServices(ctx context.Context, vss []*networkingv1.VirtualService, ns, name string, drs []*networkingv1.DestinationRule) error {
+func (c *Controller) restoreVirtualServices(ctx context.Context, vss []*networkingv1.VirtualService, ns, name string, drs []*networkingv1.DestinationRule, slot config.Slot) error {
 	for _, vs := range vss {
 		client := c.istio.NetworkingV1().VirtualServices(vs.Namespace)
-		restored := istio.RestoredVirtualService(vs, targetFromDRs(ns, name, drs, vs))
+		restored := istio.RestoredVirtualService(vs, targetFromDRs(ns, name, drs, vs, slot))
 		if restored != nil {
 			delete(restored.Annotations, config.StatusAnnotation)
 		}
@@ -219,9 +224,10 @@ func (c *Controller) liveVirtualServices(ctx context.Context, vss []*networkingv
 }
 
 // targetFromDRs recovers the service a VirtualService's routes were split
-// for from the DestinationRule meshcanary wrote for it.
-func targetFromDRs(ns, name string, drs []*networkingv1.DestinationRule, vs *networkingv1.VirtualService) istio.Target {
-	t := istio.Target{Namespace: ns, Deployment: name}
+// for from the DestinationRule meshcanary wrote for it; slot is the
+// primary's slot of a promotion by role swap.
+func targetFromDRs(ns, name string, drs []*networkingv1.DestinationRule, vs *networkingv1.VirtualService, slot config.Slot) istio.Target {
+	t := istio.Target{Namespace: ns, Deployment: name, Slot: slot}
 	if len(drs) > 0 {
 		t.Service = serviceOfHost(drs[0].Spec.GetHost())
 	} else if hosts := vs.Spec.GetHosts(); len(hosts) > 0 {

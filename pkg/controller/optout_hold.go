@@ -27,7 +27,7 @@ const optOutHeldPoll = 5 * time.Second
 // home VirtualService), as a Warning Event and in the log. It reports
 // whether the opt-out must wait.
 func (c *Controller) holdOptOut(ctx context.Context, user, primary *appsv1.Deployment, vss []*networkingv1.VirtualService,
-	drs []*networkingv1.DestinationRule, log *zap.Logger) (bool, error) {
+	drs []*networkingv1.DestinationRule, slot config.Slot, log *zap.Logger) (bool, error) {
 	home := statusHolder(vss, user.Namespace)
 	raw, _ := rawStatus(home, user)
 	status, _, err := stepper.ParseStatus(raw)
@@ -41,7 +41,7 @@ func (c *Controller) holdOptOut(ctx context.Context, user, primary *appsv1.Deplo
 	if len(events) > 0 && !unreadable {
 		record = next.Encode()
 	}
-	if err := c.routePrimaryOnly(ctx, vss, home, record, user.Namespace, user.Name, drs, log); err != nil {
+	if err := c.routePrimaryOnly(ctx, vss, home, record, user.Namespace, user.Name, drs, slot, log); err != nil {
 		return true, err
 	}
 	for _, e := range events {
@@ -75,10 +75,10 @@ func statusHolder(vss []*networkingv1.VirtualService, ns string) *networkingv1.V
 // everything else in them; status, when not "", is written to home with
 // its routes.
 func (c *Controller) routePrimaryOnly(ctx context.Context, vss []*networkingv1.VirtualService, home *networkingv1.VirtualService, status, ns, name string,
-	drs []*networkingv1.DestinationRule, log *zap.Logger) error {
+	drs []*networkingv1.DestinationRule, slot config.Slot, log *zap.Logger) error {
 	for _, vs := range vss {
 		client := c.istio.NetworkingV1().VirtualServices(vs.Namespace)
-		t := targetFromDRs(ns, name, drs, vs)
+		t := targetFromDRs(ns, name, drs, vs, slot)
 		desired := istio.DesiredVirtualService(vs, istio.Routing{Target: t, Hosts: vs.Spec.Hosts, Gateways: vs.Spec.Gateways})
 		if vs == home && status != "" {
 			desired.Annotations[config.StatusAnnotation] = status

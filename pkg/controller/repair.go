@@ -38,7 +38,7 @@ func (c *Controller) repairPrimary(ctx context.Context, s *snapshot, r stepper.P
 	}
 	log.Warn("primary missing while idle; recreating it", zap.String("primary", s.cfg.PrimaryName),
 		zap.String("revision", r.Revision), zap.Int32("replicas", replicas))
-	spec := workload.PrimarySpec{Name: s.cfg.PrimaryName, Revision: r.Revision, Replicas: &replicas, Owner: *s.target.Owner}
+	spec := workload.PrimarySpec{Name: s.cfg.PrimaryName, Revision: r.Revision, Replicas: &replicas, Owner: *s.target.Owner, Slot: s.slot}
 	_, err = deployments.Create(ctx, workload.DesiredPrimary(source, nil, spec), createOpts)
 	switch err = c.counted("Deployment", "create", err); {
 	case apierrors.IsAlreadyExists(err):

@@ -21,15 +21,21 @@ type PrimarySpec struct {
 	// Owner is set as the controller reference, so deleting the user's
 	// Deployment garbage-collects the primary.
 	Owner metav1.OwnerReference
+	// Slot, when set, makes the Deployment that slot of a Deployment
+	// promoted by role swap (config.PromotionSwap), the primary's or the
+	// canary's: its template and selector carry config.SlotLabel instead
+	// of the primary's role label.
+	Slot config.Slot
 }
 
 // DesiredPrimary returns the primary Deployment for user. live is the
 // current primary or nil. The result is a new object; live and user are not
 // modified.
 //
-// The primary has the user's template plus the role label, and its own
-// selector (the user's plus the role label), so the user's ReplicaSets never
-// select the primary's pods through the selector the primary uses.
+// The primary has the user's template plus the role label (the slot label
+// for a slot), and its own selector (the user's plus that label), so the
+// user's ReplicaSets never select the primary's pods through the selector
+// the primary uses, nor one slot the other's.
 func DesiredPrimary(user, live *appsv1.Deployment, s PrimarySpec) *appsv1.Deployment {
 	var p *appsv1.Deployment
 	if live != nil {
@@ -38,7 +44,7 @@ func DesiredPrimary(user, live *appsv1.Deployment, s PrimarySpec) *appsv1.Deploy
 		p = &appsv1.Deployment{
 			ObjectMeta: metav1.ObjectMeta{Name: s.Name, Namespace: user.Namespace},
 			Spec: appsv1.DeploymentSpec{
-				Selector: primarySelector(user.Spec.Selector),
+				Selector: primarySelector(user.Spec.Selector, s.podLabel()),
 			},
 		}
 		p.Spec.Replicas = user.Spec.Replicas
@@ -54,7 +60,7 @@ func DesiredPrimary(user, live *appsv1.Deployment, s PrimarySpec) *appsv1.Deploy
 	}
 	if p.Annotations[config.RevisionAnnotation] != s.Revision {
 		tpl := user.Spec.Template.DeepCopy()
-		tpl.Labels = mergeLabels(tpl.Labels, map[string]string{config.RoleLabel: config.RolePrimary})
+		tpl.Labels = mergeLabels(tpl.Labels, s.podLabel())
 		p.Spec.Template = *tpl
 		p.Spec.Strategy = *user.Spec.Strategy.DeepCopy()
 		p.Spec.MinReadySeconds = user.Spec.MinReadySeconds
@@ -67,12 +73,21 @@ func DesiredPrimary(user, live *appsv1.Deployment, s PrimarySpec) *appsv1.Deploy
 	return p
 }
 
-func primarySelector(user *metav1.LabelSelector) *metav1.LabelSelector {
+// podLabel is the label that sets the pods of s apart from the user's: the
+// primary's role, or the slot.
+func (s PrimarySpec) podLabel() map[string]string {
+	if s.Slot != "" {
+		return map[string]string{config.SlotLabel: string(s.Slot)}
+	}
+	return map[string]string{config.RoleLabel: config.RolePrimary}
+}
+
+func primarySelector(user *metav1.LabelSelector, own map[string]string) *metav1.LabelSelector {
 	sel := user.DeepCopy()
 	if sel == nil {
 		sel = &metav1.LabelSelector{}
 	}
-	sel.MatchLabels = mergeLabels(sel.MatchLabels, map[string]string{config.RoleLabel: config.RolePrimary})
+	sel.MatchLabels = mergeLabels(sel.MatchLabels, own)
 	return sel
 }
 

@@ -89,6 +89,27 @@ func TestCurrentHashPicksTheOwnedReplicaSetWithTheCurrentTemplate(t *testing.T) 
 	}
 }
 
+func TestDesiredSlotCarriesTheSlotLabelInsteadOfTheRole(t *testing.T) {
+	u := user()
+	owner := metav1.OwnerReference{Name: "web", UID: "u1"}
+	for _, slot := range []config.Slot{config.SlotA, config.SlotB} {
+		name := config.SlotName("web", slot)
+		d := DesiredPrimary(u, nil, PrimarySpec{Name: name, Revision: "r1", Owner: owner, Slot: slot})
+		if got := d.Spec.Selector.MatchLabels[config.SlotLabel]; got != string(slot) {
+			t.Errorf("%s: selector slot %q, want %q", name, got, slot)
+		}
+		if got := d.Spec.Template.Labels[config.SlotLabel]; got != string(slot) {
+			t.Errorf("%s: template slot %q, want %q", name, got, slot)
+		}
+		if _, ok := d.Spec.Template.Labels[config.RoleLabel]; ok {
+			t.Errorf("%s: a slot's pods carry the primary's role label, which the rollout's primary subset selects", name)
+		}
+		if d.Name != name || d.Labels[config.PrimaryOfLabel] != "web" || d.Annotations[config.RevisionAnnotation] != "r1" {
+			t.Errorf("%s: name %s, primary-of %q, revision %q", name, d.Name, d.Labels[config.PrimaryOfLabel], d.Annotations[config.RevisionAnnotation])
+		}
+	}
+}
+
 func TestDesiredPrimaryCopiesTheTemplateAddsTheRoleAndKeepsItsOwnSelector(t *testing.T) {
 	u := user()
 	owner := metav1.OwnerReference{Name: "web", UID: "u1"}
