@@ -1,0 +1,186 @@
+package controller
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/utils/ptr"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
+	"github.com/meshcanary/meshcanary/pkg/istio"
+	"github.com/meshcanary/meshcanary/pkg/stepper"
+)
+
+// swapFixture is a fixture of ns/web promoted by role swap in 5 steps,
+// adopted, with every Deployment write recorded by name.
+func swapFixture(t *testing.T) (*fixture, *[]string) {
+	t.Helper()
+	f := newFixture(t, []runtime.Object{webService(), webDeployment(map[string]string{
+		config.Prefix + config.KeySteps:          "10,20,30,40,50",
+		config.Prefix + config.KeyScaleDownDelay: "0s",
+		config.Prefix + config.KeyPromotion:      "swap",
+	})})
+	var names []string
+	f.kube.PrependReactor("*", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if w, ok := a.(k8stesting.CreateAction); ok && a.GetSubresource() == "" && (a.GetVerb() == "create" || a.GetVerb() == "update") {
+			names = append(names, a.GetVerb()+" "+w.GetObject().(*appsv1.Deployment).Name)
+		}
+		return false, nil, nil
+	})
+	f.reconcile()
+	f.markAvailable("web-slot-a")
+	for range 4 {
+		f.clock.Step(f.reconcile())
+	}
+	if st := f.status(); st.Phase != stepper.PhaseReady || st.PrimarySlot != config.SlotA {
+		t.Fatalf("after adoption phase %s, primary slot %q; want Ready, a", st.Phase, st.PrimarySlot)
+	}
+	return f, &names
+}
+
+// swapRelease walks the release of the user's template to its end and past the scale-down
+// of the leaving slot, playing the Deployment controller for the slots, and
+// returns the writes ("verb resource") and the canary weights the home
+// VirtualService took, observed for the slot its status names the
+// primary's.
+func (f *fixture) swapRelease() (writes []string, weights []int32) {
+	f.t.Helper()
+	for range 60 {
+		requeue := f.reconcile()
+		writes = append(writes, f.writes()...)
+		st := f.status()
+		_, w := istio.ObserveRouting(f.virtualService(), istio.Target{Namespace: "ns", Service: "web", Deployment: "web", Slot: st.PrimarySlot})
+		if len(weights) == 0 || weights[len(weights)-1] != w {
+			weights = append(weights, w)
+		}
+		leaving, err := f.kube.AppsV1().Deployments("ns").Get(context.Background(), config.SlotName("web", st.PrimarySlot.Other()), metav1.GetOptions{})
+		if err == nil && st.Phase == stepper.PhaseSucceeded && ptr.Deref(leaving.Spec.Replicas, -1) == 0 {
+			return writes, weights
+		}
+		for _, slot := range []config.Slot{config.SlotA, config.SlotB} {
+			d, err := f.kube.AppsV1().Deployments("ns").Get(context.Background(), config.SlotName("web", slot), metav1.GetOptions{})
+			if err == nil && ptr.Deref(d.Spec.Replicas, 0) != d.Status.AvailableReplicas {
+				f.markAvailable(d.Name)
+			}
+		}
+		f.clock.Step(requeue)
+	}
+	f.t.Fatalf("the release did not end: %+v", f.status())
+	return nil, nil
+}
+
+func TestAReleasePromotedByRoleSwapCostsNineWritesAndNeverTouchesTheUsersDeployment(t *testing.T) {
+	f, names := swapFixture(t)
+	if got := ptr.Deref(f.deployment("web").Spec.Replicas, -1); got != 0 {
+		t.Errorf("user's Deployment at %d replicas after adoption, want 0 (the primary's slot runs the pods)", got)
+	}
+	dr, err := f.istio.NetworkingV1().DestinationRules("ns").Get(context.Background(), "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subsets []string
+	for _, s := range dr.Spec.Subsets {
+		subsets = append(subsets, s.Name+"="+s.Labels[config.SlotLabel])
+	}
+	if want := []string{"slot-a=a", "slot-b=b"}; !slices.Equal(subsets, want) {
+		t.Errorf("DestinationRule subsets %v, want %v", subsets, want)
+	}
+
+	for i, r := range []struct {
+		image   string
+		primary config.Slot
+		writes  []string
+	}{
+		// The first release creates slot b; the second updates slot a.
+		{"web:v2", config.SlotB, []string{"create web-slot-b", "update web-slot-a"}},
+		{"web:v3", config.SlotA, []string{"update web-slot-a", "update web-slot-b"}},
+	} {
+		f.changeImage(r.image)
+		*names = nil
+		writes, weights := f.swapRelease()
+		if d := cmp.Diff([]int32{0, 10, 20, 30, 40, 50, 0}, weights); d != "" {
+			t.Errorf("release %d: canary weights (-want +got):\n%s", i+1, d)
+		}
+		counts := map[string]int{}
+		for _, w := range writes {
+			counts[w]++
+		}
+		want := map[string]int{"update virtualservices": 7, "update deployments": 2}
+		if i == 0 {
+			want = map[string]int{"update virtualservices": 7, "create deployments": 1, "update deployments": 1}
+		}
+		if d := cmp.Diff(want, counts); d != "" {
+			t.Errorf("release %d: writes (-want +got):\n%s", i+1, d)
+		}
+		if d := cmp.Diff(r.writes, *names); d != "" {
+			t.Errorf("release %d: Deployment writes (-want +got):\n%s", i+1, d)
+		}
+		st := f.status()
+		if st.PrimarySlot != r.primary || st.StableRevision != st.Revision {
+			t.Errorf("release %d: primary slot %q, stable %s of %s; want %q, the release's revision", i+1, st.PrimarySlot, st.StableRevision, st.Revision, r.primary)
+		}
+		primary := f.deployment(config.SlotName("web", r.primary))
+		if got := primary.Spec.Template.Spec.Containers[0].Image; got != r.image {
+			t.Errorf("release %d: primary slot runs %s, want %s", i+1, got, r.image)
+		}
+	}
+}
+
+func TestARoleSwapCanaryIsNeverRetemplatedUnderWeight(t *testing.T) {
+	f, names := swapFixture(t)
+	f.changeImage("web:v2")
+	for range 10 {
+		f.clock.Step(f.reconcile())
+		if st := f.status(); st.Step >= 2 {
+			break
+		}
+		if d, err := f.kube.AppsV1().Deployments("ns").Get(context.Background(), "web-slot-b", metav1.GetOptions{}); err == nil && d.Status.AvailableReplicas == 0 {
+			f.markAvailable(d.Name)
+		}
+	}
+	if st := f.status(); st.Step < 1 {
+		t.Fatalf("release at step %d, want under weight", st.Step)
+	}
+	*names = nil
+	f.changeImage("web:v3") // supersedes: weight 0 first, then the template
+	f.reconcile()
+	if st := f.status(); st.Phase != stepper.PhaseProgressing || st.Step != 0 || st.Weight != 0 || st.Reason != stepper.ReasonSuperseded {
+		t.Fatalf("after the new template: %s step %d weight %d (%s), want Progressing at step 0, weight 0, Superseded", st.Phase, st.Step, st.Weight, st.Reason)
+	}
+	if _, w := istio.ObserveRouting(f.virtualService(), istio.Target{Namespace: "ns", Service: "web", Deployment: "web", Slot: config.SlotA}); w != 0 {
+		t.Errorf("canary weight %d after the supersede, want 0", w)
+	}
+	if got := f.deployment("web-slot-b").Spec.Template.Spec.Containers[0].Image; got != "web:v2" {
+		t.Errorf("the supersede's reconcile retemplated the canary's slot (%s) in the decision that took its weight away", got)
+	}
+	f.clock.Step(f.reconcile())
+	if got := f.deployment("web-slot-b").Spec.Template.Spec.Containers[0].Image; got != "web:v3" {
+		t.Errorf("canary slot image %s once weight 0 is persisted, want web:v3; Deployment writes %v", got, *names)
+	}
+}
+
+func TestARoleSwapRefusesAChangeOfPromotionAfterAdoption(t *testing.T) {
+	f, _ := swapFixture(t)
+	d := f.deployment("web")
+	d.Annotations[config.Prefix+config.KeyPromotion] = "rollout"
+	if _, err := f.kube.AppsV1().Deployments("ns").Update(context.Background(), d, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.changeImage("web:v2")
+	f.reconcile()
+	st := f.status()
+	if st.ConfigError == "" || st.Phase != stepper.PhaseReady {
+		t.Errorf("phase %s, config error %q; want Ready with the promotion change reported", st.Phase, st.ConfigError)
+	}
+	for _, w := range f.writes() {
+		if w == "update deployments" || w == "create deployments" {
+			t.Errorf("a Deployment was written under an invalid promotion: %v", f.writes())
+		}
+	}
+}
