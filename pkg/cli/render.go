@@ -67,6 +67,9 @@ func renderOne(out io.Writer, m Manifests, d *appsv1.Deployment, canaryHash stri
 		return err
 	}
 	t := istio.Target{Namespace: d.Namespace, Service: service, Deployment: d.Name}
+	if cfg.Promotion == config.PromotionSwap {
+		t.Slot = config.SlotA // the first release: slot a is the primary, slot b runs the canary
+	}
 	vs, err := istio.FindVirtualService(m.VirtualServices, t, cfg.VirtualService)
 	if err != nil {
 		return err
@@ -76,6 +79,10 @@ func renderOne(out io.Writer, m Manifests, d *appsv1.Deployment, canaryHash stri
 		return err
 	}
 	fmt.Fprintf(out, "# deployment %s/%s: service %s, %d steps of %s\n", d.Namespace, d.Name, service, len(cfg.Steps), cfg.StepInterval)
+	if t.Slot != "" {
+		fmt.Fprintf(out, "# promotion by role swap: primary %s, canary %s (the first release; the next swaps them)\n",
+			config.SlotName(d.Name, t.Slot), config.SlotName(d.Name, t.Slot.Other()))
+	}
 	if skipped := istio.SkippedRoutes(vs, t); len(skipped) > 0 {
 		fmt.Fprintf(out, "# warning: routes left unchanged, they send to %s together with other destinations: %s\n",
 			service, strings.Join(skipped, ", "))

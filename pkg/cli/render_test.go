@@ -34,6 +34,7 @@ func TestRenderGolden(t *testing.T) {
 		"without routing objects it shows the ones meshcanary creates":    {[]string{"reviews-app.yaml"}, PlaceholderHash},
 		"it patches the user's routing objects and warns of mixed routes": {[]string{"reviews-app.yaml", "reviews-routing.yaml"}, "7d9f8c6b5"},
 		"it shows the match, mirror and sticky routes of a strategy":      {[]string{"reviews-app-strategies.yaml", "reviews-routing.yaml"}, "7d9f8c6b5"},
+		"a promotion by role swap routes to the slots' subsets":           {[]string{"reviews-app-swap.yaml", "reviews-routing.yaml"}, "7d9f8c6b5"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
