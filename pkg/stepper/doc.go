@@ -31,6 +31,14 @@
 // is applied (Status.TrafficLeftAt), so that Envoy proxies that get the
 // route late still find a pod, and is idled then.
 //
+// Promoted by role swap (config.PromotionSwap), the canary runs in the slot
+// that is not the primary's (Status.PrimarySlot), which gets the release's
+// template at step 0 only (Actions.CanaryRevision); the decision that
+// passes the last step makes it the primary, routes all traffic to it and
+// records Succeeded, without Promoting (a promote command before the slot
+// is ready waits in Promoting). The former primary's slot then drains and is
+// idled as a canary is. [UserReplicas] and [SlotReplicas] give the counts.
+//
 // With Config.Approval, the release waits for a promote command before
 // step 1 or before promotion (Status.AwaitingApproval). The wait is not a
 // hold: the maximum hold time does not end it, failed checks still do.
