@@ -132,6 +132,11 @@ func TestAReleasePromotedByRoleSwapCostsNineWritesAndNeverTouchesTheUsersDeploym
 	}
 }
 
+// TestARoleSwapCanaryIsNeverRetemplatedUnderWeight supersedes a release at
+// step 2: the reconcile that sees the new template persists weight 0 (and
+// the new release's start) and writes no template; the canary's slot gets
+// the new template on the key's next turn, once the routes without its
+// weight are persisted.
 func TestARoleSwapCanaryIsNeverRetemplatedUnderWeight(t *testing.T) {
 	f, names := swapFixture(t)
 	f.changeImage("web:v2")
