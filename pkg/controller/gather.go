@@ -169,6 +169,7 @@ func (c *Controller) observe(ctx context.Context, s *snapshot) (stepper.Observat
 		Command:  s.user.Annotations[config.CommandAnnotation],
 	}
 	if s.slot != "" {
+		o.PrimarySlot = s.slot
 		observeCanarySlot(&o, s)
 	} else {
 		o.CanaryAvailable = workload.Available(s.user)

@@ -14,23 +14,54 @@ import (
 )
 
 // slotOf is the primary's slot of a Deployment promoted by role swap, as
-// the status records it (slot a before adoption); "" when the primary is
-// the rollout's copy.
-func slotOf(cfg config.Config, st stepper.Status) config.Slot {
+// the status records it (before adoption, see adoptedSlot); "" when the
+// primary is the rollout's copy.
+func slotOf(cs *caches, s *snapshot) config.Slot {
 	switch {
-	case st.PrimarySlot != "":
-		return st.PrimarySlot
-	case st.Phase == "" && cfg.Promotion == config.PromotionSwap:
-		return config.SlotA
+	case s.status.PrimarySlot != "":
+		return s.status.PrimarySlot
+	case s.status.Phase == "" && s.cfg.Promotion == config.PromotionSwap:
+		get := func(slot config.Slot) *appsv1.Deployment {
+			d, _ := cs.primaries.Deployments(s.user.Namespace).Get(config.SlotName(s.user.Name, slot))
+			return d
+		}
+		return adoptedSlot(get(config.SlotA), get(config.SlotB), workload.Revision(&s.user.Spec.Template))
 	}
 	return ""
+}
+
+// adoptedSlot is the slot adoption makes the primary: slot a, unless the
+// slots exist already (a status lost with its VirtualService). Then the one
+// that runs pods of another revision than the user's template is taken, as
+// adoption keeps an existing primary's revision: the user's template may be
+// a release that was never promoted. With both running other revisions, or
+// neither, the one with more replicas is.
+func adoptedSlot(a, b *appsv1.Deployment, userRevision string) config.Slot {
+	switch {
+	case b == nil:
+		return config.SlotA
+	case a == nil:
+		return config.SlotB
+	}
+	other := func(d *appsv1.Deployment) bool {
+		return workload.Replicas(d) > 0 && d.Annotations[config.RevisionAnnotation] != userRevision
+	}
+	switch {
+	case other(a) && !other(b):
+		return config.SlotA
+	case other(b) && !other(a):
+		return config.SlotB
+	case workload.Replicas(b) > workload.Replicas(a):
+		return config.SlotB
+	}
+	return config.SlotA
 }
 
 // gatherSlots points the snapshot at the slots of a Deployment promoted by
 // role swap: the primary is the slot the status names, the canary the
 // other one, and the routes and subsets are the slots'.
 func gatherSlots(cs *caches, s *snapshot) {
-	s.slot = slotOf(s.cfg, s.status)
+	s.slot = slotOf(cs, s)
 	if s.slot == "" {
 		return
 	}

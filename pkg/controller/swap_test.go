@@ -189,3 +189,30 @@ func TestARoleSwapRefusesAChangeOfPromotionAfterAdoption(t *testing.T) {
 		}
 	}
 }
+
+func TestAdoptionAfterALostStatusKeepsTheSlotThatServes(t *testing.T) {
+	slot := func(revision string, replicas int32) *appsv1.Deployment {
+		return &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{config.RevisionAnnotation: revision}},
+			Spec:       appsv1.DeploymentSpec{Replicas: ptr.To(replicas)},
+		}
+	}
+	tests := map[string]struct {
+		a, b *appsv1.Deployment
+		want config.Slot
+	}{
+		"no slot yet: slot a":                                   {want: config.SlotA},
+		"only slot b: slot b":                                   {b: slot("r1", 3), want: config.SlotB},
+		"mid-release, b primary at r0, a the canary at r2":      {a: slot("r2", 3), b: slot("r0", 3), want: config.SlotB},
+		"promoted to b, a scaled down":                          {a: slot("r0", 0), b: slot("r2", 3), want: config.SlotB},
+		"promoted to a, b scaled down":                          {a: slot("r2", 3), b: slot("r0", 0), want: config.SlotA},
+		"both at other revisions than the template: the larger": {a: slot("r0", 2), b: slot("r1", 3), want: config.SlotB},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := adoptedSlot(tc.a, tc.b, "r2"); got != tc.want {
+				t.Errorf("adoptedSlot = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

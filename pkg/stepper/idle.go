@@ -15,7 +15,10 @@ func (m *machine) adopt() {
 	s.Step, s.Steps, s.Weight, s.Total = 0, len(m.cfg.Steps), 0, m.cfg.Total
 	s.StepStart = m.stamp()
 	if swapping(m.cfg) {
-		s.PrimarySlot = config.SlotA
+		s.PrimarySlot = m.o.PrimarySlot
+		if s.PrimarySlot == "" {
+			s.PrimarySlot = config.SlotA
+		}
 	}
 	m.transition(false, ReasonInitializing, fmt.Sprintf(
 		"adopting revision %s: primary %s must become available before traffic moves", s.StableRevision, m.cfg.PrimaryName))

@@ -3,6 +3,7 @@ package stepper
 import (
 	"time"
 
+	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/gates"
 )
 
@@ -35,6 +36,11 @@ type Observations struct {
 	// workload.TimedOut); zero when it does not. A report from before the
 	// step's start (a retry of a canary that timed out) does not count.
 	CanaryTimedOutAt time.Time
+	// PrimarySlot is, with config.PromotionSwap, the slot the Primary
+	// fields describe: the status's, or before adoption the one adoption
+	// makes the primary (slot a when ""; an existing slot when a lost
+	// status left them).
+	PrimarySlot config.Slot
 	// PrimaryExists, PrimaryRevision, PrimaryAvailable describe the primary
 	// Deployment: PrimaryAvailable means it rolled out PrimaryRevision and
 	// all its replicas (at least one) are available.

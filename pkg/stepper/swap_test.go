@@ -39,6 +39,14 @@ func TestNextSwap(t *testing.T) {
 			actions: stepper.Actions{PrimaryRevision: "r0", Requeue: time.Minute,
 				Events: []stepper.Event{normal(stepper.ReasonInitializing)}},
 		},
+		"adoption after a lost status keeps the slot the controller found serving": {
+			config: swapConfig,
+			obs:    stepper.Observations{Revision: "r1", PrimarySlot: config.SlotB, PrimaryExists: true, PrimaryRevision: "r0"},
+			want: func(s *stepper.Status, now time.Time) {
+				*s = with(initializing(0), func(s *stepper.Status) { s.PrimarySlot = config.SlotB })
+			},
+			actions: stepper.Actions{Requeue: time.Minute, Events: []stepper.Event{normal(stepper.ReasonInitializing)}},
+		},
 		"a release starts at step 0 and copies the template to the canary's slot": {
 			config: swapConfig,
 			status: with(ready(), func(s *stepper.Status) { s.PrimarySlot = config.SlotA }),
