@@ -4,6 +4,7 @@ package xds
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
@@ -37,6 +38,7 @@ var scenarios = map[string]func(*testing.T, *simEnv){
 	"an error-rate regression rolls back":  errorRateRollback,
 	"an abort rolls back":                  abort,
 	"a new revision supersedes a release":  supersede,
+	"a release promoted by role swap":      swapRelease,
 }
 
 // steps returns the annotations of a release in steps of interval, gates
@@ -142,6 +144,48 @@ func supersede(t *testing.T, e *simEnv) {
 		t.Errorf("status.superseded = %d, want 1", final.Superseded)
 	}
 	a.waitRoute("promotion of v3", WeightedCluster{Cluster: primary})
+}
+
+// swapRelease: a good release promoted by role swap (meshcanary.io/promotion:
+// swap) reaches the sidecar as slot a alone, 80/20 and 50/50 from slot a to
+// slot b, then slot b alone; slot b's pods answer requests, slot a's go
+// after the scale-down delay, and no request fails: none is answered UH, NR,
+// NC or UF (checked at cleanup, as for every scenario) nor with a 5xx.
+func swapRelease(t *testing.T, e *simEnv) {
+	cfg := steps("20,50", "6s")
+	cfg[config.KeyPromotion] = string(config.PromotionSwap)
+	cfg[config.KeyScaleDownDelay] = "3s"
+	a := e.newSimApp(t, "swap", 20, cfg, nil)
+	slotA := WeightedCluster{Cluster: a.subsetCluster(config.SlotA.Subset())}
+	slotB := WeightedCluster{Cluster: a.subsetCluster(config.SlotB.Subset())}
+	a.waitRoute("adoption", slotA)
+	adopted := e.sim.Counts(a.ns, "web")
+	rev := a.SetImage("example.com/web:v2")
+	a.waitPhase(rev, stepper.PhaseSucceeded)
+	a.waitRoute("swap", slotB)
+	// The former primary slot's pods go after the scale-down delay; traffic
+	// keeps running through it and the check at cleanup.
+	a.waitNoEndpoints(slotA.Cluster)
+	time.Sleep(2 * time.Second)
+
+	want := [][]WeightedCluster{
+		{{Cluster: "outbound|80||" + a.svc.FQDN()}},
+		{slotA},
+		{{slotA.Cluster, 80}, {slotB.Cluster, 20}},
+		{{slotA.Cluster, 50}, {slotB.Cluster, 50}},
+		{slotB},
+	}
+	checkRoutes(t, want, a.pushedRoutes())
+	during := e.sim.Counts(a.ns, "web").Sub(adopted)
+	if n := during.Workloads[config.SlotName("web", config.SlotB)]; n == 0 {
+		t.Errorf("slot b answered none of the %d requests sent during the release: %v", during.Requests, during.Workloads)
+	}
+	all := e.sim.Counts(a.ns, "web")
+	for code, n := range all.Codes {
+		if code >= 500 {
+			t.Errorf("%d of %d requests were answered %d (by workload %v, flags %v)", n, all.Requests, code, all.Workloads, all.Flags)
+		}
+	}
 }
 
 // checkRoutes compares the routes the sidecar received for a service, in

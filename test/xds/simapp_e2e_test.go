@@ -176,6 +176,20 @@ func (a *simApp) waitEndpoints(cluster string, n int) {
 	}
 }
 
+// waitNoEndpoints waits until the sidecar has no healthy endpoint of cluster.
+func (a *simApp) waitNoEndpoints(cluster string) {
+	a.t.Helper()
+	ctx, cancel := context.WithTimeout(a.t.Context(), waitTimeout)
+	defer cancel()
+	var got []string
+	if _, err := a.e.x.Wait(ctx, func(s *Snapshot) bool {
+		got, _ = s.HealthyEndpoints(cluster)
+		return len(got) == 0
+	}); err != nil {
+		a.t.Fatalf("waiting for %s to have no endpoint: %v (have %v)", cluster, err, got)
+	}
+}
+
 // subsetCluster is istiod's outbound cluster of a subset of web:80.
 func (a *simApp) subsetCluster(subset string) string {
 	return "outbound|80|" + subset + "|" + a.svc.FQDN()
