@@ -195,11 +195,20 @@ func distinctRoutes(history []*Snapshot, host string) [][]WeightedCluster {
 // is known over CDS and has healthy endpoints over EDS (else Envoy answers
 // 503 NC or UH); and when a route leaves a slot out after giving it weight
 // (a swap), that slot still has its endpoints in the snapshot the route
-// arrived in, so that requests already sent to it can finish.
+// arrived in, so that requests already sent to it can finish. It logs how
+// long each slot's endpoints preceded the first route giving it weight.
 func checkMakeBeforeBreak(t *testing.T, history []*Snapshot, host string, slots ...string) {
 	t.Helper()
 	var prev []WeightedCluster
+	up := map[string]time.Time{} // when each slot's endpoints last went from none to some
 	for _, s := range history {
+		for _, c := range slots {
+			if eps, _ := s.HealthyEndpoints(c); len(eps) == 0 {
+				delete(up, c)
+			} else if _, ok := up[c]; !ok {
+				up[c] = s.At
+			}
+		}
 		route, err := s.Route("80", host)
 		if err != nil {
 			continue
@@ -208,6 +217,11 @@ func checkMakeBeforeBreak(t *testing.T, history []*Snapshot, host string, slots 
 			_, known := s.Clusters[c]
 			eps, warmed := s.HealthyEndpoints(c)
 			weighted := canaryWeight(route, c) > 0 || len(route) == 1 && route[0].Cluster == c
+			wasWeighted := canaryWeight(prev, c) > 0 || len(prev) == 1 && prev[0].Cluster == c
+			if weighted && !wasWeighted && len(eps) > 0 {
+				t.Logf("%s: the route %+v gives weight to %s, whose endpoints arrived %s before it",
+					s.At.Format("15:04:05.000"), route, c, s.At.Sub(up[c]))
+			}
 			switch {
 			case weighted && !known:
 				t.Errorf("%s: the route %+v gives weight to %s, not in CDS", s.At.Format("15:04:05.000"), route, c)
@@ -216,7 +230,6 @@ func checkMakeBeforeBreak(t *testing.T, history []*Snapshot, host string, slots 
 			case weighted && len(eps) == 0:
 				t.Errorf("%s: the route %+v gives weight to %s, which has no healthy endpoint (503 UH)", s.At.Format("15:04:05.000"), route, c)
 			}
-			wasWeighted := canaryWeight(prev, c) > 0 || len(prev) == 1 && prev[0].Cluster == c
 			if wasWeighted && !weighted && len(eps) == 0 {
 				t.Errorf("%s: the route %+v that leaves %s out arrived after its endpoints were gone (break before make)",
 					s.At.Format("15:04:05.000"), route, c)
