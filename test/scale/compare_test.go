@@ -31,6 +31,7 @@ var (
 //
 //	go test -tags scale -run '^$' -bench Compare -benchtime 1x -timeout 6h ./test/scale -args -canaries 100 -replicas 2
 func BenchmarkCompare(b *testing.B) {
+	checkPromotion(b)
 	n := *canaries
 	root, err := filepath.Abs(filepath.Join("..", "..", ".e2e", fmt.Sprintf("compare-%d-%s", n, time.Now().Format("20060102-150405"))))
 	must(b, err)

@@ -51,6 +51,18 @@
 // Deployment is back at 0 replicas (the release's window, over which
 // requests and CPU are counted), then idles 30 s again.
 //
+// With -promotion swap every canary also carries meshcanary.io/promotion:
+// swap: meshcanary runs it in two slot Deployments (<name>-slot-a,
+// <name>-slot-b) and the user's Deployment, at 0 replicas once adopted,
+// only holds the template. The canary's weight is then the share of the
+// subset of the slot that is not the primary's in the status the same
+// VirtualService version carries (the write that swaps the roles reads 0),
+// the release's window ends when the former primary's slot is back at 0
+// replicas, the controller's observed-generation lags count the slots'
+// generations too, and the Pods created are the slots' (the namespace's
+// Pods are counted whatever owns them). BenchmarkCompare's meshcanary run
+// follows the flag as well; its floors do not.
+//
 // # How each figure is taken
 //
 //   - Times (release, first weight write, reaction, step lag) come from

@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"testing"
 	"time"
 
+	apinetworkingv1 "istio.io/api/networking/v1"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	istioclient "istio.io/client-go/pkg/clientset/versioned"
 	istioinformers "istio.io/client-go/pkg/informers/externalversions"
 	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
@@ -204,14 +207,24 @@ func (o *observer) virtualService(obj any) {
 
 // canaryWeight is the largest share, in percent, that any HTTP route of vs
 // gives the canary: meshcanary's canary subset, or Flagger's
-// <name>-canary host.
+// <name>-canary host. For a Deployment promoted by role swap it is the
+// subset of the slot that is not the primary's in the status this same
+// version of vs carries, so the write that swaps the roles (all traffic to
+// the former canary's slot, now the primary) reads 0.
 func canaryWeight(vs *networkingv1.VirtualService) float64 {
+	isCanary := func(d *apinetworkingv1.Destination) bool {
+		return d.GetSubset() == config.SubsetCanary || d.GetHost() == vs.Name+"-canary"
+	}
+	if s, ok, _ := stepper.DecodeStatus(vs.Annotations); ok && s.PrimarySlot != "" {
+		subset := s.PrimarySlot.Other().Subset()
+		isCanary = func(d *apinetworkingv1.Destination) bool { return d.GetSubset() == subset }
+	}
 	var share float64
 	for _, route := range vs.Spec.GetHttp() {
 		var total, canary int32
 		for _, dst := range route.GetRoute() {
 			total += dst.GetWeight()
-			if dst.GetDestination().GetSubset() == config.SubsetCanary || dst.GetDestination().GetHost() == vs.Name+"-canary" {
+			if isCanary(dst.GetDestination()) {
 				canary += dst.GetWeight()
 			}
 		}
@@ -316,8 +329,16 @@ func (o *observer) phaseCounts() map[stepper.Phase]int {
 	return out
 }
 
+// primarySlot is the slot the canary's last status says runs the primary:
+// "" unless the canary is promoted by role swap. The caller holds o.mu.
+func (o *observer) primarySlot(name string) config.Slot {
+	s, _, _ := stepper.ParseStatus(o.status[name])
+	return s.PrimarySlot
+}
+
 // timeline writes, per canary, every phase, canary weight and rollout state
-// (its primary's too) seen, in seconds from t0, one canary a line.
+// (its primary's or its slots' too) seen, in seconds from t0, one canary a
+// line.
 func (o *observer) timeline(w io.Writer, names []string, t0 time.Time) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -330,14 +351,19 @@ func (o *observer) timeline(w io.Writer, names []string, t0 time.Time) error {
 		for _, e := range o.weights[name] {
 			line += fmt.Sprintf(" %g@%.2f", e.weight, e.at.Sub(t0).Seconds())
 		}
-		line += " | rollout:"
-		for _, e := range o.rollout[name] {
-			line += fmt.Sprintf(" %s@%.2f", e, e.at.Sub(t0).Seconds())
-		}
-		if primary := o.rollout[name+"-primary"]; len(primary) > 0 {
-			line += " | primary:"
-			for _, e := range primary {
+		rollout := func(label string, events []rolloutEvent) {
+			line += " | " + label + ":"
+			for _, e := range events {
 				line += fmt.Sprintf(" %s@%.2f", e, e.at.Sub(t0).Seconds())
+			}
+		}
+		rollout("rollout", o.rollout[name])
+		if primary := o.rollout[name+"-primary"]; len(primary) > 0 {
+			rollout("primary", primary)
+		}
+		for _, slot := range []config.Slot{config.SlotA, config.SlotB} {
+			if events := o.rollout[config.SlotName(name, slot)]; len(events) > 0 {
+				rollout("slot "+string(slot), events)
 			}
 		}
 		if _, err := fmt.Fprintln(w, line); err != nil {
@@ -345,4 +371,68 @@ func (o *observer) timeline(w io.Writer, names []string, t0 time.Time) error {
 		}
 	}
 	return nil
+}
+
+func TestCanaryWeight(t *testing.T) {
+	dst := func(host, subset string, weight int32) *apinetworkingv1.HTTPRouteDestination {
+		return &apinetworkingv1.HTTPRouteDestination{Destination: &apinetworkingv1.Destination{Host: host, Subset: subset}, Weight: weight}
+	}
+	vs := func(status string, routes ...[]*apinetworkingv1.HTTPRouteDestination) *networkingv1.VirtualService {
+		v := &networkingv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: "app-000",
+			Annotations: map[string]string{config.RoutesForAnnotation: "app-000"}}}
+		if status != "" {
+			v.Annotations[config.StatusAnnotation] = status
+		}
+		for _, r := range routes {
+			v.Spec.Http = append(v.Spec.Http, &apinetworkingv1.HTTPRoute{Route: r})
+		}
+		return v
+	}
+	slotA, slotB := config.SlotA.Subset(), config.SlotB.Subset()
+	tests := map[string]struct {
+		vs   *networkingv1.VirtualService
+		want float64
+	}{
+		"a rollout's canary subset": {
+			vs:   vs(`{"phase":"Progressing","weight":20}`, []*apinetworkingv1.HTTPRouteDestination{dst("app-000", config.SubsetPrimary, 80), dst("app-000", config.SubsetCanary, 20)}),
+			want: 20,
+		},
+		"a rollout's primary alone": {
+			vs: vs(`{"phase":"Succeeded"}`, []*apinetworkingv1.HTTPRouteDestination{dst("app-000", config.SubsetPrimary, 100)}),
+		},
+		"Flagger's canary host, without a status": {
+			vs:   vs("", []*apinetworkingv1.HTTPRouteDestination{dst("app-000-primary", "", 70), dst("app-000-canary", "", 30)}),
+			want: 30,
+		},
+		"the largest share of any route": {
+			vs: vs("", []*apinetworkingv1.HTTPRouteDestination{dst("app-000", config.SubsetPrimary, 90), dst("app-000", config.SubsetCanary, 10)},
+				[]*apinetworkingv1.HTTPRouteDestination{dst("app-000", config.SubsetCanary, 100)}),
+			want: 100,
+		},
+		"role swap, slot a primary: slot b is the canary": {
+			vs:   vs(`{"phase":"Progressing","primarySlot":"a"}`, []*apinetworkingv1.HTTPRouteDestination{dst("app-000", slotA, 70), dst("app-000", slotB, 30)}),
+			want: 30,
+		},
+		"role swap, slot b primary: slot a is the canary": {
+			vs:   vs(`{"phase":"Progressing","primarySlot":"b"}`, []*apinetworkingv1.HTTPRouteDestination{dst("app-000", slotB, 60), dst("app-000", slotA, 40)}),
+			want: 40,
+		},
+		"the swap: all traffic to the former canary's slot, the primary's now, reads 0": {
+			vs: vs(`{"phase":"Succeeded","primarySlot":"b"}`, []*apinetworkingv1.HTTPRouteDestination{dst("app-000", slotB, 100)}),
+		},
+		"the write before the swap, 50 % to slot b, reads 50": {
+			vs:   vs(`{"phase":"Progressing","primarySlot":"a"}`, []*apinetworkingv1.HTTPRouteDestination{dst("app-000", slotA, 50), dst("app-000", slotB, 50)}),
+			want: 50,
+		},
+		"role swap ignores the rollout's subset names": {
+			vs: vs(`{"phase":"Ready","primarySlot":"a"}`, []*apinetworkingv1.HTTPRouteDestination{dst("app-000", slotA, 90), dst("app-000", config.SubsetCanary, 10)}),
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := canaryWeight(tc.vs); got != tc.want {
+				t.Errorf("canaryWeight = %v, want %v", got, tc.want)
+			}
+		})
+	}
 }

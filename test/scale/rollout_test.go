@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/meshcanary/meshcanary/pkg/config"
 )
 
 // rolloutEvent is a Deployment's generation, observed generation and
@@ -25,13 +27,21 @@ func (e rolloutEvent) String() string {
 }
 
 // observedLags returns, for every generation a canary's Deployment took at or
-// after since, how long the Deployment controller took to observe it.
+// after since, how long the Deployment controller took to observe it. For a
+// canary promoted by role swap its two slots' generations count too: they
+// run the canary and the primary, where the user's Deployment only holds
+// the template.
 func (o *observer) observedLags(names []string, since time.Time) []time.Duration {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var lags []time.Duration
 	for _, name := range names {
 		lags = append(lags, generationLags(o.rollout[name], since)...)
+		if o.primarySlot(name) != "" {
+			for _, slot := range []config.Slot{config.SlotA, config.SlotB} {
+				lags = append(lags, generationLags(o.rollout[config.SlotName(name, slot)], since)...)
+			}
+		}
 	}
 	return lags
 }
@@ -88,13 +98,23 @@ func TestGenerationLags(t *testing.T) {
 }
 
 // countScaledBack counts the canaries whose Deployment, after running
-// replicas at or after since, is back at 0 replicas.
+// replicas at or after since, is back at 0 replicas. For a canary promoted
+// by role swap (its status names a primary slot) the user's Deployment
+// stays at 0 and runs nothing: what leaves is the former primary's slot,
+// the one that is not the primary's once the swap is written, and the
+// canary counts once that slot went to 0 replicas at or after since.
 func (o *observer) countScaledBack(names []string, since time.Time) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	n := 0
 	for _, name := range names {
-		if scaledBack(o.rollout[name], since) {
+		back := false
+		if slot := o.primarySlot(name); slot != "" {
+			back = scaledDown(o.rollout[config.SlotName(name, slot.Other())], since)
+		} else {
+			back = scaledBack(o.rollout[name], since)
+		}
+		if back {
 			n++
 		}
 	}
@@ -114,6 +134,45 @@ func scaledBack(events []rolloutEvent, since time.Time) bool {
 	return ran && events[len(events)-1].spec == 0
 }
 
+// scaledDown reports whether events, a Deployment's rollout, show its spec
+// go from running replicas to 0 at or after since and stay at 0: the
+// scale-down of the former primary's slot, the last cluster work of a
+// release promoted by role swap. Unlike scaledBack it does not ask for
+// replicas given at or after since: that slot ran them since before.
+func scaledDown(events []rolloutEvent, since time.Time) bool {
+	i := len(events) // the first event of the trailing run at 0 replicas
+	for i > 0 && events[i-1].spec == 0 {
+		i--
+	}
+	return i > 0 && i < len(events) && !events[i].at.Before(since)
+}
+
+func TestScaledDown(t *testing.T) {
+	t0 := time.Date(2026, 11, 29, 1, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	tests := map[string]struct {
+		events []rolloutEvent
+		want   bool
+	}{
+		"no events":                           {},
+		"running since before, still running": {events: []rolloutEvent{{at: at(-60), spec: 2}, {at: at(5), spec: 2, updated: 2}}},
+		"running since before, scaled to 0 after since": {
+			events: []rolloutEvent{{at: at(-60), spec: 2}, {at: at(95), spec: 0, replicas: 2}, {at: at(96), spec: 0}}, want: true},
+		"scaled to 0 before since and idle since": {
+			events: []rolloutEvent{{at: at(-60), spec: 2}, {at: at(-5), spec: 0}, {at: at(3), spec: 0, generation: 4}}},
+		"never ran":                  {events: []rolloutEvent{{at: at(-60), spec: 0}, {at: at(3), spec: 0, generation: 2}}},
+		"scaled to 0, then up again": {events: []rolloutEvent{{at: at(-60), spec: 2}, {at: at(50), spec: 0}, {at: at(70), spec: 2}}},
+		"scaled up and down since":   {events: []rolloutEvent{{at: at(-60), spec: 0}, {at: at(2), spec: 2}, {at: at(90), spec: 0}}, want: true},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := scaledDown(tt.events, t0); got != tt.want {
+				t.Errorf("scaledDown = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestScaledBack(t *testing.T) {
 	t0 := time.Date(2026, 11, 29, 1, 0, 0, 0, time.UTC)
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
@@ -130,6 +189,51 @@ func TestScaledBack(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if got := scaledBack(tt.events, t0); got != tt.want {
 				t.Errorf("scaledBack = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCountScaledBack(t *testing.T) {
+	t0 := time.Date(2026, 11, 29, 1, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	ran := []rolloutEvent{{at: at(-60), spec: 2}}                         // running since before the release
+	down := []rolloutEvent{{at: at(-60), spec: 2}, {at: at(95), spec: 0}} // scaled to 0 after the swap
+	idleUser := []rolloutEvent{{at: at(-60), spec: 0}, {at: at(1), spec: 0, generation: 3}}
+	tests := map[string]struct {
+		status  string
+		rollout map[string][]rolloutEvent
+		want    int
+	}{
+		"rollout: the user's Deployment ran the canary and is back at 0": {
+			status:  `{"phase":"Succeeded"}`,
+			rollout: map[string][]rolloutEvent{"app-000": {{at: at(-60), spec: 0}, {at: at(2), spec: 2}, {at: at(95), spec: 0}}, "app-000-primary": ran},
+			want:    1,
+		},
+		"rollout: the canary still runs": {
+			status:  `{"phase":"Succeeded"}`,
+			rollout: map[string][]rolloutEvent{"app-000": {{at: at(-60), spec: 0}, {at: at(2), spec: 2}}, "app-000-primary": ran},
+		},
+		"swap to slot b: slot a, the former primary, is at 0": {
+			status:  `{"phase":"Succeeded","primarySlot":"b"}`,
+			rollout: map[string][]rolloutEvent{"app-000": idleUser, "app-000-slot-a": down, "app-000-slot-b": {{at: at(-60), spec: 0}, {at: at(2), spec: 2}}},
+			want:    1,
+		},
+		"swap to slot b: slot a still runs, whatever the user's Deployment says": {
+			status:  `{"phase":"Succeeded","primarySlot":"b"}`,
+			rollout: map[string][]rolloutEvent{"app-000": idleUser, "app-000-slot-a": ran, "app-000-slot-b": {{at: at(-60), spec: 0}, {at: at(2), spec: 2}}},
+		},
+		"swap to slot a: slot b, the former primary, is at 0": {
+			status:  `{"phase":"Succeeded","primarySlot":"a"}`,
+			rollout: map[string][]rolloutEvent{"app-000": idleUser, "app-000-slot-a": {{at: at(-60), spec: 0}, {at: at(2), spec: 2}}, "app-000-slot-b": down},
+			want:    1,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			o := &observer{status: map[string]string{"app-000": tc.status}, rollout: tc.rollout}
+			if got := o.countScaledBack([]string{"app-000"}, t0); got != tc.want {
+				t.Errorf("countScaledBack = %d, want %d", got, tc.want)
 			}
 		})
 	}

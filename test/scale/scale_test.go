@@ -16,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
 	"github.com/meshcanary/meshcanary/test/cluster"
 )
@@ -28,6 +29,8 @@ var (
 	controllerBin  = flag.String("controller-bin", "../../bin/meshcanary", "the meshcanary binary to run (`make build` builds the default)")
 	logLevel       = flag.String("log-level", "warn", "the controller's --log-level")
 	controllerArgs = flag.String("controller-args", "", "more flags for meshcanary, space-separated (for example \"--workers 64\")")
+	promotionFlag  = flag.String("promotion", string(config.PromotionRollout),
+		"how meshcanary promotes the canaries: \"rollout\" (the primary's rollout, the default) or \"swap\" (role swap: annotation meshcanary.io/promotion: swap on every canary)")
 )
 
 // podsPerNode is how many pods the benchmark puts on one fake node at most.
@@ -38,6 +41,7 @@ const podsPerNode = 200
 //
 //	go test -tags scale -run '^$' -bench Scale -benchtime 1x -timeout 3h ./test/scale -args -canaries 100
 func BenchmarkScale(b *testing.B) {
+	checkPromotion(b)
 	var f figures
 	for b.Loop() {
 		r := measure(b, *canaries, meshcanaryOf(), "")
@@ -59,6 +63,22 @@ func BenchmarkScale(b *testing.B) {
 // meshcanaryOf is meshcanary as the flags configure it.
 func meshcanaryOf() meshcanaryContender {
 	return meshcanaryContender{bin: *controllerBin, logLevel: *logLevel, args: strings.Fields(*controllerArgs), replicas: int32(*replicas)}
+}
+
+// checkPromotion fails b unless -promotion names a promotion meshcanary
+// knows.
+func checkPromotion(b *testing.B) {
+	switch config.Promotion(*promotionFlag) {
+	case config.PromotionRollout, config.PromotionSwap:
+	default:
+		b.Fatalf("-promotion %q: want %q or %q", *promotionFlag, config.PromotionRollout, config.PromotionSwap)
+	}
+}
+
+// swapping reports whether -promotion asks meshcanary to promote by role
+// swap.
+func swapping() bool {
+	return config.Promotion(*promotionFlag) == config.PromotionSwap
 }
 
 // nodesFor is how many fake nodes n canaries need: each runs up to twice
@@ -195,7 +215,11 @@ func idle(proxy *cluster.Proxy, d time.Duration) cluster.Counts {
 // to figures-<n>.md in the run folder.
 func report(b *testing.B, runDir string, f figures, r run) {
 	t := table(f)
-	fmt.Printf("\nmeshcanary scale benchmark, N=%d (logs in %s)\n\n%s\n", f.n, runDir, t)
+	mode := ""
+	if swapping() {
+		mode = ", promoted by role swap (-promotion swap)"
+	}
+	fmt.Printf("\nmeshcanary scale benchmark, N=%d%s (logs in %s)\n\n%s\n", f.n, mode, runDir, t)
 	fmt.Printf("release window (first patch → every canary Succeeded and scaled back to 0 replicas; writes, requests and CPU are counted over it): %.1f s\n", r.window.Seconds())
 	fmt.Printf("controller requests during the release: %s\n", r.release)
 	fmt.Printf("controller requests while idle before it (%s): %s\n", r.idle, r.idleBefore)

@@ -57,7 +57,7 @@ func canaryService(name string) *corev1.Service {
 
 // canaryDeployment is the Deployment of the canary name with the given
 // replicas; optIn adds meshcanary's label and annotations (steps 10..50 %
-// of 10 s, no gates).
+// of 10 s, no gates; with -promotion swap, promotion by role swap).
 func canaryDeployment(name string, replicas int32, optIn bool) *appsv1.Deployment {
 	labels := map[string]string{"app": name}
 	meta := metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: map[string]string{"app": name}}
@@ -66,6 +66,9 @@ func canaryDeployment(name string, replicas int32, optIn bool) *appsv1.Deploymen
 		meta.Annotations = map[string]string{
 			config.Prefix + config.KeySteps:        steps,
 			config.Prefix + config.KeyStepInterval: stepInterval.String(),
+		}
+		if swapping() {
+			meta.Annotations[config.Prefix+config.KeyPromotion] = string(config.PromotionSwap)
 		}
 	}
 	return &appsv1.Deployment{
