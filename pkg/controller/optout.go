@@ -33,7 +33,9 @@ const optOutPoll = time.Second
 //     VirtualServices read from the API (the cache may miss the last
 //     weight written);
 //  1. the user's Deployment is scaled back to the primary's replicas and
-//     waited for until available;
+//     waited for until available; with a promotion by role swap, the
+//     canary's slot is then scaled to 0 and waited for until its pods are
+//     gone, since the plain service host of stage 2 would reach them;
 //  2. routes are restored to the plain service host and the status is
 //     removed with them (a VirtualService meshcanary created is deleted);
 //  3. once no route has named them for stepper.SubsetLead (so the restored
@@ -95,6 +97,9 @@ func (c *Controller) optOut(ctx context.Context, cs *caches, ns, name string) (t
 		if !workload.Available(user) {
 			return optOutPoll, nil
 		}
+		if wait, err := c.idleCanarySlot(ctx, owned, primary, log); wait || err != nil {
+			return optOutPoll, err
+		}
 	}
 
 	if len(vss) > 0 {
@@ -121,7 +126,7 @@ func (c *Controller) optOut(ctx context.Context, cs *caches, ns, name string) (t
 			log.Info("opt-out: removing the status an older meshcanary kept on the Deployment")
 			return optOutPoll, c.removeStatus(ctx, user)
 		}
-		for _, d := range owned {
+		for _, d := range primaryLast(owned, primary) {
 			log.Info("opt-out: deleting the primary", zap.String("primary", d.Name))
 			if err := c.deletePrimary(ctx, cs, d, name); err != nil {
 				return 0, err

@@ -216,3 +216,54 @@ func TestAdoptionAfterALostStatusKeepsTheSlotThatServes(t *testing.T) {
 		})
 	}
 }
+
+func TestARoleSwapOptOutIdlesTheCanarysSlotBeforeTheRoutesGoToThePlainHost(t *testing.T) {
+	f, names := swapFixture(t)
+	f.changeImage("web:v2")
+	for range 10 {
+		f.clock.Step(f.reconcile())
+		if f.status().Step >= 1 {
+			break
+		}
+		if d, err := f.kube.AppsV1().Deployments("ns").Get(context.Background(), "web-slot-b", metav1.GetOptions{}); err == nil && d.Status.AvailableReplicas == 0 {
+			f.markAvailable(d.Name)
+		}
+	}
+	if st := f.status(); st.Step < 1 {
+		t.Fatalf("release at step %d, want under weight", st.Step)
+	}
+	f.changeImage("web:v1") // back to the primary's revision: the opt-out is not held
+	f.optOut()
+	*names = nil
+	var order []string
+	for range 20 {
+		f.markAvailable("web")
+		if d, err := f.kube.AppsV1().Deployments("ns").Get(context.Background(), "web-slot-b", metav1.GetOptions{}); err == nil && d.Status.Replicas != ptr.Deref(d.Spec.Replicas, 0) {
+			f.markAvailable(d.Name) // plays the Deployment controller: the pods are gone
+		}
+		wait := f.reconcile()
+		for _, w := range f.writes() {
+			if w != "update deployments" && w != "create deployments" && w != "delete deployments" {
+				order = append(order, w)
+			}
+		}
+		order = append(order, *names...)
+		*names = nil
+		f.clock.Step(wait)
+	}
+	index := func(w string) int {
+		i := slices.Index(order, w)
+		if i < 0 {
+			t.Fatalf("no %q among the opt-out's writes %v", w, order)
+		}
+		return i
+	}
+	if index("update web-slot-b") > index("delete virtualservices") {
+		t.Errorf("the canary's slot was idled after the routes went to the plain host: %v", order)
+	}
+	for _, slot := range []string{"web-slot-a", "web-slot-b"} {
+		if _, err := f.kube.AppsV1().Deployments("ns").Get(context.Background(), slot, metav1.GetOptions{}); err == nil {
+			t.Errorf("%s still exists after the opt-out: %v", slot, order)
+		}
+	}
+}
