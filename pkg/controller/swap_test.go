@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
@@ -15,17 +16,23 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/istio"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
+	"github.com/meshcanary/meshcanary/pkg/workload"
 )
 
 // swapFixture is a fixture of ns/web promoted by role swap in 5 steps,
-// adopted, with every Deployment write recorded by name.
-func swapFixture(t *testing.T) (*fixture, *[]string) {
+// adopted, with every Deployment write recorded by name; more are more
+// annotations.
+func swapFixture(t *testing.T, more ...string) (*fixture, *[]string) {
 	t.Helper()
-	f := newFixture(t, []runtime.Object{webService(), webDeployment(map[string]string{
+	annotations := map[string]string{
 		config.Prefix + config.KeySteps:          "10,20,30,40,50",
 		config.Prefix + config.KeyScaleDownDelay: "0s",
 		config.Prefix + config.KeyPromotion:      "swap",
-	})})
+	}
+	for i := 0; i+1 < len(more); i += 2 {
+		annotations[config.Prefix+more[i]] = more[i+1]
+	}
+	f := newFixture(t, []runtime.Object{webService(), webDeployment(annotations)})
 	var names []string
 	f.kube.PrependReactor("*", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		if w, ok := a.(k8stesting.CreateAction); ok && a.GetSubresource() == "" && (a.GetVerb() == "create" || a.GetVerb() == "update") {
@@ -130,6 +137,61 @@ func TestAReleasePromotedByRoleSwapCostsNineWritesAndNeverTouchesTheUsersDeploym
 			t.Errorf("release %d: primary slot runs %s, want %s", i+1, got, r.image)
 		}
 	}
+}
+
+// TestARoleSwapThatKeepsTheFormerPrimaryWarmCostsEightWrites releases by
+// role swap with scale-down off: the former primary's slot keeps its pods,
+// idle (an instant way back, at the price of a second set of pods between
+// releases), and the next release's one write of it rolls them to the new
+// template. A release is then 8 writes: 7 of the VirtualService, 1 of the
+// canary's slot.
+func TestARoleSwapThatKeepsTheFormerPrimaryWarmCostsEightWrites(t *testing.T) {
+	f, names := swapFixture(t, config.KeyScaleDownCanary, "false")
+	for i, image := range []string{"web:v2", "web:v3"} {
+		f.changeImage(image)
+		*names = nil
+		var writes []string
+		for range 60 {
+			wait := f.reconcile()
+			writes = append(writes, f.writes()...)
+			if st := f.status(); st.Phase == stepper.PhaseSucceeded && st.Revision == workloadRevisionOf(f) {
+				break
+			}
+			for _, slot := range []config.Slot{config.SlotA, config.SlotB} {
+				d, err := f.kube.AppsV1().Deployments("ns").Get(context.Background(), config.SlotName("web", slot), metav1.GetOptions{})
+				if err == nil && ptr.Deref(d.Spec.Replicas, 0) != d.Status.AvailableReplicas {
+					f.markAvailable(d.Name)
+				}
+			}
+			f.clock.Step(wait)
+		}
+		for range 3 { // the drain's end writes nothing
+			f.clock.Step(time.Minute)
+			f.reconcile()
+			writes = append(writes, f.writes()...)
+		}
+		if i == 0 {
+			continue // the first release creates slot b
+		}
+		counts := map[string]int{}
+		for _, w := range writes {
+			counts[w]++
+		}
+		if d := cmp.Diff(map[string]int{"update virtualservices": 7, "update deployments": 1}, counts); d != "" {
+			t.Errorf("release %d: writes (-want +got):\n%s", i+1, d)
+		}
+		if d := cmp.Diff([]string{"update web-slot-a"}, *names); d != "" {
+			t.Errorf("release %d: Deployment writes (-want +got):\n%s", i+1, d)
+		}
+		if got := ptr.Deref(f.deployment("web-slot-b").Spec.Replicas, -1); got != 3 {
+			t.Errorf("release %d: the former primary's slot at %d replicas, want 3 (kept warm)", i+1, got)
+		}
+	}
+}
+
+// workloadRevisionOf is the revision of ns/web's current template.
+func workloadRevisionOf(f *fixture) string {
+	return workload.Revision(&f.deployment("web").Spec.Template)
 }
 
 // TestARoleSwapCanaryIsNeverRetemplatedUnderWeight supersedes a release at
