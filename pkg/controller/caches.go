@@ -9,6 +9,7 @@ import (
 	istiolisters "istio.io/client-go/pkg/listers/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -49,12 +50,12 @@ type caches struct {
 
 // indexers are the stores of one scope, by kind.
 type indexers struct {
-	users, primaries, services, hpas, vss, drs cache.Indexer
+	users, primaries, services, hpas, vss, drs, endpoints cache.Indexer
 }
 
 // informerSet names the informers of one scope.
 type informerSet struct {
-	users, primaries, services, hpas, vss, drs cache.SharedIndexInformer
+	users, primaries, services, hpas, vss, drs, endpoints cache.SharedIndexInformer
 }
 
 // named lists the informers with what they watch, for sync checks and
@@ -63,6 +64,7 @@ func (s informerSet) named() []namedInformer {
 	all := []namedInformer{
 		{"opted-in deployments", s.users}, {"primary deployments", s.primaries}, {"services", s.services},
 		{"horizontalpodautoscalers", s.hpas}, {"virtualservices", s.vss}, {"destinationrules", s.drs},
+		{"endpointslices", s.endpoints},
 	}
 	out := all[:0]
 	for _, n := range all {
@@ -92,6 +94,13 @@ func newCaches(kube kubernetes.Interface, istio istioclient.Interface, namespace
 			o.LabelSelector = config.PrimaryOfLabel
 		}))
 	allF := informers.NewSharedInformerFactoryWithOptions(kube, resync, strip, informers.WithNamespace(namespace))
+	// Only the slices of a Service (the EndpointSlice controller's), with
+	// the label the index reads.
+	sliceF := informers.NewSharedInformerFactoryWithOptions(kube, resync, informers.WithTransform(stripEndpointSlice),
+		informers.WithNamespace(namespace),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.LabelSelector = discoveryv1.LabelServiceName
+		}))
 	istioF := newIstioFactory(istio, namespace, resync)
 
 	users := userF.Apps().V1().Deployments()
@@ -100,17 +109,18 @@ func newCaches(kube kubernetes.Interface, istio istioclient.Interface, namespace
 	hpas := allF.Autoscaling().V2().HorizontalPodAutoscalers()
 	vss := istioF.Networking().V1().VirtualServices()
 	drs := istioF.Networking().V1().DestinationRules()
+	eps := sliceF.Discovery().V1().EndpointSlices()
 
 	set := informerSet{
 		users: users.Informer(), primaries: primaries.Informer(), services: services.Informer(),
-		hpas: hpas.Informer(), vss: vss.Informer(), drs: drs.Informer(),
+		hpas: hpas.Informer(), vss: vss.Informer(), drs: drs.Informer(), endpoints: eps.Informer(),
 	}
 	for _, ix := range []struct {
 		inf      cache.SharedIndexInformer
 		indexers cache.Indexers
 	}{
 		{set.users, userIndexers}, {set.primaries, primaryIndexers}, {set.services, serviceIndexers},
-		{set.hpas, hpaIndexers}, {set.vss, vsIndexers}, {set.drs, drIndexers},
+		{set.hpas, hpaIndexers}, {set.vss, vsIndexers}, {set.drs, drIndexers}, {set.endpoints, endpointSliceIndexers},
 	} {
 		if err := ix.inf.AddIndexers(withoutNamespaceIndex(ix.indexers)); err != nil {
 			return nil, err
@@ -126,9 +136,10 @@ func newCaches(kube kubernetes.Interface, istio istioclient.Interface, namespace
 		idx: indexers{
 			users: set.users.GetIndexer(), primaries: set.primaries.GetIndexer(), services: set.services.GetIndexer(),
 			hpas: set.hpas.GetIndexer(), vss: set.vss.GetIndexer(), drs: set.drs.GetIndexer(),
+			endpoints: set.endpoints.GetIndexer(),
 		},
 		inf:   set,
-		start: []func(<-chan struct{}){userF.Start, primaryF.Start, allF.Start, istioF.Start},
+		start: []func(<-chan struct{}){userF.Start, primaryF.Start, allF.Start, sliceF.Start, istioF.Start},
 	}, nil
 }
 

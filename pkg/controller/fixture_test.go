@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -12,7 +13,10 @@ import (
 	istiolisters "istio.io/client-go/pkg/listers/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	appslisters "k8s.io/client-go/listers/apps/v1"
@@ -29,6 +33,7 @@ import (
 	"github.com/meshcanary/meshcanary/pkg/istio"
 	"github.com/meshcanary/meshcanary/pkg/metrics"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
+	"github.com/meshcanary/meshcanary/pkg/workload"
 )
 
 var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
@@ -109,6 +114,7 @@ func (f *fixture) refresh() {
 	ctx := context.Background()
 	users, primaries, services := indexer(userIndexers), indexer(primaryIndexers), indexer(serviceIndexers)
 	hpas, vss, drs := indexer(hpaIndexers), indexer(vsIndexers), indexer(drIndexers)
+	endpoints := indexer(endpointSliceIndexers)
 	ds, _ := f.kube.AppsV1().Deployments("").List(ctx, metav1.ListOptions{})
 	for i := range ds.Items {
 		d := &ds.Items[i]
@@ -135,13 +141,18 @@ func (f *fixture) refresh() {
 	for _, dr := range dl.Items {
 		_ = drs.Add(dr)
 	}
+	es, _ := f.kube.DiscoveryV1().EndpointSlices("").List(ctx, metav1.ListOptions{})
+	for i := range es.Items {
+		stripped, _ := stripEndpointSlice(&es.Items[i])
+		_ = endpoints.Add(stripped)
+	}
 	f.cs.users = appslisters.NewDeploymentLister(users)
 	f.cs.primaries = appslisters.NewDeploymentLister(primaries)
 	f.cs.services = corelisters.NewServiceLister(services)
 	f.cs.hpas = autoscalinglisters.NewHorizontalPodAutoscalerLister(hpas)
 	f.cs.vss = istiolisters.NewVirtualServiceLister(vss)
 	f.cs.drs = istiolisters.NewDestinationRuleLister(drs)
-	f.cs.idx = indexers{users: users, primaries: primaries, services: services, hpas: hpas, vss: vss, drs: drs}
+	f.cs.idx = indexers{users: users, primaries: primaries, services: services, hpas: hpas, vss: vss, drs: drs, endpoints: endpoints}
 }
 
 // indexer is a store with the indexes the controller's informers have.
@@ -204,14 +215,81 @@ func (f *fixture) status() stepper.Status {
 }
 
 // markAvailable plays the Deployment controller: every replica of name is
-// rolled out and available.
+// rolled out and available; and the EndpointSlice controller: those pods
+// are the ready endpoints of name in the Services selecting them (see
+// publishEndpoints). A test of the endpoints' lag calls markRolledOut and
+// publishEndpoints apart.
 func (f *fixture) markAvailable(name string) {
+	f.t.Helper()
+	f.markRolledOut(name)
+	f.publishEndpoints(name)
+}
+
+// markRolledOut plays the Deployment controller only: every replica of
+// name is rolled out and available.
+func (f *fixture) markRolledOut(name string) {
 	f.t.Helper()
 	d := f.deployment(name)
 	n := ptr.Deref(d.Spec.Replicas, 1)
 	d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n}
 	if _, err := f.kube.AppsV1().Deployments("ns").UpdateStatus(context.Background(), d, metav1.UpdateOptions{}); err != nil {
 		f.t.Fatalf("update status: %v", err)
+	}
+}
+
+// publishEndpoints plays the EndpointSlice controller for the Deployment
+// name: one EndpointSlice per Service of the namespace selecting its pods
+// (named <service>-<deployment>), listing its available replicas as ready
+// endpoints, pods named after its current ReplicaSet
+// (<deployment>-<pod-template-hash>-<n>; the hash of the fake's
+// ReplicaSet of the template when there is one, else "fixture").
+func (f *fixture) publishEndpoints(name string) {
+	f.t.Helper()
+	ctx := context.Background()
+	d := f.deployment(name)
+	hash := "fixture"
+	// Read from the tracker: the fixture's reads are no controller LISTs
+	// (see replicaSetLists).
+	gvr, gvk := appsv1.SchemeGroupVersion.WithResource("replicasets"), appsv1.SchemeGroupVersion.WithKind("ReplicaSet")
+	if obj, err := f.kube.Tracker().List(gvr, gvk, "ns"); err == nil {
+		list := obj.(*appsv1.ReplicaSetList)
+		rss := make([]*appsv1.ReplicaSet, len(list.Items))
+		for i := range list.Items {
+			rss[i] = &list.Items[i]
+		}
+		if h := workload.CurrentHash(d, rss); h != "" {
+			hash = h
+		}
+	}
+	ready := true
+	var eps []discoveryv1.Endpoint
+	for i := range d.Status.AvailableReplicas {
+		eps = append(eps, discoveryv1.Endpoint{
+			Addresses:  []string{fmt.Sprintf("10.0.0.%d", i+1)},
+			Conditions: discoveryv1.EndpointConditions{Ready: &ready},
+			TargetRef:  &corev1.ObjectReference{Kind: "Pod", Namespace: "ns", Name: fmt.Sprintf("%s-%s-%d", name, hash, i)},
+		})
+	}
+	svcs, _ := f.kube.CoreV1().Services("ns").List(ctx, metav1.ListOptions{})
+	for _, svc := range svcs.Items {
+		if len(svc.Spec.Selector) == 0 || !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(d.Spec.Template.Labels)) {
+			continue
+		}
+		slice := &discoveryv1.EndpointSlice{
+			ObjectMeta: metav1.ObjectMeta{Name: svc.Name + "-" + name, Namespace: "ns",
+				Labels: map[string]string{discoveryv1.LabelServiceName: svc.Name}},
+			AddressType: discoveryv1.AddressTypeIPv4,
+			Endpoints:   eps,
+		}
+		client := f.kube.DiscoveryV1().EndpointSlices("ns")
+		if _, err := client.Update(ctx, slice, metav1.UpdateOptions{}); apierrors.IsNotFound(err) {
+			_, err = client.Create(ctx, slice, metav1.CreateOptions{})
+			if err != nil {
+				f.t.Fatalf("create endpointslice: %v", err)
+			}
+		} else if err != nil {
+			f.t.Fatalf("update endpointslice: %v", err)
+		}
 	}
 }
 

@@ -129,6 +129,7 @@ func (c *Controller) gather(ctx context.Context, cs *caches, user *appsv1.Deploy
 	if s.obs, err = c.observe(ctx, s); err != nil {
 		return nil, nil, err
 	}
+	s.obs.CanaryEndpoints = canaryEndpoints(cs, s)
 	return s, problems, nil
 }
 

@@ -45,6 +45,7 @@ func (c *Controller) addHandlers(cs *caches) error {
 		{"services", cs.inf.services, c.routesHandler(never)},
 		{"virtualservices", cs.inf.vss, c.routesHandler(statusOnly)},
 		{"destinationrules", cs.inf.drs, c.routesHandler(never)},
+		{"endpointslices", cs.inf.endpoints, c.endpointsHandler(cs)},
 	}
 	for _, h := range handlers {
 		if _, err := h.informer.AddEventHandler(h.handler); err != nil {

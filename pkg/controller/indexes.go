@@ -21,8 +21,9 @@ import (
 const (
 	// byService: a VirtualService under every Service its hosts and
 	// destinations name, resolved as Istio resolves them in its namespace
-	// (istio.ServicesOf); a DestinationRule under its host's Service. Key
-	// "ns/service".
+	// (istio.ServicesOf); a DestinationRule under its host's Service; an
+	// EndpointSlice under the Service its kubernetes.io/service-name
+	// label names. Key "ns/service".
 	byService = "service"
 	// byRoutesFor: a VirtualService or DestinationRule under the
 	// Deployment its meshcanary.io/routes-for names ("ns/deployment",
@@ -70,6 +71,7 @@ var (
 		byService:            indexDestinationRuleService,
 		byRoutesFor:          indexRoutesFor,
 	}
+	endpointSliceIndexers = cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc, byService: indexEndpointSliceService}
 )
 
 func indexVirtualServiceServices(obj any) ([]string, error) {

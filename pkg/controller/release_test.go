@@ -54,7 +54,8 @@ func (f *fixture) changeImage(image string) {
 
 // observeTemplate plays the Deployment controller observing the user's
 // template: a new ReplicaSet with pod-template-hash hash, then the
-// generation observed.
+// generation observed; the pods it reports available are listed as the
+// ReplicaSet's endpoints.
 func (f *fixture) observeTemplate(hash string) {
 	f.t.Helper()
 	ctx := context.Background()
@@ -75,6 +76,12 @@ func (f *fixture) observeTemplate(hash string) {
 	}
 	if _, err := f.kube.AppsV1().ReplicaSets("ns").Create(ctx, rs, metav1.CreateOptions{}); err != nil {
 		f.t.Fatal(err)
+	}
+	// The fixture's Deployment status is a shortcut: pods it reports
+	// available are the ReplicaSet's, so the EndpointSlice controller
+	// lists them under its name.
+	if d.Status.AvailableReplicas > 0 {
+		f.publishEndpoints("web")
 	}
 }
 

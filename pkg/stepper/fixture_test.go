@@ -105,10 +105,12 @@ func failed() stepper.Status {
 
 // observed is a world in which everything s asks for is true: the user's
 // template is s.Revision with its canary available, the primary serves the
-// stable revision, the subsets are ready and the route holds s.Weight.
+// stable revision, the subsets are ready, the canary's pods are ready
+// endpoints of the Service (as many as the largest replica count the tests
+// give a canary) and the route holds s.Weight.
 func observed(s stepper.Status) stepper.Observations {
 	return stepper.Observations{
-		Revision: s.Revision, CanaryHash: s.CanaryHash, CanaryAvailable: true,
+		Revision: s.Revision, CanaryHash: s.CanaryHash, CanaryAvailable: true, CanaryEndpoints: 3,
 		PrimaryExists: true, PrimaryRevision: s.StableRevision, PrimaryAvailable: true,
 		SubsetsReady: true, SubsetAge: time.Hour, Routed: true, AppliedWeight: s.Weight,
 	}

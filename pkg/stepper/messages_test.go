@@ -75,6 +75,13 @@ func TestNextMessages(t *testing.T) {
 			want: []string{"revision r1 not ready within 10m0s",
 				"canary not available, canary pod-template-hash not known"},
 		},
+		"a canary past its deadline counts its pods that are ready endpoints": {
+			status: stepping(0, -10*time.Minute),
+			obs: with(observed(stepping(0, 0)), func(o *stepper.Observations) {
+				o.UserReplicas, o.CanaryEndpoints = 3, 1
+			}),
+			want: []string{"revision r1 not ready within 10m0s", "canary's pods not yet ready endpoints of the Service (1 of 3)"},
+		},
 		"a canary at the bound of 3 deadlines says so": {
 			status: stepping(0, -30*time.Minute),
 			obs: with(observed(stepping(0, 0)), func(o *stepper.Observations) {

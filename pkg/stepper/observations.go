@@ -22,6 +22,13 @@ type Observations struct {
 	// CanaryReplicas is the replica count the canary's Deployment wants
 	// (the canary slot's with config.PromotionSwap).
 	CanaryReplicas int32
+	// CanaryEndpoints is how many of the canary's pods are ready endpoints
+	// of the Service in its EndpointSlices: those of the canary's
+	// ReplicaSet (the canary slot's with config.PromotionSwap) with
+	// conditions.ready true. istiod sends Envoy the endpoints it reads
+	// there, so the canary gets no weight (nor mirrored traffic) before
+	// all its desired replicas are (see canaryWaits).
+	CanaryEndpoints int32
 	// CanaryUnobserved: the Deployment controller has not observed the
 	// user's Deployment's latest spec yet (status.observedGeneration below
 	// metadata.generation), so it has not acted on the canary's scale-up.

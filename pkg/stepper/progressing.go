@@ -66,10 +66,28 @@ func (m *machine) canaryWaits() []string {
 		// recently this process (a restarted one) first saw the subset.
 		waits = append(waits, fmt.Sprintf("canary subset in the DestinationRule for less than %s", SubsetLead))
 	}
+	if want := m.canaryDesired(); m.o.CanaryAvailable && m.o.AppliedWeight == 0 && m.o.CanaryEndpoints < want {
+		// Make before break for the endpoints, as SubsetLead is for the
+		// subset: the EndpointSlice controller publishes the canary's
+		// pods after the Deployment controller reports them available,
+		// and istiod pushes only what it publishes. Once a route gives
+		// the canary weight, Envoy has them: later steps do not hold on
+		// endpoint churn.
+		waits = append(waits, fmt.Sprintf("canary's pods not yet ready endpoints of the Service (%d of %d)", m.o.CanaryEndpoints, want))
+	}
 	if !m.applied() {
 		waits = append(waits, fmt.Sprintf("canary weight %s not applied", m.weight()))
 	}
 	return waits
+}
+
+// canaryDesired is the canary's desired replica count: the canary slot's
+// with config.PromotionSwap, else the user's Deployment's.
+func (m *machine) canaryDesired() int32 {
+	if swapping(m.cfg) {
+		return m.o.CanaryReplicas
+	}
+	return m.o.UserReplicas
 }
 
 // bake judges a step: failed checks count (and roll back at the maximum);

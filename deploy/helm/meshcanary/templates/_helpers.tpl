@@ -59,6 +59,10 @@ ClusterRole, in every namespace): exactly the calls it makes, and no Secrets.
 - apiGroups: [""]
   resources: ["services"]
   verbs: ["list", "watch"]
+# The Service's endpoints: the canary gets weight once its pods are ready endpoints.
+- apiGroups: ["discovery.k8s.io"]
+  resources: ["endpointslices"]
+  verbs: ["list", "watch"]
 # The twin of a HorizontalPodAutoscaler that targets the user's Deployment.
 - apiGroups: ["autoscaling"]
   resources: ["horizontalpodautoscalers"]
