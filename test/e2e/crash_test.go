@@ -10,6 +10,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/istio"
@@ -35,8 +36,11 @@ import (
 // rejected release run a second time with an ingress VirtualService of
 // istio-system besides the user's own, both split (see checkSplit), so
 // that kills fall between the VirtualService writes of one step and of the
-// rollback. It runs alone: it stops the shared controller while its own
-// run.
+// rollback. The promoted, the rejected and the opted-out release run a
+// third time with meshcanary.io/promotion: swap (the canary in the slot
+// that is not the primary's, promoted by the write that swaps the roles;
+// see releaseKind.swap). It runs alone: it stops the shared controller
+// while its own run.
 func TestKilledAfterEveryWriteReleasesGoForward(t *testing.T) {
 	gate := startStepGate(t)
 	shared := env.controller
@@ -53,6 +57,9 @@ func TestKilledAfterEveryWriteReleasesGoForward(t *testing.T) {
 			{name: "opted out at step 1", slug: "opted-out", optOut: true},
 			{name: "promoted, with a gateway", slug: "promoted-gw", gateway: true, want: stepper.PhaseSucceeded},
 			{name: "rejected at step 2, with a gateway", slug: "rejected-gw", reject: true, gateway: true, want: stepper.PhaseFailed},
+			{name: "promoted, by role swap", slug: "promoted-swap", swap: true, want: stepper.PhaseSucceeded},
+			{name: "rejected at step 2, by role swap", slug: "rejected-swap", reject: true, swap: true, want: stepper.PhaseFailed},
+			{name: "opted out at step 1, by role swap", slug: "opted-out-swap", optOut: true, swap: true},
 		} {
 			t.Run(kind.slug, func(t *testing.T) {
 				t.Parallel()
@@ -80,6 +87,9 @@ func sweepKills(t *testing.T, gate *stepGate, kind releaseKind) int {
 		Controllers(k.ctrl)
 	if routes != nil {
 		spec = spec.Routes(routes.home.DeepCopy(), nil)
+	}
+	if kind.swap {
+		spec = spec.Set(config.KeyPromotion, string(config.PromotionSwap))
 	}
 	a := spec.Create()
 
@@ -116,11 +126,15 @@ const killStepInterval = 2 * time.Second
 // the stable revision (want is then no status at all: the Deployment is
 // handed back and meshcanary's objects are gone). With gateway, the app
 // is routed by a VirtualService of the user's and an ingress one (see
-// splitRoutes).
+// splitRoutes). With swap, the app is promoted by role swap
+// (meshcanary.io/promotion: swap): the primary is the slot the status
+// names, the canary runs in the other one, the canary weights are read
+// relative to the slots each status names, and the user's Deployment,
+// which only holds the template, is never written but by an opt-out.
 type releaseKind struct {
-	name, slug                     string
-	reject, abort, optOut, gateway bool
-	want                           stepper.Phase
+	name, slug                           string
+	reject, abort, optOut, gateway, swap bool
+	want                                 stepper.Phase
 }
 
 // killRun is what one release of the kill test did.
@@ -149,7 +163,10 @@ type killRun struct {
 	decidedAt     time.Time
 	// split says what is wrong with the VirtualServices of a kind with a
 	// gateway (see splitRoutes.check); "" when nothing is.
-	split  string
+	split string
+	// slots says what is wrong at the end of a release of a kind promoted
+	// by role swap, opt-outs apart (see checkSlots); "" when nothing is.
+	slots  string
 	killed bool
 	// cutAt is when the controller was cut off (the zero time when it was
 	// not): right after its cut-off write's answer.
@@ -172,6 +189,8 @@ func (k releaseKind) check(run killRun, clean *killRun) string {
 		return fmt.Sprintf("revision %s serves at the end, want %s", run.serving, run.good)
 	case run.notHandedBack != "":
 		return "the opt-out did not hand back: " + run.notHandedBack
+	case run.slots != "":
+		return run.slots
 	case len(run.afterDecision) > 0 && slices.Max(run.afterDecision) > 0:
 		return fmt.Sprintf("the canary got weight again after the rollback or opt-out was decided: %v (all weights %v)", run.afterDecision, run.weights)
 	}
@@ -254,7 +273,12 @@ func startCuttableController(t *testing.T, gateURL, ns string, args ...string) *
 func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, cutAfter int) killRun {
 	k.t.Helper()
 	started := time.Now()
-	good := a.deployment(primaryName).Annotations[config.RevisionAnnotation]
+	startSlot := config.Slot("")
+	if kind.swap {
+		st, _ := a.status()
+		startSlot = st.PrimarySlot
+	}
+	good := a.primaryOf(kind.swap).Annotations[config.RevisionAnnotation]
 	stableImage := a.deployment(appName).Spec.Template.Spec.Containers[0].Image
 	home := appName
 	if k.routes != nil {
@@ -285,7 +309,7 @@ func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, c
 		}
 		v, _ := a.rec.latest()
 		return v.Status.Revision == run.rev && (v.Status.Phase == stepper.PhaseSucceeded || v.Status.Phase == stepper.PhaseFailed) &&
-			a.replicasErr(0) == nil
+			a.canaryIdleErr(kind.swap, v.Status) == nil
 	}
 	deadline := time.After(waitTimeout)
 	for !ended() || (cutAfter > 0 && !run.killed && k.proxy.Writes() >= cutAfter) {
@@ -340,7 +364,7 @@ func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, c
 			run.notHandedBack = err.Error()
 		}
 	} else {
-		run.serving = a.deployment(primaryName).Annotations[config.RevisionAnnotation]
+		run.serving = a.primaryOf(kind.swap).Annotations[config.RevisionAnnotation]
 	}
 	decidedAt := time.Time{}
 	for _, s := range a.rec.statusHistory() {
@@ -359,11 +383,14 @@ func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, c
 		if v.VS == nil {
 			continue // deleted by the opt-out
 		}
-		_, w := istio.ObserveRouting(v.VS, target)
+		_, w := istio.ObserveRouting(v.VS, withStatusSlot(v.VS, target))
 		run.weights = append(run.weights, w)
 		if !decidedAt.IsZero() && v.At.After(decidedAt) {
 			run.afterDecision = append(run.afterDecision, w)
 		}
+	}
+	if kind.swap && !kind.optOut {
+		run.slots = checkSlots(a, run, startSlot, target)
 	}
 	if kind.optOut {
 		k.proxy.CutAfter(0) // a cut this release did not reach must not fall on the opt-in
@@ -398,4 +425,90 @@ func (k *cuttableController) settle() int {
 		}
 		n = m
 	}
+}
+
+// primaryOf returns the Deployment that runs the app's primary: the copy
+// named primaryName or, promoted by role swap (swap), the slot the status
+// names. It fails the test when there is none.
+func (a *app) primaryOf(swap bool) *appsv1.Deployment {
+	a.t.Helper()
+	name := primaryName
+	if swap {
+		st, _ := a.status()
+		if st.PrimarySlot == "" {
+			a.t.Fatalf("the status of an app promoted by role swap names no primary slot: %+v", st)
+		}
+		name = slotName(st.PrimarySlot)
+	}
+	d := a.deployment(name)
+	if d == nil {
+		a.t.Fatalf("the primary's Deployment %s does not exist", name)
+	}
+	return d
+}
+
+// canaryIdleErr says why the canary is not idled under status s: the
+// user's Deployment of a rollout, or with swap the slot that is not the
+// primary's, must want 0 replicas; nil when it does.
+func (a *app) canaryIdleErr(swap bool, s stepper.Status) error {
+	if !swap {
+		return a.replicasErr(0)
+	}
+	if s.PrimarySlot == "" {
+		return fmt.Errorf("the status names no primary slot: %+v", s)
+	}
+	return a.slotReplicasErr(s.PrimarySlot.Other(), 0)
+}
+
+// checkSlots says what is wrong at the end of run, a release of an app
+// promoted by role swap that started with the primary in slot from; ""
+// when nothing is. Every status of the release names from as the
+// primary's slot until it is Succeeded, which names the other one; the
+// final status names the other slot when the release was promoted, from
+// when it was not; the user's Deployment is not written (its generation
+// unchanged) and wants 0 replicas; the primary's slot wants the app's
+// replicas; the VirtualService routes all traffic to the primary's slot.
+func checkSlots(a *app, run killRun, from config.Slot, target istio.Target) string {
+	want := from
+	if run.final.Phase == stepper.PhaseSucceeded {
+		want = from.Other()
+	}
+	for _, s := range a.rec.statusHistory() {
+		if s.At.Before(run.started) || s.Status.Revision != run.rev {
+			continue
+		}
+		slot := from
+		if s.Status.Phase == stepper.PhaseSucceeded {
+			slot = from.Other()
+		}
+		if s.Status.PrimarySlot != slot {
+			return fmt.Sprintf("a status %s (%s) names slot %q as the primary's, want %q (the release started with %q)",
+				s.Status.Phase, s.Status.Reason, s.Status.PrimarySlot, slot, from)
+		}
+	}
+	user := a.deployment(appName)
+	switch {
+	case run.final.PrimarySlot != want:
+		return fmt.Sprintf("ended with the primary in slot %q, want %q (the release started with %q)", run.final.PrimarySlot, want, from)
+	case run.generations != 0:
+		return fmt.Sprintf("the user's Deployment's generation changed %d times during the release, want 0 (it only holds the template)", run.generations)
+	case ptr.Deref(user.Spec.Replicas, 1) != 0:
+		return fmt.Sprintf("the user's Deployment wants %d replicas at the end, want 0", ptr.Deref(user.Spec.Replicas, 1))
+	}
+	if err := a.slotReplicasErr(want, a.replicas); err != nil {
+		return "the primary's slot at the end: " + err.Error()
+	}
+	if err := a.slotReplicasErr(want.Other(), 0); err != nil {
+		return "the canary's slot at the end: " + err.Error()
+	}
+	vs := a.virtualService(appName)
+	if vs == nil {
+		return "the VirtualService does not exist at the end"
+	}
+	target.Slot = want
+	if routed, w := istio.ObserveRouting(vs, target); !routed || w != 0 {
+		return fmt.Sprintf("at the end the VirtualService routes %q (routed %t, canary weight %d), want slot %s alone",
+			describeRoute(vs.Spec.Http[0].Route), routed, w, want)
+	}
+	return ""
 }

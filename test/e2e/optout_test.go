@@ -87,12 +87,15 @@ func TestOptOutHandsTrafficBackWithout503(t *testing.T) {
 
 // optOutErr says what is not yet handed back after an opt-out: the
 // user's Deployment must run revision rev at the size the app was created
-// with, available, with no status left and meshcanary's primary,
-// VirtualService and DestinationRule gone; nil once everything is.
+// with, available, with no status left and meshcanary's primary (or both
+// slots of a promotion by role swap), VirtualService and DestinationRule
+// gone; nil once everything is.
 func (a *app) optOutErr(rev string) error {
 	switch {
 	case a.deployment(primaryName) != nil:
 		return errors.New("the primary still exists")
+	case a.deployment(slotName(config.SlotA)) != nil || a.deployment(slotName(config.SlotB)) != nil:
+		return errors.New("a slot of the promotion by role swap still exists")
 	case a.virtualService(appName) != nil:
 		return errors.New("meshcanary's VirtualService still exists")
 	case a.destinationRule(appName) != nil:

@@ -113,7 +113,9 @@ func TestWritesPerReleaseStayWithinBudget(t *testing.T) {
 
 // weightChanges returns the canary weights the VirtualService took, one
 // per version that changed it, and how many versions changed its spec
-// without changing the weight (a weight change spread over writes).
+// without changing the weight (a weight change spread over writes). The
+// weight of a version is the canary's relative to the primary's slot its
+// status names, if any (see withStatusSlot).
 func weightChanges(versions []vsVersion, t istio.Target) (weights []int32, splits int) {
 	var prev *vsVersion
 	var w int32
@@ -122,7 +124,7 @@ func weightChanges(versions []vsVersion, t istio.Target) (weights []int32, split
 		if v.VS == nil {
 			continue
 		}
-		_, got := istio.ObserveRouting(v.VS, t)
+		_, got := istio.ObserveRouting(v.VS, withStatusSlot(v.VS, t))
 		switch {
 		case prev == nil:
 		case got != w:
@@ -136,7 +138,8 @@ func weightChanges(versions []vsVersion, t istio.Target) (weights []int32, split
 }
 
 // describeVersions says, for each version of a VirtualService, the phase
-// its status records and the canary weight it routes.
+// its status records and the canary weight it routes (relative to the
+// primary's slot the status names, if any).
 func describeVersions(versions []vsVersion, t istio.Target) string {
 	var parts []string
 	for _, v := range versions {
@@ -145,8 +148,17 @@ func describeVersions(versions []vsVersion, t istio.Target) string {
 			continue
 		}
 		s, _, _ := stepper.DecodeStatus(v.VS.Annotations)
-		_, w := istio.ObserveRouting(v.VS, t)
-		parts = append(parts, fmt.Sprintf("%s/%s@%d", s.Phase, s.Reason, w))
+		_, w := istio.ObserveRouting(v.VS, withStatusSlot(v.VS, t))
+		parts = append(parts, fmt.Sprintf("%s/%s%s@%d", s.Phase, s.Reason, slotSuffix(s.PrimarySlot), w))
 	}
 	return strings.Join(parts, " ")
+}
+
+// slotSuffix is "/slot-<s>" for the primary's slot s of a promotion by role
+// swap, "" for a rollout.
+func slotSuffix(s config.Slot) string {
+	if s == "" {
+		return ""
+	}
+	return "/" + s.Subset()
 }
