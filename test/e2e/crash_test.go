@@ -82,6 +82,9 @@ func sweepKills(t *testing.T, gate *stepGate, kind releaseKind) int {
 	}
 	k := startCuttableController(t, gate.server.URL, "e2e-"+ns, args...)
 	k.routes = routes
+	if kind.swap {
+		k.slotWatch = watchSlots(t, "e2e-"+ns)
+	}
 	spec := newApp(t, ns).Steps("20,60").StepInterval(killStepInterval.String()).Set(config.KeyScaleDownDelay, "1s").
 		Set(config.KeyMaxFailedChecks, "1").Set("gate.webhook.step", gate.server.URL+"/step").
 		Controllers(k.ctrl)
@@ -164,8 +167,10 @@ type killRun struct {
 	// split says what is wrong with the VirtualServices of a kind with a
 	// gateway (see splitRoutes.check); "" when nothing is.
 	split string
-	// slots says what is wrong at the end of a release of a kind promoted
-	// by role swap, opt-outs apart (see checkSlots); "" when nothing is.
+	// slots says what is wrong with a release of a kind promoted by role
+	// swap: at its end, opt-outs apart (see checkSlots), or with a slot
+	// routed before it was ready (see slotWatch.servedErr); "" when
+	// nothing is.
 	slots  string
 	killed bool
 	// cutAt is when the controller was cut off (the zero time when it was
@@ -255,6 +260,9 @@ type cuttableController struct {
 	// routes are the app's VirtualServices of a kind with a gateway; nil
 	// otherwise.
 	routes *splitRoutes
+	// slotWatch records the slots of a kind promoted by role swap; nil
+	// otherwise.
+	slotWatch *slotWatch
 }
 
 // startCuttableController starts a controller behind a counting proxy,
@@ -391,6 +399,21 @@ func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, c
 	}
 	if kind.swap && !kind.optOut {
 		run.slots = checkSlots(a, run, startSlot, target)
+	}
+	if k.slotWatch != nil && run.slots == "" {
+		if err := k.slotWatch.servedErr(a.rec.vsHistory(home)[vsSeen:], target, a.replicas); err != nil {
+			run.slots = "a slot got weight before it was ready for it: " + err.Error()
+		}
+	}
+	if kind.swap && run.slots == "" && !decidedAt.IsZero() {
+		// No route gives the canary's slot weight once the rollback or the
+		// opt-out is decided, and the slot's pods must not be reached
+		// another way either (the plain service host selects them too).
+		canary := slotName(startSlot.Other())
+		if n := a.rec.traffic.between(decidedAt.Add(switchGuard), time.Now()).Workloads[canary]; n > 0 {
+			run.slots = fmt.Sprintf("%d requests were answered by the canary's slot %s more than %s after the rollback or the opt-out was decided",
+				n, canary, switchGuard)
+		}
 	}
 	if kind.optOut {
 		k.proxy.CutAfter(0) // a cut this release did not reach must not fall on the opt-in

@@ -3,11 +3,14 @@
 package e2e
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +20,8 @@ import (
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
@@ -71,6 +76,7 @@ func TestSwapReleaseWritesAndTheUserDeployment(t *testing.T) {
 	const ns = "swap-writes"
 	ctrl, proxy := startBehindProxy(t, "e2e-"+ns, "e2e-"+ns)
 	k := &cuttableController{t: t, ctrl: ctrl, proxy: proxy}
+	slots := watchSlots(t, "e2e-"+ns)
 	a := newApp(t, ns).Steps("10,20,30,40,50").StepInterval("2s").Set(config.KeyScaleDownDelay, "1s").
 		Set(config.KeyPromotion, string(config.PromotionSwap)).Rate(10).Controllers(ctrl).Create()
 
@@ -95,6 +101,7 @@ func TestSwapReleaseWritesAndTheUserDeployment(t *testing.T) {
 	// The first release: slot b is created for the canary.
 	k.settle()
 	before := len(proxy.WriteLog())
+	releasesSeen := len(a.rec.vsHistory(appName))
 	rev1 := a.SetImage("example.com/web:swap-1")
 	s1 := a.waitPhase(rev1, stepper.PhaseSucceeded)
 	if s1.PrimarySlot != config.SlotB {
@@ -168,6 +175,9 @@ func TestSwapReleaseWritesAndTheUserDeployment(t *testing.T) {
 	if err := a.slotSubsetsErr(); err != nil {
 		t.Error(err)
 	}
+	if err := slots.servedErr(a.rec.vsHistory(appName)[releasesSeen:], target, a.replicas); err != nil {
+		t.Errorf("a slot got weight before it was ready for it: %v", err)
+	}
 	if err := shareError(a.trafficSince(swapped), slotName(config.SlotA), 1); err != nil {
 		t.Errorf("after the second release's swap: %v", err)
 	}
@@ -190,10 +200,12 @@ func TestSwapRejectedReleaseLeavesThePrimarySlot(t *testing.T) {
 
 	const ns = "swap-rollback"
 	k := startCuttableController(t, gate.server.URL, "e2e-"+ns)
+	slots := watchSlots(t, "e2e-"+ns)
 	a := newApp(t, ns).Steps("20,60").StepInterval("2s").Set(config.KeyScaleDownDelay, "1s").
 		Set(config.KeyMaxFailedChecks, "1").Set("gate.webhook.step", gate.server.URL+"/step").
 		Set(config.KeyPromotion, string(config.PromotionSwap)).Controllers(k.ctrl).Create()
 
+	releasesSeen := len(a.rec.vsHistory(appName))
 	rev1 := a.SetImage("example.com/web:swap-good")
 	if s := a.waitPhase(rev1, stepper.PhaseSucceeded); s.PrimarySlot != config.SlotB {
 		t.Fatalf("after the first release the status's primary slot is %q, want %q", s.PrimarySlot, config.SlotB)
@@ -277,6 +289,9 @@ func TestSwapRejectedReleaseLeavesThePrimarySlot(t *testing.T) {
 	}
 	if err := a.slotSubsetsErr(); err != nil {
 		t.Error(err)
+	}
+	if err := slots.servedErr(a.rec.vsHistory(appName)[releasesSeen:], target, a.replicas); err != nil {
+		t.Errorf("a slot got weight before it was ready for it: %v", err)
 	}
 	if err := shareError(a.trafficSince(rolledBack), slotName(config.SlotB), 1); err != nil {
 		t.Errorf("after the rollback: %v", err)
@@ -448,4 +463,104 @@ func writesSince(p *cluster.Proxy, from int) (writes cluster.Counts, conflicts i
 		}
 	}
 	return writes, conflicts
+}
+
+// slotWatch records every version of the slot Deployments of an app's
+// namespace, to tell what each slot ran when a VirtualService version was
+// written (see servedErr).
+type slotWatch struct {
+	mu       sync.Mutex
+	versions []*appsv1.Deployment
+}
+
+// watchSlots records every version of the Deployments of both slots in
+// namespace ns until the end of the test.
+func watchSlots(t *testing.T, ns string) *slotWatch {
+	t.Helper()
+	w := &slotWatch{}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	f := informers.NewSharedInformerFactoryWithOptions(env.kube, 0, informers.WithNamespace(ns))
+	inf := f.Apps().V1().Deployments().Informer()
+	record := func(obj any) {
+		if d, ok := untomb(obj).(*appsv1.Deployment); ok && (d.Name == slotName(config.SlotA) || d.Name == slotName(config.SlotB)) {
+			w.mu.Lock()
+			w.versions = append(w.versions, d.DeepCopy())
+			w.mu.Unlock()
+		}
+	}
+	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: record, UpdateFunc: func(_, obj any) { record(obj) }})
+	must(t, "watching the slots", err)
+	f.Start(ctx.Done())
+	f.WaitForCacheSync(ctx.Done())
+	return w
+}
+
+// at returns the version of slot s's Deployment the API server held just
+// before resource version rv, nil when there was none. Every object of the
+// test cluster is kept in one etcd, whose revision orders the writes of
+// every kind of object: a resource version is that revision.
+func (w *slotWatch) at(s config.Slot, rv uint64) *appsv1.Deployment {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var last *appsv1.Deployment
+	for _, d := range w.versions {
+		if d.Name == slotName(s) && resourceVersion(d.ResourceVersion) < rv {
+			if last == nil || resourceVersion(d.ResourceVersion) > resourceVersion(last.ResourceVersion) {
+				last = d
+			}
+		}
+	}
+	return last
+}
+
+// servedErr says which version of versions (VirtualService versions of an
+// app promoted by role swap) gave weight to a slot that was not ready for
+// it when it was written: the primary's slot (as the version's status
+// names it) must run the status's stable revision, the canary's slot, when
+// it has weight, the release's revision, each available with at least
+// replicas; nil when every version did.
+func (w *slotWatch) servedErr(versions []vsVersion, target istio.Target, replicas int32) error {
+	for _, v := range versions {
+		if v.VS == nil {
+			continue
+		}
+		s, ok, _ := stepper.DecodeStatus(v.VS.Annotations)
+		if !ok || s.PrimarySlot == "" {
+			continue
+		}
+		target.Slot = s.PrimarySlot
+		routed, weight := istio.ObserveRouting(v.VS, target)
+		if !routed {
+			return fmt.Errorf("VirtualService version %s (%s %s) is not routed for primary slot %s", v.VS.ResourceVersion, s.Phase, s.Reason, s.PrimarySlot)
+		}
+		type want struct {
+			slot config.Slot
+			rev  string
+		}
+		wants := []want{{s.PrimarySlot, s.StableRevision}}
+		if weight > 0 {
+			wants = append(wants, want{s.PrimarySlot.Other(), s.Revision})
+		}
+		rv := resourceVersion(v.VS.ResourceVersion)
+		for _, want := range wants {
+			d := w.at(want.slot, rv)
+			switch {
+			case d == nil:
+				return fmt.Errorf("VirtualService version %s (%s %s, canary weight %d) routes to slot %s, whose Deployment did not exist",
+					v.VS.ResourceVersion, s.Phase, s.Reason, weight, want.slot)
+			case d.Annotations[config.RevisionAnnotation] != want.rev || !workload.Available(d) || ptr.Deref(d.Spec.Replicas, 1) < replicas:
+				return fmt.Errorf("VirtualService version %s (%s %s, canary weight %d) routes to slot %s, whose Deployment (version %s) ran revision %q, %d replicas wanted, generation %d, status %+v; want revision %s available with %d",
+					v.VS.ResourceVersion, s.Phase, s.Reason, weight, want.slot, d.ResourceVersion, d.Annotations[config.RevisionAnnotation],
+					ptr.Deref(d.Spec.Replicas, 1), d.Generation, d.Status, want.rev, replicas)
+			}
+		}
+	}
+	return nil
+}
+
+// resourceVersion reads a resource version as the etcd revision it is.
+func resourceVersion(rv string) uint64 {
+	n, _ := strconv.ParseUint(rv, 10, 64)
+	return n
 }
