@@ -212,6 +212,8 @@ func TestSwapRejectedReleaseLeavesThePrimarySlot(t *testing.T) {
 	}
 	a.eventually("slot a to be scaled to 0 after the first release", func() error { return a.slotReplicasErr(config.SlotA, 0) })
 
+	k.settle()
+	before := len(k.proxy.WriteLog())
 	vsSeen := len(a.rec.vsHistory(appName))
 	// The gate must know the revision before the release reaches step 1.
 	changed := a.update(func(d *appsv1.Deployment) {
@@ -256,8 +258,37 @@ func TestSwapRejectedReleaseLeavesThePrimarySlot(t *testing.T) {
 	if err := a.slotRunsErr(config.SlotB, rev1, a.replicas); err != nil {
 		t.Errorf("after the rollback: %v", err)
 	}
-
+	k.settle()
 	target := istio.Target{Namespace: a.ns, Service: appName, Deployment: appName}
+	writes, conflicts := writesSince(k.proxy, before)
+	t.Logf("rejected release: %d writes (Events apart: %s), %d refused with a conflict; VirtualService versions: %s",
+		writes.Sum(cluster.WriteVerbs), writes, conflicts, describeVersions(a.rec.vsHistory(appName)[vsSeen:], target))
+	// Slot a's template and replicas, its scale-down, and only
+	// VirtualService writes besides: the start, steps 1 and 2, the
+	// rollback (weight 0 and RollingBack in one write), maybe Failed, and
+	// the statuses that record the gate's verdicts.
+	others := maps.Clone(writes)
+	delete(others, cluster.Request{Verb: "update", Resource: "virtualservices"})
+	if want := (cluster.Counts{{Verb: "update", Resource: "deployments"}: 2}); !maps.Equal(others, want) {
+		t.Errorf("rejected release: writes %s, want exactly %s besides the VirtualService's", writes, want)
+	}
+	versions := a.rec.vsHistory(appName)[vsSeen:]
+	if weights, splits := weightChanges(versions, target); !slices.Equal(weights, []int32{20, 60, 0}) || splits > 0 {
+		t.Errorf("rejected release: canary weights %v with %d changes of the routes that left the weight alone, want [20 60 0] each in one write",
+			weights, splits)
+	}
+	for i, v := range versions {
+		if i == 0 || v.VS == nil || versions[i-1].VS == nil {
+			continue
+		}
+		_, w := istio.ObserveRouting(v.VS, withStatusSlot(v.VS, target))
+		if _, prev := istio.ObserveRouting(versions[i-1].VS, withStatusSlot(versions[i-1].VS, target)); w == 0 && prev > 0 {
+			if s, _, _ := stepper.DecodeStatus(v.VS.Annotations); s.Phase != stepper.PhaseRollingBack && s.Phase != stepper.PhaseFailed {
+				t.Errorf("rejected release: the write that took the canary's weight away says %s, want %s (or %s)", s.Phase, stepper.PhaseRollingBack, stepper.PhaseFailed)
+			}
+		}
+	}
+
 	var weights, after []int32
 	for _, v := range a.rec.vsHistory(appName)[vsSeen:] {
 		if v.VS == nil {
