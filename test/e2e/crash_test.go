@@ -413,6 +413,13 @@ func (k *cuttableController) release(a *app, gate *stepGate, kind releaseKind, c
 		if n := a.rec.traffic.between(decidedAt.Add(switchGuard), time.Now()).Workloads[canary]; n > 0 {
 			run.slots = fmt.Sprintf("%d requests were answered by the canary's slot %s more than %s after the rollback or the opt-out was decided",
 				n, canary, switchGuard)
+			for _, v := range a.rec.vsHistory(home)[vsSeen:] {
+				if v.VS == nil { // handed back to the plain service host
+					m := a.rec.traffic.between(v.At, time.Now()).Workloads[canary]
+					run.slots += fmt.Sprintf(" (%d of them after the VirtualService was deleted, the routes handed back to the plain service host)", m)
+					break
+				}
+			}
 		}
 	}
 	if kind.optOut {
