@@ -153,7 +153,7 @@ func (c *Controller) applyCanarySlot(ctx context.Context, s *snapshot, next step
 	if slot == s.slot {
 		live = s.primary
 	}
-	replicas := stepper.SlotReplicas(s.cfg, next, act, s.obs)
+	replicas := stepper.CanaryReplicas(s.cfg, next, act, s.obs)
 	current := int32(0)
 	if live != nil {
 		current = workload.Replicas(live)

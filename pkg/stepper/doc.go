@@ -37,7 +37,7 @@
 // passes the last step makes it the primary, routes all traffic to it and
 // records Succeeded, without Promoting (a promote command before the slot
 // is ready waits in Promoting). The former primary's slot then drains and is
-// idled as a canary is. [UserReplicas] and [SlotReplicas] give the counts.
+// idled as a canary is. [UserReplicas] and [CanaryReplicas] give the counts.
 //
 // With Config.Approval, the release waits for a promote command before
 // step 1 or before promotion (Status.AwaitingApproval). The wait is not a

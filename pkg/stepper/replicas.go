@@ -2,8 +2,10 @@ package stepper
 
 import "github.com/meshcanary/meshcanary/pkg/config"
 
-// CanaryReplicas returns the replica count the user's (canary) Deployment
-// should have after a decision, or nil to leave it alone.
+// CanaryReplicas returns the replica count the canary's Deployment (the
+// user's for a rollout, the canary's slot for a role swap, which has
+// neither an HPA nor config.CanaryReplicas) should have after a decision,
+// or nil to leave it alone.
 //
 // An idle canary goes to 0 when scale-down is on. A running canary starts
 // at the configured count, else the primary's (the persisted count while

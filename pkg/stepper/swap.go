@@ -70,23 +70,3 @@ func UserReplicas(cfg config.Config, s Status, act Actions, o Observations) *int
 	zero := int32(0)
 	return &zero
 }
-
-// SlotReplicas returns, with config.PromotionSwap, the replica count the
-// canary's slot should have after a decision, or nil to leave it alone:
-// the primary's count (the persisted one while the primary is missing)
-// while a release runs, so that it can take the primary's place, and 0
-// when idle with scale-down on.
-func SlotReplicas(cfg config.Config, s Status, act Actions, o Observations) *int32 {
-	switch act.Canary {
-	case ScaleDown:
-		if cfg.ScaleDownCanary {
-			zero := int32(0)
-			return &zero
-		}
-	case ScaleUp:
-		if n := startReplicas(cfg, s, o); n > 0 {
-			return &n
-		}
-	}
-	return nil
-}

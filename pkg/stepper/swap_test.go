@@ -203,8 +203,8 @@ func TestSwapReplicas(t *testing.T) {
 			if d := cmp.Diff(tc.user, stepper.UserReplicas(cfg, tc.status, tc.act, tc.obs)); d != "" {
 				t.Errorf("UserReplicas (-want +got):\n%s", d)
 			}
-			if d := cmp.Diff(tc.canary, stepper.SlotReplicas(cfg, tc.status, tc.act, tc.obs)); d != "" {
-				t.Errorf("SlotReplicas (-want +got):\n%s", d)
+			if d := cmp.Diff(tc.canary, stepper.CanaryReplicas(cfg, tc.status, tc.act, tc.obs)); d != "" {
+				t.Errorf("CanaryReplicas (-want +got):\n%s", d)
 			}
 		})
 	}
