@@ -33,3 +33,9 @@ func (s Slot) Subset() string {
 func SlotName(deployment string, s Slot) string {
 	return deployment + "-slot-" + string(s)
 }
+
+// ReleaseAnnotation on the canary's slot records the start of the release
+// whose template the slot got in the same write: the status of step 0, as
+// JSON, read while the home VirtualService's status is still idle (see
+// stepper.Recorded).
+const ReleaseAnnotation = Prefix + "release"
