@@ -153,6 +153,9 @@ func (c *Controller) writeHome(ctx context.Context, s *snapshot, next stepper.St
 	}
 	desired.Annotations[config.StatusAnnotation] = status
 	desired.Annotations[config.RoutesForAnnotation] = s.user.Name
+	if s.vs != nil && (recordHolds(s, next, desired) || recordStart(s, next, desired)) {
+		return nil // the canary's slot holds the status of step 0: see recordStart
+	}
 	if s.vs != nil && (istio.VirtualServiceEqual(s.vs, desired) ||
 		s.statusFrom == fromHome && proto.Equal(&s.vs.Spec, &desired.Spec) && onlyHashLearned(s.status, s.statusRaw, next)) {
 		s.homeHolds = true
@@ -242,7 +245,7 @@ func (c *Controller) scaleCanary(ctx context.Context, s *snapshot, next stepper.
 	current := workload.Replicas(s.user)
 	change := replicas != nil && *replicas != current && (*replicas < current) == before
 	_, legacy := s.user.Annotations[config.StatusAnnotation]
-	legacy = legacy && !before && (s.homeHolds || s.statusFrom == fromHome)
+	legacy = legacy && !before && (s.homeHolds || s.statusFrom == fromHome || s.statusFrom == fromSlot)
 	if !change && !legacy {
 		return nil
 	}

@@ -195,8 +195,8 @@ func (f *fixture) virtualService() *networkingv1.VirtualService {
 }
 
 // status is the status of ns/web as the controller would read it: from
-// its home VirtualService, or the one it keeps in memory while there is
-// none.
+// its home VirtualService, the one it keeps in memory while there is none,
+// or a role swap's start recorded on the canary's slot.
 func (f *fixture) status() stepper.Status {
 	f.t.Helper()
 	f.refresh()
@@ -211,6 +211,9 @@ func (f *fixture) status() stepper.Status {
 	if !f.c.readStatus(s) {
 		f.t.Fatalf("status %q is unreadable", s.statusRaw)
 	}
+	s.cfg, s.target = cfg, t
+	gatherSlots(f.cs, s)
+	readRecord(s)
 	return s.status
 }
 

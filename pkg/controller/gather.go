@@ -53,6 +53,13 @@ type snapshot struct {
 	// statusRaw is the status annotation as read, statusFrom where.
 	statusRaw  string
 	statusFrom statusSource
+	// home is the status the home VirtualService holds: status itself,
+	// unless status is a release recorded on the canary's slot (fromSlot).
+	home stepper.Status
+	// recordsStart is set when the decision starts a release that the
+	// canary's slot records, in the write that gives it the template: the
+	// home is not written for it (see recordStart).
+	recordsStart bool
 	// behind is set when the caches do not show the controller's own last
 	// writes yet: nothing is decided then.
 	behind bool
@@ -113,6 +120,11 @@ func (c *Controller) gather(ctx context.Context, cs *caches, user *appsv1.Deploy
 		return s, problems, nil
 	}
 	gatherSlots(cs, s)
+	readRecord(s)
+	if c.own.recordBehind(user.Namespace+"/"+user.Name, s.canaryRecord(), c.clock.Now()) {
+		s.behind = true
+		return s, nil, nil
+	}
 	if s.dr, err = istio.FindDestinationRule(cs.destinationRulesOf(ns, service), s.target); err != nil {
 		s.target = istio.Target{}
 		return s, append(problems, config.Problem{Key: config.Prefix + config.KeyService, Value: service, Valid: err.Error()}), nil
@@ -159,7 +171,7 @@ func (c *Controller) readStatus(s *snapshot) bool {
 		s.statusUnreadable = true
 		return false
 	}
-	s.status = st
+	s.status, s.home = st, st
 	return true
 }
 

@@ -93,6 +93,10 @@ const (
 	// versions of meshcanary kept it; moved to the home by the next status
 	// write, and removed from the Deployment then.
 	fromDeployment
+	// fromSlot: the start of a release promoted by role swap, recorded on
+	// the canary's slot while the home's status is still idle
+	// (stepper.Recorded); the home is written with step 1.
+	fromSlot
 )
 
 // rawStatus returns the status annotation of the home VirtualService, or,

@@ -65,11 +65,15 @@ type ownWrite struct {
 	// namespace/name, splitsAt the time of the last of those writes.
 	splits   map[string]int64
 	splitsAt time.Time
+	// record is the release record written to the canary's slot (see
+	// recordStart), recordAt when.
+	record   string
+	recordAt time.Time
 }
 
 // awaits reports whether o still waits for the cache to show a write.
 func (o ownWrite) awaits() bool {
-	return o.status != "" || o.generation != 0 || len(o.splits) > 0
+	return o.status != "" || o.generation != 0 || len(o.splits) > 0 || o.record != ""
 }
 
 // wrote records that key's status was written as status at now.
@@ -122,6 +126,28 @@ func (w *ownWrites) behind(key, status string, generation int64, now time.Time) 
 		o.generation = 0
 	}
 	return w.keep(key, o, o.status != "" || o.generation != 0)
+}
+
+// wroteRecord records that key's canary slot was written with the release
+// record record.
+func (w *ownWrites) wroteRecord(key, record string, now time.Time) {
+	w.update(key, func(o *ownWrite) { o.record, o.recordAt = record, now })
+}
+
+// recordBehind reports whether the cache does not show key's last release
+// record yet: live is the cached canary slot's. A record is dropped once
+// the cache shows it, or after ownWriteWait.
+func (w *ownWrites) recordBehind(key, live string, now time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	o, ok := w.m[key]
+	if !ok || o.record == "" {
+		return false
+	}
+	if live == o.record || now.Sub(o.recordAt) > ownWriteWait {
+		o.record = ""
+	}
+	return w.keep(key, o, o.record != "")
 }
 
 // splitsBehind reports whether the cache does not show key's last own

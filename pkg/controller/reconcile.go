@@ -62,9 +62,19 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 	if err := c.persist(ctx, snap, next, act, log); err != nil {
 		return 0, err
 	}
+	if snap.recordsStart {
+		// The canary's slot records the start, in the write that gives it
+		// the template: the start is persisted with it.
+		if err := c.converge(ctx, snap, next, act, log); err != nil {
+			return 0, err
+		}
+	}
 	c.startHookCalls(ctx, key, snap, next, now, log)
 	c.warnUnsplit(snap, next, log)
 	c.record(snap, next, act, now, log)
+	if snap.recordsStart {
+		return c.left(act.Requeue, now), nil
+	}
 	if startsRelease(snap.status, next) {
 		// The start is persisted; the rest (the canary's scale-up) waits
 		// for the key's next turn in the queue, behind the canaries whose

@@ -143,7 +143,8 @@ func (s *snapshot) slotSpec(slot config.Slot, rev string, replicas *int32) workl
 // The template is copied only when the stepper asks (Actions.CanaryRevision:
 // at step 0, whose weight 0 the status write just persisted with the
 // routes), so a slot under weight keeps its pods. After a swap in this
-// decision, the canary's slot is the former primary's.
+// decision, the canary's slot is the former primary's. A release's start
+// is recorded in the same write (s.recordsStart, see recordStart).
 func (c *Controller) applyCanarySlot(ctx context.Context, s *snapshot, next stepper.Status, act stepper.Actions, before bool) error {
 	if s.slot == "" {
 		return nil
@@ -167,13 +168,23 @@ func (c *Controller) applyCanarySlot(ctx context.Context, s *snapshot, next step
 	if retemplate {
 		rev = act.CanaryRevision
 	}
-	if !rescale && !retemplate || live == nil && !retemplate {
+	record := !before && s.recordsStart
+	if !rescale && !retemplate && !record || live == nil && !retemplate {
 		return nil
 	}
 	desired := workload.DesiredPrimary(s.user, live, s.slotSpec(slot, rev, replicas))
+	if record {
+		if desired.Annotations == nil {
+			desired.Annotations = map[string]string{}
+		}
+		desired.Annotations[config.ReleaseAnnotation] = next.Encode()
+	}
 	_, err := upsert(ctx, c, c.kube.AppsV1().Deployments(s.user.Namespace), "Deployment", "canary slot "+desired.Name, live, desired, nil)
 	if apierrors.IsAlreadyExists(err) {
 		return nil // created by an earlier reconcile the cache does not show yet
+	}
+	if err == nil && record {
+		c.own.wroteRecord(s.user.Namespace+"/"+s.user.Name, desired.Annotations[config.ReleaseAnnotation], c.clock.Now())
 	}
 	return err
 }

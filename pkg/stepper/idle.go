@@ -72,10 +72,17 @@ func (m *machine) primaryDeadline(what string) {
 
 // idle starts a release when the user's template is a revision that is
 // neither stable nor the one that just failed, and the primary is not
-// being repaired.
+// being repaired. Promoted by role swap, the release also waits for the
+// end of the scale-down delay: its canary's slot is the one the last
+// release took traffic from (the former primary after a swap, the canary
+// after a rollback), and a new template would roll its pods over while
+// Envoy proxies that have not seen that route yet still send it requests.
 func (m *machine) idle() {
 	if m.repair != nil || m.o.Revision == m.s.StableRevision || (m.s.Phase == PhaseFailed && m.o.Revision == m.s.Revision) {
 		return
+	}
+	if swapping(m.cfg) && m.draining() {
+		return // requeued for the end of the delay
 	}
 	m.start(fmt.Sprintf("releasing revision %s in %d steps: scaling up the canary", m.o.Revision, len(m.cfg.Steps)))
 }

@@ -106,6 +106,34 @@ func TestNextSwap(t *testing.T) {
 			}),
 			actions: stepper.Actions{Route: true, Canary: stepper.ScaleDown},
 		},
+		"a new revision waits for the former primary's slot to drain before it gets the template": {
+			config: func(c *config.Config) { swapConfig(c); c.ScaleDownDelay = 30 * time.Second },
+			status: with(ready(), func(s *stepper.Status) {
+				s.Phase, s.PrimarySlot, s.Revision, s.StableRevision = stepper.PhaseSucceeded, config.SlotB, "r1", "r1"
+				s.TrafficLeftAt, s.PrimaryReplicas = at(-10*time.Second), 3
+			}),
+			obs: with(swapObserved(ready()), func(o *stepper.Observations) {
+				o.Revision, o.PrimaryRevision, o.CanaryAvailable = "r2", "r1", true
+			}),
+			actions: stepper.Actions{Route: true, Requeue: 20 * time.Second},
+		},
+		"a new revision starts once the former primary's slot has drained": {
+			config: func(c *config.Config) { swapConfig(c); c.ScaleDownDelay = 30 * time.Second },
+			status: with(ready(), func(s *stepper.Status) {
+				s.Phase, s.PrimarySlot, s.Revision, s.StableRevision = stepper.PhaseSucceeded, config.SlotB, "r1", "r1"
+				s.TrafficLeftAt, s.PrimaryReplicas = at(-30*time.Second), 3
+			}),
+			obs: with(swapObserved(ready()), func(o *stepper.Observations) {
+				o.Revision, o.PrimaryRevision, o.CanaryAvailable = "r2", "r1", false
+			}),
+			want: func(s *stepper.Status, now time.Time) {
+				s.Phase, s.Revision, s.TrafficLeftAt = stepper.PhaseProgressing, "r2", nil
+				s.ReleaseStart, s.StepStart = &now, &now
+				moved(s, stepper.ReasonReleaseStarted, now)
+			},
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleUp, CanaryRevision: "r2", Requeue: time.Minute,
+				Events: []stepper.Event{normal(stepper.ReasonReleaseStarted)}},
+		},
 		"a count the user gives their Deployment while idle goes to the primary's slot": {
 			config: swapConfig,
 			status: with(ready(), func(s *stepper.Status) {

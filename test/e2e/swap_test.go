@@ -33,15 +33,16 @@ import (
 
 // swapReleaseWrites is what one promoted release of 5 steps without gates
 // costs in API writes with meshcanary.io/promotion: swap, exactly, Events
-// apart, from the second release on: 7 of the home VirtualService (the
-// release's start, the 5 steps, the swap: all traffic to the canary's
-// slot, the primary slot flipped and Succeeded in one write) and 2 of
-// Deployments (the canary slot's template and replicas in one write, the
-// former primary slot's scale-down after the delay). The user's Deployment,
+// apart, from the second release on: 6 of the home VirtualService (the 5
+// steps, the swap: all traffic to the canary's slot, the primary slot
+// flipped and Succeeded in one write) and 2 of Deployments (the canary
+// slot's template and replicas with the release's start in its release
+// record, in one write; the former primary slot's scale-down after the
+// delay). The user's Deployment,
 // which only holds the template, and the DestinationRule, whose slot
 // subsets are static, are not written.
 var swapReleaseWrites = cluster.Counts{
-	{Verb: "update", Resource: "virtualservices"}: 7,
+	{Verb: "update", Resource: "virtualservices"}: 6,
 	{Verb: "update", Resource: "deployments"}:     2,
 }
 
@@ -49,7 +50,7 @@ var swapReleaseWrites = cluster.Counts{
 // whose canary slot (b) does not exist yet: it is created with the
 // release's template and the primary's count.
 var swapFirstReleaseWrites = cluster.Counts{
-	{Verb: "update", Resource: "virtualservices"}: 7,
+	{Verb: "update", Resource: "virtualservices"}: 6,
 	{Verb: "create", Resource: "deployments"}:     1,
 	{Verb: "update", Resource: "deployments"}:     1,
 }
@@ -263,8 +264,8 @@ func TestSwapRejectedReleaseLeavesThePrimarySlot(t *testing.T) {
 	writes, conflicts := writesSince(k.proxy, before)
 	t.Logf("rejected release: %d writes (Events apart: %s), %d refused with a conflict; VirtualService versions: %s",
 		writes.Sum(cluster.WriteVerbs), writes, conflicts, describeVersions(a.rec.vsHistory(appName)[vsSeen:], target))
-	// Slot a's template and replicas, its scale-down, and only
-	// VirtualService writes besides: the start, steps 1 and 2, the
+	// Slot a's template and replicas with the start, its scale-down, and
+	// only VirtualService writes besides: steps 1 and 2, the
 	// rollback (weight 0 and RollingBack in one write), maybe Failed, and
 	// the statuses that record the gate's verdicts.
 	others := maps.Clone(writes)
