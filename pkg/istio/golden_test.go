@@ -8,11 +8,7 @@ import (
 
 func TestDesiredVirtualServiceMatchesGoldenFiles(t *testing.T) {
 	insiders := Shaping{Match: []Condition{{In: InHeader, Name: "x-canary", Op: Exact, Value: "insider"}}}
-	tests := map[string]struct {
-		golden  string
-		fixture string // "" means no live VirtualService
-		routing Routing
-	}{
+	tests := map[string]vsGolden{
 		"a created VirtualService at weight 0 routes the primary alone": {
 			golden: "created-vs-0-of-100", routing: routing(0, 100),
 		},
@@ -74,11 +70,7 @@ func TestDesiredVirtualServiceMatchesGoldenFiles(t *testing.T) {
 			golden: "mesh-vs-frontend-50-of-100", fixture: "mesh-vs-frontend.yaml", routing: routing(50, 100),
 		},
 	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			checkDesiredVirtualService(t, tc.fixture, tc.routing, tc.golden)
-		})
-	}
+	checkVirtualServiceGoldens(t, tests)
 }
 
 func TestDesiredDestinationRuleMatchesGoldenFiles(t *testing.T) {
@@ -103,14 +95,7 @@ func TestDesiredDestinationRuleMatchesGoldenFiles(t *testing.T) {
 			if tc.fixture != "" {
 				live = loadDR(t, tc.fixture)
 			}
-			before := live.DeepCopy()
-			got := DesiredDestinationRule(live, shop, tc.hash)
-			if !DestinationRuleEqual(live, before) {
-				t.Errorf("DesiredDestinationRule modified the live DestinationRule")
-			}
-			if again := DesiredDestinationRule(got, shop, tc.hash); !DestinationRuleEqual(again, got) {
-				t.Errorf("DesiredDestinationRule is not idempotent")
-			}
+			got := checkDesiredDestinationRule(t, live, shop, tc.hash, tc.hash)
 			checkGolden(t, tc.golden, got)
 		})
 	}

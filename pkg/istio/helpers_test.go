@@ -94,3 +94,38 @@ func checkDesiredVirtualService(t *testing.T, fixture string, r Routing, golden 
 	}
 	checkGolden(t, golden, got)
 }
+
+// vsGolden is a case of a golden test of DesiredVirtualService.
+type vsGolden struct {
+	golden  string
+	fixture string // "" means no live VirtualService
+	routing Routing
+}
+
+// checkVirtualServiceGoldens runs checkDesiredVirtualService on each case of
+// tests as a subtest of its name.
+func checkVirtualServiceGoldens(t *testing.T, tests map[string]vsGolden) {
+	t.Helper()
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			checkDesiredVirtualService(t, tc.fixture, tc.routing, tc.golden)
+		})
+	}
+}
+
+// checkDesiredDestinationRule builds the desired DestinationRule for target
+// from live (nil for none) with canary hash, checks that live is left alone
+// and that building again from the result with canary hash again changes
+// nothing, and returns the result.
+func checkDesiredDestinationRule(t *testing.T, live *networkingv1.DestinationRule, target Target, hash, again string) *networkingv1.DestinationRule {
+	t.Helper()
+	before := live.DeepCopy()
+	got := DesiredDestinationRule(live, target, hash)
+	if !DestinationRuleEqual(live, before) {
+		t.Errorf("DesiredDestinationRule modified the live DestinationRule")
+	}
+	if built := DesiredDestinationRule(got, target, again); !DestinationRuleEqual(built, got) {
+		t.Errorf("DesiredDestinationRule is not idempotent (canary hash %q, then %q)", hash, again)
+	}
+	return got
+}

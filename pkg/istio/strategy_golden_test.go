@@ -24,11 +24,7 @@ func shaped(weight, total int32, ready bool, st Shaping) Routing {
 }
 
 func TestStrategyRoutesMatchGoldenFiles(t *testing.T) {
-	tests := map[string]struct {
-		golden  string
-		fixture string // "" means no live VirtualService
-		routing Routing
-	}{
+	tests := map[string]vsGolden{
 		"a created VirtualService with a header match sends insiders to the canary above the weighted split": {
 			golden: "created-vs-ab-5-of-100", routing: shaped(5, 100, true, Shaping{Match: []Condition{insiders}}),
 		},
@@ -72,9 +68,5 @@ func TestStrategyRoutesMatchGoldenFiles(t *testing.T) {
 			routing: shaped(5, 1000, true, Shaping{Match: []Condition{insiders}, Mirror: halfPct, Sticky: session}),
 		},
 	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			checkDesiredVirtualService(t, tc.fixture, tc.routing, tc.golden)
-		})
-	}
+	checkVirtualServiceGoldens(t, tests)
 }
