@@ -48,10 +48,7 @@ func TestCanaryEndpoints(t *testing.T) {
 			obs: with(short(due, 1), func(o *stepper.Observations) {
 				o.Verdicts = passing
 			}),
-			want: func(s *stepper.Status, now time.Time) {
-				s.Verdicts = passing
-				toStep(2)(s, now)
-			},
+			want:    advancedPassing,
 			actions: running(time.Minute, normal(stepper.ReasonStepAdvanced)),
 		},
 		"mirroring does not start before the canary's pods are ready endpoints": {

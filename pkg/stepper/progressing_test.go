@@ -27,6 +27,13 @@ func toStep(step int) func(s *stepper.Status, now time.Time) {
 	}
 }
 
+// advancedPassing expects a move to step 2 after a passing check at the end
+// of step 1.
+func advancedPassing(s *stepper.Status, now time.Time) {
+	s.Verdicts = passing
+	toStep(2)(s, now)
+}
+
 // failedAtDeadline and failedAtDeadlineActions are the decision that fails
 // a canary at step 0 without traffic at its progress deadline.
 var (
@@ -245,21 +252,15 @@ func TestNextBaking(t *testing.T) {
 			actions: running(time.Minute, warning(stepper.ReasonCheckFailed)),
 		},
 		"a passing check at the end of the step advances to the next weight": {
-			status: due,
-			obs:    verdicts(due, passing),
-			want: func(s *stepper.Status, now time.Time) {
-				s.Verdicts = passing
-				toStep(2)(s, now)
-			},
+			status:  due,
+			obs:     verdicts(due, passing),
+			want:    advancedPassing,
 			actions: running(time.Minute, normal(stepper.ReasonStepAdvanced)),
 		},
 		"a restarted controller that has just seen the canary subset advances a step whose routes already use it": {
-			status: due,
-			obs:    with(verdicts(due, passing), func(o *stepper.Observations) { o.SubsetAge = 0 }),
-			want: func(s *stepper.Status, now time.Time) {
-				s.Verdicts = passing
-				toStep(2)(s, now)
-			},
+			status:  due,
+			obs:     with(verdicts(due, passing), func(o *stepper.Observations) { o.SubsetAge = 0 }),
+			want:    advancedPassing,
 			actions: running(time.Minute, normal(stepper.ReasonStepAdvanced)),
 		},
 		"a step without gates advances by time alone": {
