@@ -147,13 +147,30 @@ func scaledDown(events []rolloutEvent, since time.Time) bool {
 	return i > 0 && i < len(events) && !events[i].at.Before(since)
 }
 
+// sinceCase is a case of a predicate over a Deployment's rollout events
+// and the release's start.
+type sinceCase struct {
+	events []rolloutEvent
+	want   bool
+}
+
+// checkSince runs f, named name, on the events of each case with since,
+// as a subtest of the case's name.
+func checkSince(t *testing.T, name string, f func([]rolloutEvent, time.Time) bool, since time.Time, tests map[string]sinceCase) {
+	t.Helper()
+	for tn, tc := range tests {
+		t.Run(tn, func(t *testing.T) {
+			if got := f(tc.events, since); got != tc.want {
+				t.Errorf("%s = %v, want %v", name, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestScaledDown(t *testing.T) {
 	t0 := time.Date(2026, 11, 29, 1, 0, 0, 0, time.UTC)
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
-	tests := map[string]struct {
-		events []rolloutEvent
-		want   bool
-	}{
+	checkSince(t, "scaledDown", scaledDown, t0, map[string]sinceCase{
 		"no events":                           {},
 		"running since before, still running": {events: []rolloutEvent{{at: at(-60), spec: 2}, {at: at(5), spec: 2, updated: 2}}},
 		"running since before, scaled to 0 after since": {
@@ -163,35 +180,18 @@ func TestScaledDown(t *testing.T) {
 		"never ran":                  {events: []rolloutEvent{{at: at(-60), spec: 0}, {at: at(3), spec: 0, generation: 2}}},
 		"scaled to 0, then up again": {events: []rolloutEvent{{at: at(-60), spec: 2}, {at: at(50), spec: 0}, {at: at(70), spec: 2}}},
 		"scaled up and down since":   {events: []rolloutEvent{{at: at(-60), spec: 0}, {at: at(2), spec: 2}, {at: at(90), spec: 0}}, want: true},
-	}
-	for name, tt := range tests {
-		t.Run(name, func(t *testing.T) {
-			if got := scaledDown(tt.events, t0); got != tt.want {
-				t.Errorf("scaledDown = %v, want %v", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestScaledBack(t *testing.T) {
 	t0 := time.Date(2026, 11, 29, 1, 0, 0, 0, time.UTC)
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
-	tests := map[string]struct {
-		events []rolloutEvent
-		want   bool
-	}{
+	checkSince(t, "scaledBack", scaledBack, t0, map[string]sinceCase{
 		"idle before the release, never scaled up since": {events: []rolloutEvent{{at: at(-5), spec: 0}}},
 		"scaled up, still running":                       {events: []rolloutEvent{{at: at(-5), spec: 0}, {at: at(2), spec: 2}}},
 		"scaled up and back to 0":                        {events: []rolloutEvent{{at: at(-5), spec: 0}, {at: at(2), spec: 2}, {at: at(600), spec: 0}}, want: true},
 		"scaled back before since only":                  {events: []rolloutEvent{{at: at(-9), spec: 2}, {at: at(-5), spec: 0}}},
-	}
-	for name, tt := range tests {
-		t.Run(name, func(t *testing.T) {
-			if got := scaledBack(tt.events, t0); got != tt.want {
-				t.Errorf("scaledBack = %v, want %v", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestCountScaledBack(t *testing.T) {
