@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -16,7 +17,10 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
 
+	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/test/cluster"
 	"github.com/meshcanary/meshcanary/test/testapp"
 )
@@ -170,3 +174,65 @@ func (m *mesh) apply(t testing.TB, gvr schema.GroupVersionResource, kind string,
 
 // podName numbers pods of a role.
 func podName(role string, i int) string { return fmt.Sprintf("web-%s-%d", role, i) }
+
+// createWeb creates the user's Deployment web, enabled for meshcanary with
+// annotations: 2 replicas of registry.example/web:v1 serving http on 8080,
+// its pods labelled app: web.
+func (m *mesh) createWeb(t *testing.T, annotations map[string]string) {
+	t.Helper()
+	labels := map[string]string{"app": "web"}
+	if _, err := m.client.AppsV1().Deployments(m.ns).Create(t.Context(), &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: "web", Labels: map[string]string{"app": "web", config.EnabledLabel: config.EnabledValue},
+			Annotations: annotations,
+		},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](2),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "web", Image: "registry.example/web:v1",
+					Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
+				}}},
+			},
+		},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// setImage releases image in the user's Deployment web.
+func (m *mesh) setImage(t *testing.T, image string) {
+	t.Helper()
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		d, err := m.client.AppsV1().Deployments(m.ns).Get(t.Context(), "web", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		d.Spec.Template.Spec.Containers[0].Image = image
+		_, err = m.client.AppsV1().Deployments(m.ns).Update(t.Context(), d, metav1.UpdateOptions{})
+		return err
+	}); err != nil {
+		t.Fatalf("release %s: %v", image, err)
+	}
+}
+
+// waitHealthy waits, for at most timeout, until the healthy endpoints of
+// cluster pushed to x satisfy ok (none received yet counts as none), and
+// returns that snapshot; else it fails the test, naming what it waited for
+// (want) and the endpoints it had last.
+func waitHealthy(t testing.TB, x *Client, timeout time.Duration, cluster, want string, ok func(got []string) bool) *Snapshot {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	var got []string
+	snap, err := x.Wait(ctx, func(s *Snapshot) bool {
+		got, _ = s.HealthyEndpoints(cluster)
+		return ok(got)
+	})
+	if err != nil {
+		t.Fatalf("waiting for %s of %s: %v; have %v", want, cluster, err, got)
+	}
+	return snap
+}

@@ -125,15 +125,5 @@ func (m *mesh) waitRoute(t testing.TB, x *Client, ok func([]WeightedCluster) boo
 // waitEndpoints waits until the healthy endpoints of cluster are exactly want.
 func (m *mesh) waitEndpoints(t testing.TB, x *Client, cluster string, want []string) *Snapshot {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), pushTimeout)
-	defer cancel()
-	var got []string
-	snap, err := x.Wait(ctx, func(s *Snapshot) bool {
-		got, _ = s.HealthyEndpoints(cluster)
-		return slices.Equal(got, want)
-	})
-	if err != nil {
-		t.Fatalf("endpoints of %s: %v; got %v, want %v", cluster, err, got, want)
-	}
-	return snap
+	return waitHealthy(t, x, pushTimeout, cluster, fmt.Sprintf("endpoints %v", want), func(got []string) bool { return slices.Equal(got, want) })
 }

@@ -7,11 +7,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
-	"k8s.io/utils/ptr"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/test/cluster"
@@ -32,46 +27,16 @@ func TestReleaseStepsReachTheSidecar(t *testing.T) {
 	t.Cleanup(ctrl.Stop)
 	x := m.dial(t)
 
-	labels := map[string]string{"app": "web"}
-	_, err = m.client.AppsV1().Deployments(m.ns).Create(t.Context(), &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: "web", Labels: map[string]string{"app": "web", config.EnabledLabel: config.EnabledValue},
-			Annotations: map[string]string{
-				config.Prefix + config.KeySteps:         "0.01,0.5",
-				config.Prefix + config.KeyStepInterval:  "6s",
-				config.Prefix + config.KeyCheckInterval: "2s",
-			},
-		},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To[int32](2),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "web", Image: "registry.example/web:v1",
-					Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
-				}}},
-			},
-		},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m.createWeb(t, map[string]string{
+		config.Prefix + config.KeySteps:         "0.01,0.5",
+		config.Prefix + config.KeyStepInterval:  "6s",
+		config.Prefix + config.KeyCheckInterval: "2s",
+	})
 	primary := WeightedCluster{Cluster: m.subsetCluster(config.SubsetPrimary)}
 	canary := WeightedCluster{Cluster: m.subsetCluster(config.SubsetCanary)}
 	m.waitPushedRoute(t, x, "adoption", []WeightedCluster{primary})
 
-	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		d, err := m.client.AppsV1().Deployments(m.ns).Get(t.Context(), "web", metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		d.Spec.Template.Spec.Containers[0].Image = "registry.example/web:v2"
-		_, err = m.client.AppsV1().Deployments(m.ns).Update(t.Context(), d, metav1.UpdateOptions{})
-		return err
-	}); err != nil {
-		t.Fatalf("release v2: %v", err)
-	}
+	m.setImage(t, "registry.example/web:v2")
 	for _, step := range []struct{ primary, canary uint32 }{{9999, 1}, {9950, 50}} {
 		want := []WeightedCluster{{primary.Cluster, step.primary}, {canary.Cluster, step.canary}}
 		m.waitPushedRoute(t, x, fmt.Sprintf("step %d/10000", step.canary), want)

@@ -165,29 +165,13 @@ func (a *simApp) waitStep(rev string, step int) stepper.Status {
 // for cluster.
 func (a *simApp) waitEndpoints(cluster string, n int) {
 	a.t.Helper()
-	ctx, cancel := context.WithTimeout(a.t.Context(), waitTimeout)
-	defer cancel()
-	var got []string
-	if _, err := a.e.x.Wait(ctx, func(s *Snapshot) bool {
-		got, _ = s.HealthyEndpoints(cluster)
-		return len(got) >= n
-	}); err != nil {
-		a.t.Fatalf("waiting for %d endpoints of %s: %v (have %v)", n, cluster, err, got)
-	}
+	waitHealthy(a.t, a.e.x, waitTimeout, cluster, fmt.Sprintf("%d endpoints", n), func(got []string) bool { return len(got) >= n })
 }
 
 // waitNoEndpoints waits until the sidecar has no healthy endpoint of cluster.
 func (a *simApp) waitNoEndpoints(cluster string) {
 	a.t.Helper()
-	ctx, cancel := context.WithTimeout(a.t.Context(), waitTimeout)
-	defer cancel()
-	var got []string
-	if _, err := a.e.x.Wait(ctx, func(s *Snapshot) bool {
-		got, _ = s.HealthyEndpoints(cluster)
-		return len(got) == 0
-	}); err != nil {
-		a.t.Fatalf("waiting for %s to have no endpoint: %v (have %v)", cluster, err, got)
-	}
+	waitHealthy(a.t, a.e.x, waitTimeout, cluster, "no endpoint", func(got []string) bool { return len(got) == 0 })
 }
 
 // subsetCluster is istiod's outbound cluster of a subset of web:80.

@@ -3,17 +3,13 @@
 package xds
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
@@ -52,33 +48,13 @@ func TestSwapReleaseReachesTheSidecar(t *testing.T) {
 	x := m.dial(t)
 	start := time.Now()
 
-	labels := map[string]string{"app": "web"}
-	_, err = m.client.AppsV1().Deployments(m.ns).Create(t.Context(), &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: "web", Labels: map[string]string{"app": "web", config.EnabledLabel: config.EnabledValue},
-			Annotations: map[string]string{
-				config.Prefix + config.KeyPromotion:      string(config.PromotionSwap),
-				config.Prefix + config.KeySteps:          "0.01,0.5",
-				config.Prefix + config.KeyStepInterval:   "6s",
-				config.Prefix + config.KeyCheckInterval:  "2s",
-				config.Prefix + config.KeyScaleDownDelay: swapScaleDownDelay.String(),
-			},
-		},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To[int32](2),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "web", Image: "registry.example/web:v1",
-					Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
-				}}},
-			},
-		},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m.createWeb(t, map[string]string{
+		config.Prefix + config.KeyPromotion:      string(config.PromotionSwap),
+		config.Prefix + config.KeySteps:          "0.01,0.5",
+		config.Prefix + config.KeyStepInterval:   "6s",
+		config.Prefix + config.KeyCheckInterval:  "2s",
+		config.Prefix + config.KeyScaleDownDelay: swapScaleDownDelay.String(),
+	})
 	a := m.subsetCluster(config.SlotA.Subset())
 	b := m.subsetCluster(config.SlotB.Subset())
 	m.waitPushedRoute(t, x, "adoption", []WeightedCluster{{Cluster: a}})
@@ -130,37 +106,11 @@ func TestSwapReleaseReachesTheSidecar(t *testing.T) {
 	checkMakeBeforeBreak(t, history, host, a, b)
 }
 
-// setImage releases image in the user's Deployment web.
-func (m *mesh) setImage(t *testing.T, image string) {
-	t.Helper()
-	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		d, err := m.client.AppsV1().Deployments(m.ns).Get(t.Context(), "web", metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		d.Spec.Template.Spec.Containers[0].Image = image
-		_, err = m.client.AppsV1().Deployments(m.ns).Update(t.Context(), d, metav1.UpdateOptions{})
-		return err
-	}); err != nil {
-		t.Fatalf("release %s: %v", image, err)
-	}
-}
-
 // waitNoEndpoints waits until the sidecar has no healthy endpoint of cluster
 // (none received yet counts as none) and returns that snapshot.
 func (m *mesh) waitNoEndpoints(t *testing.T, x *Client, cluster string) *Snapshot {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), pushTimeout)
-	defer cancel()
-	var got []string
-	snap, err := x.Wait(ctx, func(s *Snapshot) bool {
-		got, _ = s.HealthyEndpoints(cluster)
-		return len(got) == 0
-	})
-	if err != nil {
-		t.Fatalf("waiting for %s to have no endpoint: %v; have %v", cluster, err, got)
-	}
-	return snap
+	return waitHealthy(t, x, pushTimeout, cluster, "no endpoint", func(got []string) bool { return len(got) == 0 })
 }
 
 // checkSlotReplicas checks that slot's Deployment asks for want replicas.
