@@ -19,7 +19,9 @@ func newStatusCommand() *cobra.Command {
 		Long: `Show the release status of the Deployments labelled meshcanary.io/canary=enabled, read
 from the meshcanary.io/status annotation of the VirtualService meshcanary routes for each
 (the one marked meshcanary.io/routes-for: <name>; a Deployment last released by an older
-meshcanary may still carry it itself): phase, step n/N, exact canary weight, the last gate
+meshcanary may still carry it itself; with meshcanary.io/promotion: swap, step 0 of a release
+is read from the meshcanary.io/release annotation of the canary's slot Deployment until step
+1 writes the VirtualService's): phase, step n/N, exact canary weight, the last gate
 verdicts (combined result, gates passed, the first gate that did not pass) and the
 Deployment's age. A canary without a status yet whose meshcanary.io/ annotations are invalid
 shows <invalid config>, and the problems are printed on stderr. -w keeps printing a line

@@ -36,10 +36,13 @@ type CanaryList struct {
 // CanaryOf reads the release status of d: from the meshcanary.io/status
 // annotation of the VirtualService among vss that holds it (StatusHome),
 // else from d's own annotation, where older versions of meshcanary kept
-// it. Without a status, the problems of d's annotations are in ConfigError.
-func CanaryOf(d *appsv1.Deployment, vss []*networkingv1.VirtualService) Canary {
+// it; for a Deployment promoted by role swap, the start of a release
+// recorded on the canary's slot among slots stands for it while it counts
+// (see StatusOf). Without a status, the problems of d's annotations are in
+// ConfigError.
+func CanaryOf(d *appsv1.Deployment, vss []*networkingv1.VirtualService, slots []*appsv1.Deployment) Canary {
 	c := Canary{Namespace: d.Namespace, Name: d.Name, Created: d.CreationTimestamp.Time}
-	s, err := StatusOf(d, vss)
+	s, err := StatusOf(d, vss, slots)
 	if err != nil {
 		c.StatusError = err.Error()
 	}
@@ -51,8 +54,14 @@ func CanaryOf(d *appsv1.Deployment, vss []*networkingv1.VirtualService) Canary {
 }
 
 // StatusOf returns the release status of d, read as CanaryOf does; nil,
-// nil when there is none yet.
-func StatusOf(d *appsv1.Deployment, vss []*networkingv1.VirtualService) (*stepper.Status, error) {
+// nil when there is none yet. slots are Deployments meshcanary manages
+// (labelled config.PrimaryOfLabel), of any namespace; it may be nil for a
+// Deployment not promoted by role swap. When the status names a primary
+// slot, the canary's slot (the other one) is looked up in slots by
+// namespace and name: the release it records in config.ReleaseAnnotation
+// (step 0, which the home's status shows only from step 1 on) is the
+// status while stepper.Recorded says it counts.
+func StatusOf(d *appsv1.Deployment, vss []*networkingv1.VirtualService, slots []*appsv1.Deployment) (*stepper.Status, error) {
 	annotations := d.Annotations
 	if home := StatusHome(d, vss); home != nil {
 		annotations = home.Annotations
@@ -61,7 +70,24 @@ func StatusOf(d *appsv1.Deployment, vss []*networkingv1.VirtualService) (*steppe
 	if !ok || err != nil {
 		return nil, err
 	}
+	if s.PrimarySlot != "" {
+		if r, ok := stepper.Recorded(s, releaseRecord(d, s.PrimarySlot.Other(), slots)); ok {
+			return &r, nil
+		}
+	}
 	return &s, nil
+}
+
+// releaseRecord returns the config.ReleaseAnnotation of the Deployment of
+// d's slot among slots; "" when it is not there.
+func releaseRecord(d *appsv1.Deployment, slot config.Slot, slots []*appsv1.Deployment) string {
+	name := config.SlotName(d.Name, slot)
+	for _, s := range slots {
+		if s.Namespace == d.Namespace && s.Name == name {
+			return s.Annotations[config.ReleaseAnnotation]
+		}
+	}
+	return ""
 }
 
 // StatusHome returns the VirtualService among vss that holds the status of

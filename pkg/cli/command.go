@@ -91,6 +91,10 @@ func writeCommand(ctx context.Context, cl Clients, o CommandOptions) (Canary, st
 	if err != nil {
 		return Canary{}, "", err
 	}
+	slots, err := listSlots(ctx, cl, o.Namespace, o.Name)
+	if err != nil {
+		return Canary{}, "", err
+	}
 	value := o.Verb + "/" + strconv.FormatInt(o.Now().UnixNano(), 10)
 	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{config.CommandAnnotation: value}}})
 	if err != nil {
@@ -99,7 +103,7 @@ func writeCommand(ctx context.Context, cl Clients, o CommandOptions) (Canary, st
 	if _, err := deployments.Patch(ctx, o.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: "meshcanary-cli"}); err != nil {
 		return Canary{}, "", fmt.Errorf("writing %s=%s on deployment %s: %w", config.CommandAnnotation, value, ref, err)
 	}
-	return CanaryOf(before, vss), value, nil
+	return CanaryOf(before, vss, slots), value, nil
 }
 
 // ackTimeout is the error of a command that was not acknowledged in time,

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,16 +40,20 @@ func fakeController(t *testing.T, cl Clients, act func(d *appsv1.Deployment, com
 	}()
 }
 
-// watching reports whether both the Deployments and the VirtualServices
-// are watched on cl.
+// watching reports whether the Deployments (twice: the canaries and the
+// ones meshcanary manages) and the VirtualServices are watched on cl.
 func watching(cl Clients) bool {
-	watched := func(actions []k8stesting.Action, resource string) bool {
-		return slices.ContainsFunc(actions, func(a k8stesting.Action) bool {
-			return a.GetVerb() == "watch" && a.GetResource().Resource == resource
-		})
+	watches := func(actions []k8stesting.Action, resource string) int {
+		n := 0
+		for _, a := range actions {
+			if a.GetVerb() == "watch" && a.GetResource().Resource == resource {
+				n++
+			}
+		}
+		return n
 	}
-	return watched(cl.Kube.(*fake.Clientset).Actions(), "deployments") &&
-		watched(cl.Istio.(istioFake).Actions(), "virtualservices")
+	return watches(cl.Kube.(*fake.Clientset).Actions(), "deployments") >= 2 &&
+		watches(cl.Istio.(istioFake).Actions(), "virtualservices") >= 1
 }
 
 // progressing is shop/reviews at step 2 of 3.

@@ -109,10 +109,14 @@ func listCanaries(ctx context.Context, cl Clients, ns, name string) ([]Canary, e
 	if err != nil {
 		return nil, err
 	}
+	slots, err := listSlots(ctx, cl, ns, name)
+	if err != nil {
+		return nil, err
+	}
 	cs := make([]Canary, 0, len(items))
 	for i := range items {
 		if optedIn(&items[i]) {
-			cs = append(cs, CanaryOf(&items[i], vss))
+			cs = append(cs, CanaryOf(&items[i], vss, slots))
 		}
 	}
 	slices.SortFunc(cs, func(a, b Canary) int {
@@ -132,8 +136,34 @@ func listVirtualServices(ctx context.Context, cl Clients, ns string) ([]*network
 	return vss, nil
 }
 
+// listSlots returns the Deployments meshcanary manages in ns (all
+// namespaces when ""): those of the Deployment called name, or of every
+// Deployment when name is "". The canary's slot of a Deployment promoted
+// by role swap is among them (see StatusOf).
+func listSlots(ctx context.Context, cl Clients, ns, name string) ([]*appsv1.Deployment, error) {
+	list, err := cl.Kube.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{LabelSelector: managedSelector(name)})
+	if err != nil {
+		return nil, fmt.Errorf("listing deployments labelled %s: %w", managedSelector(name), err)
+	}
+	slots := make([]*appsv1.Deployment, len(list.Items))
+	for i := range list.Items {
+		slots[i] = &list.Items[i]
+	}
+	return slots, nil
+}
+
 // enabledSelector selects the opted-in Deployments.
 var enabledSelector = config.EnabledLabel + "=" + config.EnabledValue
+
+// managedSelector selects the Deployments meshcanary manages for the
+// Deployment called name (the primary, or both slots), or for every
+// Deployment when name is "".
+func managedSelector(name string) string {
+	if name == "" {
+		return config.PrimaryOfLabel
+	}
+	return config.PrimaryOfLabel + "=" + name
+}
 
 // follow prints each canary whose status changes until ctx ends. printed
 // are the canaries already shown.

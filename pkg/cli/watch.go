@@ -32,22 +32,28 @@ type Clients struct {
 type canaryChange func(c Canary, d *appsv1.Deployment, gone bool) (bool, error)
 
 // watchCanaries follows the opted-in Deployments of ns (every namespace
-// when ""), or the one called name, and the VirtualServices that hold
-// their status, and calls fn for each canary as first seen and after each
-// change, until fn returns true or an error, or ctx ends.
+// when ""), or the one called name, the VirtualServices that hold their
+// status and the Deployments meshcanary manages for them (a role swap's
+// canary slot holds the start of a release), and calls fn for each canary
+// as first seen and after each change, until fn returns true or an error,
+// or ctx ends.
 func watchCanaries(ctx context.Context, cl Clients, ns, name string, fn canaryChange) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	queue := workqueue.NewTyped[string]()
 	defer queue.ShutDown()
-	deployments := cache.NewSharedIndexInformer(deploymentWatch(cl.Kube, ns, name), &appsv1.Deployment{}, 0, cache.Indexers{})
+	deployments := cache.NewSharedIndexInformer(deploymentWatch(cl.Kube, ns, enabledSelector, name), &appsv1.Deployment{}, 0, cache.Indexers{})
+	slots := cache.NewSharedIndexInformer(deploymentWatch(cl.Kube, ns, managedSelector(name), ""), &appsv1.Deployment{}, 0,
+		cache.Indexers{managedForIndex: managedFor})
 	vss := cache.NewSharedIndexInformer(virtualServiceWatch(cl.Istio, ns), &networkingv1.VirtualService{}, 0,
 		cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 	_, _ = deployments.AddEventHandler(keyHandler(queue, func(o metav1.Object) string { return o.GetName() }))
 	_, _ = vss.AddEventHandler(keyHandler(queue, func(o metav1.Object) string { return o.GetAnnotations()[config.RoutesForAnnotation] }))
+	_, _ = slots.AddEventHandler(keyHandler(queue, func(o metav1.Object) string { return o.GetLabels()[config.PrimaryOfLabel] }))
 	go deployments.RunWithContext(ctx)
 	go vss.RunWithContext(ctx)
-	if !cache.WaitForCacheSync(ctx.Done(), deployments.HasSynced, vss.HasSynced) {
+	go slots.RunWithContext(ctx)
+	if !cache.WaitForCacheSync(ctx.Done(), deployments.HasSynced, vss.HasSynced, slots.HasSynced) {
 		return nil
 	}
 	go func() {
@@ -59,7 +65,7 @@ func watchCanaries(ctx context.Context, cl Clients, ns, name string, fn canaryCh
 		if quit {
 			return nil
 		}
-		done, err := changed(deployments.GetStore(), vss.GetIndexer(), key, name, fn)
+		done, err := changed(deployments.GetStore(), vss.GetIndexer(), slots.GetIndexer(), key, name, fn)
 		queue.Done(key)
 		if done || err != nil {
 			return err
@@ -68,7 +74,7 @@ func watchCanaries(ctx context.Context, cl Clients, ns, name string, fn canaryCh
 }
 
 // changed calls fn for the canary of key.
-func changed(deployments cache.Store, vss cache.Indexer, key, name string, fn canaryChange) (bool, error) {
+func changed(deployments cache.Store, vss, slots cache.Indexer, key, name string, fn canaryChange) (bool, error) {
 	obj, exists, err := deployments.GetByKey(key)
 	if err != nil {
 		return false, fmt.Errorf("reading deployment %s: %w", key, err)
@@ -83,7 +89,30 @@ func changed(deployments cache.Store, vss cache.Indexer, key, name string, fn ca
 	for _, o := range objs {
 		list = append(list, o.(*networkingv1.VirtualService))
 	}
-	return fn(CanaryOf(d, list), d, false)
+	objs, _ = slots.ByIndex(managedForIndex, key)
+	managed := make([]*appsv1.Deployment, 0, len(objs))
+	for _, o := range objs {
+		managed = append(managed, o.(*appsv1.Deployment))
+	}
+	return fn(CanaryOf(d, list, managed), d, false)
+}
+
+// managedForIndex indexes the Deployments meshcanary manages by the
+// namespace/name key of the Deployment they are managed for (managedFor).
+const managedForIndex = "managedFor"
+
+// managedFor is the indexer of managedForIndex: the key of the Deployment
+// named by obj's config.PrimaryOfLabel, none without it.
+func managedFor(obj any) ([]string, error) {
+	o, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, err
+	}
+	name := o.GetLabels()[config.PrimaryOfLabel]
+	if name == "" {
+		return nil, nil
+	}
+	return []string{o.GetNamespace() + "/" + name}, nil
 }
 
 // keyHandler queues the namespace/name key of the Deployment an object
@@ -104,12 +133,12 @@ func keyHandler(queue workqueue.TypedInterface[string], deploymentOf func(metav1
 	return cache.ResourceEventHandlerFuncs{AddFunc: add, UpdateFunc: func(_, n any) { add(n) }, DeleteFunc: add}
 }
 
-// deploymentWatch lists and watches the opted-in Deployments of ns, or the
-// one called name. It tells the reflector whether kube supports watch-list
-// semantics (the fake clientset does not).
-func deploymentWatch(kube kubernetes.Interface, ns, name string) cache.ListerWatcher {
+// deploymentWatch lists and watches the Deployments of ns that selector
+// selects, or the one called name among them. It tells the reflector
+// whether kube supports watch-list semantics (the fake clientset does not).
+func deploymentWatch(kube kubernetes.Interface, ns, selector, name string) cache.ListerWatcher {
 	narrow := func(o *metav1.ListOptions) {
-		o.LabelSelector = enabledSelector
+		o.LabelSelector = selector
 		if name != "" {
 			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
 		}
