@@ -60,7 +60,11 @@
 // the release's window ends when the former primary's slot is back at 0
 // replicas, the controller's observed-generation lags count the slots'
 // generations too, and the Pods created are the slots' (the namespace's
-// Pods are counted whatever owns them). BenchmarkCompare's meshcanary run
+// Pods are counted whatever owns them). A release's step 0 is recorded on
+// the canary's slot (its meshcanary.io/release annotation, read with
+// stepper.Recorded against the home's last status) before the home's
+// status says Progressing at step 1: a canary counts as Progressing at the
+// earlier of the two. BenchmarkCompare's meshcanary run
 // follows the flag as well; its floors do not.
 //
 // # How each figure is taken

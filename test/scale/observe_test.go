@@ -26,6 +26,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
 
+	gocmp "github.com/google/go-cmp/cmp"
+
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
 )
@@ -49,7 +51,8 @@ type weightEvent struct {
 // test; only where the release status lives differs (status.go).
 type observer struct {
 	mu        sync.Mutex
-	status    map[string]string // the last status, as JSON, by canary
+	status    map[string]string                 // the last status, as JSON, by canary
+	records   map[string]map[config.Slot]string // the last release record on a role swap's slots, by canary and slot
 	available map[string]bool
 	phases    map[string][]phaseEvent
 	weights   map[string][]weightEvent
@@ -62,11 +65,7 @@ type observer struct {
 // startObserver starts the watches and returns once their caches are
 // synced; with canaries set it also watches Flagger's Canary objects.
 func startObserver(ctx context.Context, cfg *rest.Config, canaries bool) (*observer, error) {
-	o := &observer{
-		status: map[string]string{}, available: map[string]bool{},
-		phases: map[string][]phaseEvent{}, weights: map[string][]weightEvent{}, vsWrites: map[string][]time.Time{},
-		rollout: map[string][]rolloutEvent{},
-	}
+	o := newObserver()
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("the observer's client: %w", err)
@@ -113,6 +112,15 @@ func startObserver(ctx context.Context, cfg *rest.Config, canaries bool) (*obser
 	return o, nil
 }
 
+// newObserver returns an observer that has seen nothing yet.
+func newObserver() *observer {
+	return &observer{
+		status: map[string]string{}, records: map[string]map[config.Slot]string{}, available: map[string]bool{},
+		phases: map[string][]phaseEvent{}, weights: map[string][]weightEvent{}, vsWrites: map[string][]time.Time{},
+		rollout: map[string][]rolloutEvent{},
+	}
+}
+
 func (o *observer) deployment(obj any) {
 	d, ok := obj.(*appsv1.Deployment)
 	if !ok {
@@ -130,10 +138,34 @@ func (o *observer) deployment(obj any) {
 	if r := o.rollout[d.Name]; len(r) == 0 || r[len(r)-1].String() != e.String() {
 		o.rollout[d.Name] = append(r, e)
 	}
+	if name, slot, raw, ok := meshcanaryRecord(obj); ok {
+		o.meshcanaryRecord(name, slot, raw, now)
+	}
+}
+
+// meshcanaryRecord records raw, the release record seen on slot of the
+// canary name, and the phase it makes the canary's (meshcanaryPhase): a
+// release of a Deployment promoted by role swap starts on the canary's
+// slot, before its home's status says Progressing. Nothing is recorded
+// before the home's status is seen: the record is read against it. The
+// caller holds o.mu.
+func (o *observer) meshcanaryRecord(name string, slot config.Slot, raw string, now time.Time) {
+	if o.records[name] == nil {
+		o.records[name] = map[config.Slot]string{}
+	}
+	o.records[name][slot] = raw
+	home, ok := o.status[name]
+	if !ok {
+		return
+	}
+	var s stepper.Status
+	_ = json.Unmarshal([]byte(home), &s)
+	o.recordPhase(name, meshcanaryPhase(s, o.records[name]), now)
 }
 
 // meshcanaryStatus records the release status meshcanary published on obj,
-// if it carries one. The caller holds o.mu.
+// if it carries one, and the phase it makes the canary's together with the
+// records on its slots (meshcanaryPhase). The caller holds o.mu.
 func (o *observer) meshcanaryStatus(obj any, now time.Time) {
 	name, raw, ok := meshcanaryStatus(obj)
 	if !ok {
@@ -145,7 +177,7 @@ func (o *observer) meshcanaryStatus(obj any, now time.Time) {
 		o.holds = append(o.holds, hold{at: now, wait: waitOf(s.Message)})
 	}
 	o.status[name] = raw
-	o.recordPhase(name, s.Phase, now)
+	o.recordPhase(name, meshcanaryPhase(s, o.records[name]), now)
 }
 
 // flaggerCanary records the phase of a Flagger Canary's status.
@@ -432,6 +464,153 @@ func TestCanaryWeight(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if got := canaryWeight(tc.vs); got != tc.want {
 				t.Errorf("canaryWeight = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestObserverCountsARoleSwapProgressingFromTheRecordOnTheCanarySlot(t *testing.T) {
+	adopted := time.Now().Add(-time.Hour)
+	status := func(s stepper.Status) string {
+		data, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	home := func(s stepper.Status) *networkingv1.VirtualService {
+		return &networkingv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: "app-000",
+			Annotations: map[string]string{config.RoutesForAnnotation: "app-000", config.StatusAnnotation: status(s)}}}
+	}
+	deployment := func(name string, record *stepper.Status) *appsv1.Deployment {
+		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{},
+			Labels: map[string]string{config.PrimaryOfLabel: "app-000"}}, Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](1)}}
+		if record != nil {
+			d.Annotations[config.ReleaseAnnotation] = status(*record)
+		}
+		return d
+	}
+	start := func(primary config.Slot, at time.Time) *stepper.Status {
+		return &stepper.Status{Phase: stepper.PhaseProgressing, PrimarySlot: primary, Steps: 5, Total: 100, TransitionTime: at}
+	}
+	// replay feeds events to a fresh observer, one a millisecond apart, and
+	// returns the phases it records for app-000, with the index of the
+	// event that recorded each, and the index of the event at which
+	// reached, as the reaction reads it, says it turned Progressing (-1:
+	// never).
+	replay := func(events ...any) (phases []stepper.Phase, at []int, progressing int) {
+		o := newObserver()
+		var marks []time.Time
+		for _, e := range events {
+			marks = append(marks, time.Now())
+			switch obj := e.(type) {
+			case *networkingv1.VirtualService:
+				o.virtualService(obj)
+			case *appsv1.Deployment:
+				o.deployment(obj)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		index := func(t time.Time) int {
+			i := len(marks) - 1
+			for i > 0 && t.Before(marks[i]) {
+				i--
+			}
+			return i
+		}
+		for _, p := range o.phases["app-000"] {
+			phases = append(phases, p.phase)
+			at = append(at, index(p.at))
+		}
+		progressing = -1
+		if t, ok := o.reached([]string{"app-000"}, stepper.PhaseProgressing, marks[0])["app-000"]; ok {
+			progressing = index(t)
+		}
+		return phases, at, progressing
+	}
+
+	idleA := stepper.Status{Phase: stepper.PhaseSucceeded, PrimarySlot: config.SlotA, Steps: 5, Total: 100, TransitionTime: adopted}
+	step1 := stepper.Status{Phase: stepper.PhaseProgressing, PrimarySlot: config.SlotA, Step: 1, Steps: 5, Weight: 10, Total: 100,
+		TransitionTime: time.Now()}
+	done := stepper.Status{Phase: stepper.PhaseSucceeded, PrimarySlot: config.SlotB, Step: 5, Steps: 5, Total: 100,
+		TransitionTime: time.Now().Add(time.Minute)}
+	idleRollout := idleA
+	idleRollout.PrimarySlot = ""
+	step1Rollout := step1
+	step1Rollout.PrimarySlot = ""
+	tests := map[string]struct {
+		events     []any
+		wantPhases []stepper.Phase
+		wantAt     []int
+	}{
+		"role swap: the start on the canary's slot is Progressing before the home says so, and stays so": {
+			events: []any{
+				home(idleA),
+				deployment("app-000-slot-a", nil),
+				deployment("app-000-slot-b", start(config.SlotA, time.Now())), // the start: step 0 on slot b
+				home(idleA), // another write of the home, still idle: no Succeeded in between
+				home(step1), // step 1: the home holds the release
+				deployment("app-000-slot-b", start(config.SlotA, time.Now())), // slot b's rollout goes on
+				home(done), // promoted: slot b is the primary, the record on it is the last release's
+				deployment("app-000-slot-a", nil),
+			},
+			wantPhases: []stepper.Phase{stepper.PhaseSucceeded, stepper.PhaseProgressing, stepper.PhaseSucceeded},
+			wantAt:     []int{0, 2, 6},
+		},
+		"role swap: the home's Progressing counts when the slot's event comes later": {
+			events: []any{
+				home(idleA),
+				home(step1),
+				deployment("app-000-slot-b", start(config.SlotA, time.Now())),
+			},
+			wantPhases: []stepper.Phase{stepper.PhaseSucceeded, stepper.PhaseProgressing},
+			wantAt:     []int{0, 1},
+		},
+		"role swap: a record older than the home's transition is not a start": {
+			events: []any{
+				home(idleA),
+				deployment("app-000-slot-b", start(config.SlotA, adopted.Add(-time.Minute))),
+			},
+			wantPhases: []stepper.Phase{stepper.PhaseSucceeded},
+			wantAt:     []int{0},
+		},
+		"role swap: a record seen before the home's status counts once the home is seen": {
+			events: []any{
+				deployment("app-000-slot-b", start(config.SlotA, time.Now())),
+				home(idleA),
+			},
+			wantPhases: []stepper.Phase{stepper.PhaseProgressing},
+			wantAt:     []int{1},
+		},
+		"rollout: only the home's status counts": {
+			events: []any{
+				home(idleRollout),
+				deployment("app-000-primary", start("", time.Now())),
+				deployment("app-000-slot-b", start("", time.Now())),
+				home(step1Rollout),
+			},
+			wantPhases: []stepper.Phase{stepper.PhaseSucceeded, stepper.PhaseProgressing},
+			wantAt:     []int{0, 3},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			phases, at, progressing := replay(tc.events...)
+			if diff := gocmp.Diff(tc.wantPhases, phases); diff != "" {
+				t.Errorf("phases (-want +got):\n%s", diff)
+			}
+			if diff := gocmp.Diff(tc.wantAt, at); diff != "" {
+				t.Errorf("the events that recorded them (-want +got):\n%s", diff)
+			}
+			want := -1
+			for i, p := range tc.wantPhases {
+				if p == stepper.PhaseProgressing {
+					want = tc.wantAt[i]
+					break
+				}
+			}
+			if progressing != want {
+				t.Errorf("reached Progressing at event %d, want %d", progressing, want)
 			}
 		})
 	}
