@@ -1,9 +1,13 @@
 package controller
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
@@ -55,5 +59,47 @@ func TestARoleSwapStartIsRecordedOnTheCanarySlotAndSurvivesARestart(t *testing.T
 	if home.Phase != stepper.PhaseProgressing || home.Step != 1 || !home.ReleaseStart.Equal(*started.ReleaseStart) {
 		t.Errorf("home status after the first weight: %s step %d since %v; want Progressing step 1 since %v",
 			home.Phase, home.Step, home.ReleaseStart, started.ReleaseStart)
+	}
+}
+
+// TestARoleSwapAbortedAtStep0LeavesTheRecordBehind aborts a release
+// promoted by role swap before its first weight, while its start is only
+// recorded on the canary's slot: the rollback is written to the home
+// (Failed, newer than the record), the canary's slot is scaled back to 0,
+// and the record, left on the slot, is never taken for the status again.
+func TestARoleSwapAbortedAtStep0LeavesTheRecordBehind(t *testing.T) {
+	f, _ := swapFixture(t)
+	f.clock.Step(time.Second)
+	f.changeImage("web:v2")
+	f.reconcile()
+	if st := f.status(); st.Phase != stepper.PhaseProgressing || st.Step != 0 {
+		t.Fatalf("after the start: %s step %d, want Progressing at step 0", st.Phase, st.Step)
+	}
+
+	d := f.deployment("web")
+	d.Annotations[config.CommandAnnotation] = "abort/1"
+	if _, err := f.kube.AppsV1().Deployments("ns").Update(context.Background(), d, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		f.clock.Step(time.Second + f.reconcile())
+	}
+	home, _, _ := stepper.DecodeStatus(f.virtualService().Annotations)
+	if home.Phase != stepper.PhaseFailed || home.CommandAck != "abort/1" {
+		t.Errorf("home status %s (command acknowledged %q), want Failed by abort/1", home.Phase, home.CommandAck)
+	}
+	if st := f.status(); st.Phase != stepper.PhaseFailed {
+		t.Errorf("status read %s, want Failed: the record on the slot is older than the rollback", st.Phase)
+	}
+	slot := f.deployment("web-slot-b")
+	if slot.Annotations[config.ReleaseAnnotation] == "" {
+		t.Errorf("the canary's slot lost its release record; the test wants to show it is ignored")
+	}
+	if got := ptr.Deref(slot.Spec.Replicas, -1); got != 0 {
+		t.Errorf("the aborted canary's slot at %d replicas, want 0", got)
+	}
+	f.reconcile()
+	if got := f.writes(); len(got) != 0 {
+		t.Errorf("idle after the abort, a reconcile wrote %v, want nothing", got)
 	}
 }

@@ -36,8 +36,8 @@ import (
 // rejected release run a second time with an ingress VirtualService of
 // istio-system besides the user's own, both split (see checkSplit), so
 // that kills fall between the VirtualService writes of one step and of the
-// rollback. The promoted, the rejected and the opted-out release run a
-// third time with meshcanary.io/promotion: swap (the canary in the slot
+// rollback. The promoted, the rejected, the aborted and the opted-out
+// release run a third time with meshcanary.io/promotion: swap (the canary in the slot
 // that is not the primary's, promoted by the write that swaps the roles;
 // see releaseKind.swap). It runs alone: it stops the shared controller
 // while its own run.
@@ -59,6 +59,7 @@ func TestKilledAfterEveryWriteReleasesGoForward(t *testing.T) {
 			{name: "rejected at step 2, with a gateway", slug: "rejected-gw", reject: true, gateway: true, want: stepper.PhaseFailed},
 			{name: "promoted, by role swap", slug: "promoted-swap", swap: true, want: stepper.PhaseSucceeded},
 			{name: "rejected at step 2, by role swap", slug: "rejected-swap", reject: true, swap: true, want: stepper.PhaseFailed},
+			{name: "aborted at step 1, by role swap", slug: "aborted-swap", abort: true, swap: true, want: stepper.PhaseFailed},
 			{name: "opted out at step 1, by role swap", slug: "opted-out-swap", optOut: true, swap: true},
 		} {
 			t.Run(kind.slug, func(t *testing.T) {
