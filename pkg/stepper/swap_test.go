@@ -27,6 +27,26 @@ func swapObserved(s stepper.Status) stepper.Observations {
 	})
 }
 
+// drainFor30s is swapConfig with a scale-down delay of 30 s.
+func drainFor30s(c *config.Config) { swapConfig(c); c.ScaleDownDelay = 30 * time.Second }
+
+// swappedAgo is the status a swap to slot b left, ago: revision r1 is
+// stable, and the traffic left slot a then.
+func swappedAgo(ago time.Duration) stepper.Status {
+	return with(ready(), func(s *stepper.Status) {
+		s.Phase, s.PrimarySlot, s.Revision, s.StableRevision = stepper.PhaseSucceeded, config.SlotB, "r1", "r1"
+		s.TrafficLeftAt, s.PrimaryReplicas = at(-ago), 3
+	})
+}
+
+// revisionAfterSwap observes the user's template at rev after a swap to
+// r1: slot a, the canary's now, still runs r1.
+func revisionAfterSwap(rev string) stepper.Observations {
+	return with(swapObserved(ready()), func(o *stepper.Observations) {
+		o.Revision, o.PrimaryRevision, o.CanaryAvailable = rev, "r1", false
+	})
+}
+
 func TestNextSwap(t *testing.T) {
 	last := swapStepping(3, -6*time.Minute)
 	runNext(t, map[string]nextCase{
@@ -107,25 +127,15 @@ func TestNextSwap(t *testing.T) {
 			actions: stepper.Actions{Route: true, Canary: stepper.ScaleDown},
 		},
 		"a new revision waits for the former primary's slot to drain before it gets the template": {
-			config: func(c *config.Config) { swapConfig(c); c.ScaleDownDelay = 30 * time.Second },
-			status: with(ready(), func(s *stepper.Status) {
-				s.Phase, s.PrimarySlot, s.Revision, s.StableRevision = stepper.PhaseSucceeded, config.SlotB, "r1", "r1"
-				s.TrafficLeftAt, s.PrimaryReplicas = at(-10*time.Second), 3
-			}),
-			obs: with(swapObserved(ready()), func(o *stepper.Observations) {
-				o.Revision, o.PrimaryRevision, o.CanaryAvailable = "r2", "r1", true
-			}),
+			config:  drainFor30s,
+			status:  swappedAgo(10 * time.Second),
+			obs:     revisionAfterSwap("r2"),
 			actions: stepper.Actions{Route: true, Requeue: 20 * time.Second},
 		},
 		"a new revision starts once the former primary's slot has drained": {
-			config: func(c *config.Config) { swapConfig(c); c.ScaleDownDelay = 30 * time.Second },
-			status: with(ready(), func(s *stepper.Status) {
-				s.Phase, s.PrimarySlot, s.Revision, s.StableRevision = stepper.PhaseSucceeded, config.SlotB, "r1", "r1"
-				s.TrafficLeftAt, s.PrimaryReplicas = at(-30*time.Second), 3
-			}),
-			obs: with(swapObserved(ready()), func(o *stepper.Observations) {
-				o.Revision, o.PrimaryRevision, o.CanaryAvailable = "r2", "r1", false
-			}),
+			config: drainFor30s,
+			status: swappedAgo(30 * time.Second),
+			obs:    revisionAfterSwap("r2"),
 			want: func(s *stepper.Status, now time.Time) {
 				s.Phase, s.Revision, s.TrafficLeftAt = stepper.PhaseProgressing, "r2", nil
 				s.ReleaseStart, s.StepStart = &now, &now
