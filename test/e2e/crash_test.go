@@ -182,7 +182,7 @@ type killRun struct {
 	// edits how often the test edited it after the release's template
 	// (an abort command's annotation bumps the generation too).
 	generations, edits int64
-	took        time.Duration
+	took               time.Duration
 }
 
 // check says what is wrong with run, compared with the uninterrupted clean
