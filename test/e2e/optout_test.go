@@ -28,11 +28,7 @@ import (
 // request was answered 503 on the way.
 func TestOptOutHandsTrafficBackWithout503(t *testing.T) {
 	t.Parallel()
-	vs := &networkingv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: userRoutesName}}
-	vs.Spec.Hosts = []string{appName}
-	vs.Spec.Http = []*apinetworkingv1.HTTPRoute{{Route: []*apinetworkingv1.HTTPRouteDestination{{
-		Destination: &apinetworkingv1.Destination{Host: appName},
-	}}}}
+	vs := plainUserRoutes()
 	a := newApp(t, "opt-out").Steps("50").StepInterval("5s").Routes(vs.DeepCopy(), nil).Create()
 	rev := a.SetImage("example.com/web:v2")
 	a.waitPhase(rev, stepper.PhaseSucceeded)
@@ -45,13 +41,7 @@ func TestOptOutHandsTrafficBackWithout503(t *testing.T) {
 		if a.deployment(primaryName) != nil {
 			return errors.New("the primary still exists")
 		}
-		if a.destinationRule(appName) != nil {
-			return errors.New("meshcanary's DestinationRule still exists")
-		}
-		if _, ok := a.status(); ok {
-			return errors.New("a status annotation is still there (VirtualService or Deployment)")
-		}
-		return nil
+		return a.routingGoneErr()
 	})
 	handedBack := time.Now()
 	// The last opt-out writes can still be rolling out (a generation the
@@ -64,17 +54,7 @@ func TestOptOutHandsTrafficBackWithout503(t *testing.T) {
 		}
 		return availableErr(user)
 	})
-	user := a.deployment(appName)
-	if got := user.Spec.Template.Spec.Containers[0].Image; got != "example.com/web:v2" {
-		t.Errorf("the user's image after the opt-out = %q, want example.com/web:v2", got)
-	}
-	got := a.virtualService(userRoutesName)
-	if diff := cmp.Diff(&vs.Spec, &got.Spec, protocmp.Transform()); diff != "" {
-		t.Errorf("the user's VirtualService after the opt-out (-as written +got):\n%s", diff)
-	}
-	if _, ok := got.Annotations[config.RoutesForAnnotation]; ok {
-		t.Errorf("the user's VirtualService still has annotation %s", config.RoutesForAnnotation)
-	}
+	a.checkHandedBack(vs, "example.com/web:v2")
 
 	// Traffic after the opt-out: the user's own pods answer everything.
 	if err := shareError(a.trafficSince(handedBack), appName, 1); err != nil {
@@ -112,4 +92,44 @@ func (a *app) optOutErr(rev string) error {
 		return fmt.Errorf("the user's Deployment wants %d replicas, want %d", got, a.replicas)
 	}
 	return availableErr(user)
+}
+
+// plainUserRoutes is the user's own VirtualService of the opt-out tests:
+// all of the app's traffic to the plain service host.
+func plainUserRoutes() *networkingv1.VirtualService {
+	vs := &networkingv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: userRoutesName}}
+	vs.Spec.Hosts = []string{appName}
+	vs.Spec.Http = []*apinetworkingv1.HTTPRoute{{Route: []*apinetworkingv1.HTTPRouteDestination{{
+		Destination: &apinetworkingv1.Destination{Host: appName},
+	}}}}
+	return vs
+}
+
+// routingGoneErr says what of meshcanary's routing of the app is left
+// after an opt-out (its DestinationRule, a status); nil when nothing.
+func (a *app) routingGoneErr() error {
+	if a.destinationRule(appName) != nil {
+		return errors.New("meshcanary's DestinationRule still exists")
+	}
+	if _, ok := a.status(); ok {
+		return errors.New("a status annotation is still there (VirtualService or Deployment)")
+	}
+	return nil
+}
+
+// checkHandedBack checks an app handed back by an opt-out: the user's
+// Deployment keeps image, and the user's VirtualService is vs as written,
+// without meshcanary's annotation.
+func (a *app) checkHandedBack(vs *networkingv1.VirtualService, image string) {
+	a.t.Helper()
+	if got := a.deployment(appName).Spec.Template.Spec.Containers[0].Image; got != image {
+		a.t.Errorf("the user's image after the opt-out = %q, want %s", got, image)
+	}
+	got := a.virtualService(userRoutesName)
+	if diff := cmp.Diff(&vs.Spec, &got.Spec, protocmp.Transform()); diff != "" {
+		a.t.Errorf("the user's VirtualService after the opt-out (-as written +got):\n%s", diff)
+	}
+	if _, ok := got.Annotations[config.RoutesForAnnotation]; ok {
+		a.t.Errorf("the user's VirtualService still has annotation %s", config.RoutesForAnnotation)
+	}
 }

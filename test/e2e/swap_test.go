@@ -14,12 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-	"google.golang.org/protobuf/testing/protocmp"
-	apinetworkingv1 "istio.io/api/networking/v1"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
@@ -345,11 +341,7 @@ func TestSwapRejectedReleaseLeavesThePrimarySlot(t *testing.T) {
 // the way.
 func TestSwapOptOutHandsTrafficBack(t *testing.T) {
 	t.Parallel()
-	vs := &networkingv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: userRoutesName}}
-	vs.Spec.Hosts = []string{appName}
-	vs.Spec.Http = []*apinetworkingv1.HTTPRoute{{Route: []*apinetworkingv1.HTTPRouteDestination{{
-		Destination: &apinetworkingv1.Destination{Host: appName},
-	}}}}
+	vs := plainUserRoutes()
 	a := newApp(t, "swap-opt-out").Steps("50").StepInterval("5s").Set(config.KeyScaleDownDelay, "1s").
 		Set(config.KeyPromotion, string(config.PromotionSwap)).Routes(vs.DeepCopy(), nil).Create()
 	rev := a.SetImage("example.com/web:v2")
@@ -368,27 +360,11 @@ func TestSwapOptOutHandsTrafficBack(t *testing.T) {
 				return fmt.Errorf("slot %s's Deployment still exists", s)
 			}
 		}
-		if a.destinationRule(appName) != nil {
-			return errors.New("meshcanary's DestinationRule still exists")
-		}
-		if _, ok := a.status(); ok {
-			return errors.New("a status annotation is still there (VirtualService or Deployment)")
-		}
-		return nil
+		return a.routingGoneErr()
 	})
 	handedBack := time.Now()
 	a.eventually("the user's Deployment to be handed back", func() error { return a.optOutErr(rev) })
-	user := a.deployment(appName)
-	if got := user.Spec.Template.Spec.Containers[0].Image; got != "example.com/web:v2" {
-		t.Errorf("the user's image after the opt-out = %q, want example.com/web:v2", got)
-	}
-	got := a.virtualService(userRoutesName)
-	if diff := cmp.Diff(&vs.Spec, &got.Spec, protocmp.Transform()); diff != "" {
-		t.Errorf("the user's VirtualService after the opt-out (-as written +got):\n%s", diff)
-	}
-	if _, ok := got.Annotations[config.RoutesForAnnotation]; ok {
-		t.Errorf("the user's VirtualService still has annotation %s", config.RoutesForAnnotation)
-	}
+	a.checkHandedBack(vs, "example.com/web:v2")
 	// The user's replicas changed only at adoption (to 0) and at the
 	// opt-out (back to the primary's count).
 	var counts []int32
