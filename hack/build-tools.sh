@@ -63,6 +63,8 @@ kube_ldflags() {
 istio_ldflags() {
 	local mod dir version revision pkg=istio.io/istio/pkg/version
 	mod="$(cd "$ROOT/tools/istio" && "$GO" list -m -f '{{.Version}}' istio.io/istio)"
+	# go list leaves .Dir empty until the module is in the cache (a cold machine).
+	(cd "$ROOT/tools/istio" && "$GO" mod download istio.io/istio) || return 1
 	dir="$(cd "$ROOT/tools/istio" && "$GO" list -m -f '{{.Dir}}' istio.io/istio)"
 	if [[ "$mod" =~ ^v([0-9]+\.[0-9]+\.[0-9]+)$ ]]; then
 		version="${BASH_REMATCH[1]}" revision="$mod"
