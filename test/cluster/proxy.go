@@ -140,6 +140,9 @@ type Proxy struct {
 // answered before another was sent reached the apiserver first.
 type Write struct {
 	Request
+	// Name is the written object's name: from the path, or for a create
+	// from the body (JSON or protobuf); empty when neither says.
+	Name           string
 	Sent, Answered time.Time
 	// Code is the apiserver's HTTP status code.
 	Code int
@@ -176,10 +179,11 @@ func StartProxy(admin *rest.Config) (*Proxy, error) {
 		if !slices.Contains(WriteVerbs, req.Verb) {
 			forward.ServeHTTP(w, r)
 		} else {
+			name := writtenName(r)
 			sent := time.Now()
 			rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 			forward.ServeHTTP(rec, r)
-			p.logWrite(Write{Request: req, Sent: sent, Answered: time.Now(), Code: rec.code})
+			p.logWrite(Write{Request: req, Name: name, Sent: sent, Answered: time.Now(), Code: rec.code})
 		}
 		if last {
 			p.cutOff()

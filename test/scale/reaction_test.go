@@ -4,6 +4,8 @@ package scale
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/meshcanary/meshcanary/pkg/stepper"
@@ -15,8 +17,9 @@ import (
 // went.
 type reactionWindow struct {
 	took     time.Duration
-	metrics  families       // the controller's metrics at the window's end
-	requests cluster.Counts // proxy counts over the window
+	metrics  families        // the controller's metrics at the window's end
+	requests cluster.Counts  // proxy counts over the window
+	writes   []cluster.Write // the controller's writes sent in the window
 }
 
 // watchReaction waits, in the background, until every canary's status says
@@ -32,6 +35,11 @@ func watchReaction(obs *observer, ctrl *controllerProcess, proxy *cluster.Proxy,
 			return
 		}
 		w := reactionWindow{took: time.Since(t0), requests: proxy.Snapshot().Minus(p0)}
+		for _, wr := range proxy.WriteLog() {
+			if !wr.Sent.Before(t0) && wr.Resource != "events" && wr.Resource != "leases" {
+				w.writes = append(w.writes, wr)
+			}
+		}
 		if w.metrics, err = ctrl.scrape(); err == nil {
 			out <- w
 		}
@@ -60,4 +68,32 @@ func printReaction(r run) {
 	fmt.Printf("  reconcile (work) duration by upper bound: %s\n",
 		bucketDelta(r.before.buckets("workqueue_work_duration_seconds"), w.metrics.buckets("workqueue_work_duration_seconds")))
 	fmt.Printf("  controller requests: %s\n", w.requests)
+	printReactionLegs(r.answered, r.progressing, w.writes)
+}
+
+// printReactionLegs splits each canary's reaction, from its patch's answer
+// to its status seen Progressing, into three legs by the controller's first
+// write for it (its slot's or its VirtualService's) in the window: the
+// patch's answer → that write sent (the watch to the controller, the
+// workqueue, the decision), the write sent → answered (the API server), and
+// answered → seen Progressing by the benchmark's watch.
+func printReactionLegs(answered, progressing map[string]time.Time, writes []cluster.Write) {
+	var decide, write, seen []time.Duration
+	for name, at := range answered {
+		i := slices.IndexFunc(writes, func(w cluster.Write) bool {
+			return w.Name == name || strings.HasPrefix(w.Name, name+"-")
+		})
+		p, ok := progressing[name]
+		if i < 0 || !ok {
+			continue
+		}
+		w := writes[i]
+		decide, write, seen = append(decide, w.Sent.Sub(at)), append(write, w.Answered.Sub(w.Sent)), append(seen, p.Sub(w.Answered))
+	}
+	leg := func(d []time.Duration) string {
+		p50, p99 := quantiles(d)
+		return fmt.Sprintf("%.2f s (%.2f s)", p50, p99)
+	}
+	fmt.Printf("  reaction legs of %d canaries, p50 (p99): patch answered → the controller's first write sent %s; that write sent → answered %s; answered → seen Progressing %s\n",
+		len(decide), leg(decide), leg(write), leg(seen))
 }

@@ -153,6 +153,7 @@ func measure(b *testing.B, n int, con contender, logRoot string) run {
 	must(b, err)
 	cpu0, err := ctrl.cpuSeconds()
 	must(b, err)
+	saveAPIMetrics(ctx, b, kube, filepath.Join(c.RunDir, fmt.Sprintf("apiserver-metrics-%d-before.txt", n)))
 	p0, t0 := proxy.Snapshot(), time.Now()
 	reacted := watchReaction(obs, ctrl, proxy, names, t0, p0, timeout)
 	r.patched, r.answered, err = patchImages(ctx, kube, names)
@@ -193,6 +194,8 @@ func measure(b *testing.B, n int, con contender, logRoot string) run {
 	r.observedLags = obs.observedLags(names, t0)
 
 	writeTimeline(b, obs, names, t0, filepath.Join(c.RunDir, fmt.Sprintf("timeline-%d.txt", n)))
+	writeWriteLog(b, proxy.WriteLog(), t0, filepath.Join(c.RunDir, fmt.Sprintf("writes-%d.txt", n)))
+	saveAPIMetrics(ctx, b, kube, filepath.Join(c.RunDir, fmt.Sprintf("apiserver-metrics-%d-after.txt", n)))
 	if r.releaseErr != nil {
 		evidence(b, obs, ctrl, names, r.succeeded)
 	}
@@ -246,6 +249,33 @@ func writeTimeline(b *testing.B, obs *observer, names []string, t0 time.Time, pa
 	if err == nil {
 		err = obs.timeline(f, names, t0)
 		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
+		b.Error(err)
+	}
+}
+
+// writeWriteLog writes the controller's writes from t0 on, one a line:
+// sent and answered in seconds since t0, verb, resource, name and status
+// code, to see what was in flight when a step came late.
+func writeWriteLog(b *testing.B, log []cluster.Write, t0 time.Time, path string) {
+	var sb strings.Builder
+	for _, w := range log {
+		if !w.Sent.Before(t0) {
+			fmt.Fprintf(&sb, "%.3f %.3f %s %s %s %d\n", w.Sent.Sub(t0).Seconds(), w.Answered.Sub(t0).Seconds(), w.Verb, w.Resource, w.Name, w.Code)
+		}
+	}
+	if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
+		b.Error(err)
+	}
+}
+
+// saveAPIMetrics saves the API server's own metrics (request and admission
+// webhook latencies among them) to path, for a look at a run afterwards.
+func saveAPIMetrics(ctx context.Context, b *testing.B, kube kubernetes.Interface, path string) {
+	raw, err := kube.Discovery().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err == nil {
+		err = os.WriteFile(path, raw, 0o644)
 	}
 	if err != nil {
 		b.Error(err)
