@@ -238,7 +238,11 @@ func (c *Controller) processNextItem(ctx context.Context) bool {
 
 	start := c.clock.Now()
 	requeue, err := c.reconcile(ctx, key)
-	c.metrics.ReconcileDuration.Observe(c.clock.Since(start).Seconds())
+	took := c.clock.Since(start)
+	c.metrics.ReconcileDuration.Observe(took.Seconds())
+	if ce := c.log.Check(zap.DebugLevel, "reconciled"); ce != nil {
+		ce.Write(zap.String("key", key), zap.Duration("took", took), zap.Duration("requeue", requeue), zap.Error(err))
+	}
 	if err != nil {
 		c.metrics.ReconcileErrors.Inc()
 		ns, name, _ := cache.SplitMetaNamespaceKey(key)

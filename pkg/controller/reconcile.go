@@ -38,6 +38,7 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 		return 0, err
 	}
 	if snap.behind {
+		log.Debug("the caches do not show the controller's last write yet; looking again", zap.Duration("after", staleCacheRetry))
 		return staleCacheRetry, nil
 	}
 	if len(problems) > 0 {

@@ -52,10 +52,10 @@ func TestNextKeepsTheCanaryForTheScaleDownDelay(t *testing.T) {
 			want:    func(s *stepper.Status, _ time.Time) { s.PrimaryReplicas = 3 },
 			actions: stepper.Actions{Route: true, Requeue: 20 * time.Second},
 		},
-		"the requeue is never shorter than a second": {
+		"a look 100 ms before the end of the delay waits those 100 ms, not a second": {
 			config: delay, status: draining(failed(), 29900*time.Millisecond), obs: failedWith(2),
 			want:    func(s *stepper.Status, _ time.Time) { s.PrimaryReplicas = 3 },
-			actions: stepper.Actions{Route: true, Requeue: time.Second},
+			actions: stepper.Actions{Route: true, Requeue: 100 * time.Millisecond},
 		},
 		"once the delay is over the canary is scaled down and the status keeps the record: no status write": {
 			config: delay, status: remembered(draining(failed(), 30*time.Second)), obs: failedWith(2),

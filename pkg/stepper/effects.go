@@ -66,7 +66,7 @@ func (m *machine) canaryTarget() string {
 func (m *machine) requeue() time.Duration {
 	s := m.s
 	if m.draining() {
-		return max(m.drainEnd().Sub(m.now), minRequeue)
+		return m.until(m.drainEnd())
 	}
 	if m.s.TrafficLeftAt != nil && idlePhase(effectivePhase(s)) && !m.scaleDownDue() && m.cfg.ScaleDownCanary {
 		return minRequeue // the route without the canary's weight is not seen yet
@@ -90,16 +90,27 @@ func (m *machine) requeue() time.Duration {
 	return 0
 }
 
-// soonest returns the time until the earliest of the check interval and
-// the times still ahead in dues, never less than minRequeue.
+// soonest returns the time until the earliest of the check interval (never
+// less than minRequeue) and the times still ahead in dues. A due time ahead
+// is waited for exactly, however close: a look that comes a few
+// milliseconds early (a timer left from an earlier decision, or an event)
+// must not push the end of a step back by minRequeue.
 func (m *machine) soonest(dues ...time.Time) time.Duration {
-	d := m.cfg.CheckInterval
+	d := max(m.cfg.CheckInterval, minRequeue)
 	for _, t := range dues {
 		if wait := t.Sub(m.now); wait > 0 && wait < d {
 			d = wait
 		}
 	}
-	return max(d, minRequeue)
+	return d
+}
+
+// until returns the time until t when t is ahead, exactly, else minRequeue.
+func (m *machine) until(t time.Time) time.Duration {
+	if wait := t.Sub(m.now); wait > 0 {
+		return wait
+	}
+	return minRequeue
 }
 
 // stepEnd is when the current step's bake time (or the mirroring) is over.

@@ -124,7 +124,7 @@ func (m *machine) hookWait() time.Duration {
 		if st.Result != HookPending || slices.Contains(m.o.HooksCalling, st.Hook) {
 			continue
 		}
-		d := max(nextAttempt(st).Sub(m.now), minRequeue)
+		d := m.until(nextAttempt(st))
 		if wait == 0 || d < wait {
 			wait = d
 		}

@@ -50,7 +50,7 @@ func TestNextAdoption(t *testing.T) {
 		"adoption waits until the primary subset is SubsetLead old before routing (make before break)": {
 			status:  initializing(-2 * time.Minute),
 			obs:     with(primaryAvailable, func(o *stepper.Observations) { o.SubsetAge = 300 * time.Millisecond }),
-			actions: stepper.Actions{PrimaryRevision: "r0", Requeue: time.Second}, // the 700 ms left, raised to the shortest requeue
+			actions: stepper.Actions{PrimaryRevision: "r0", Requeue: 700 * time.Millisecond}, // the 700 ms left
 		},
 		"adoption routes all traffic to the primary once it and its subset are ready": {
 			status:  initializing(-2 * time.Minute),

@@ -69,7 +69,7 @@ func TestNextAwaitingCanary(t *testing.T) {
 		"step 0 gives no weight to a subset seen for less than the lead, and looks again when it is old enough": {
 			status:  start,
 			obs:     with(observed(start), func(o *stepper.Observations) { o.SubsetAge = 300 * time.Millisecond }),
-			actions: running(time.Second), // the 700 ms left, rounded up to the shortest requeue
+			actions: running(700 * time.Millisecond), // the 700 ms left
 		},
 		"step 0 waits for weight 0 to be applied after a supersede": {
 			status:  start,
@@ -212,6 +212,11 @@ func TestNextBaking(t *testing.T) {
 			status:  early,
 			obs:     observed(early),
 			actions: running(time.Minute),
+		},
+		"a look 25 ms before the end of the step waits those 25 ms, not a second": {
+			status:  stepping(1, -5*time.Minute+25*time.Millisecond),
+			obs:     observed(stepping(1, 0)),
+			actions: running(25 * time.Millisecond),
 		},
 		"a passing check before the end of the step records the verdicts and waits": {
 			status:  early,
