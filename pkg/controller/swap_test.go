@@ -205,7 +205,7 @@ func workloadRevisionOf(f *fixture) string {
 // the new template on the key's next turn, once the routes without its
 // weight are persisted.
 func TestARoleSwapCanaryIsNeverRetemplatedUnderWeight(t *testing.T) {
-	f, names := swapFixture(t)
+	f, names := swapFixture(t, config.KeyScaleDownDelay, "30s")
 	f.changeImage("web:v2")
 	for range 10 {
 		f.clock.Step(f.reconcile())
@@ -231,9 +231,15 @@ func TestARoleSwapCanaryIsNeverRetemplatedUnderWeight(t *testing.T) {
 	if got := f.deployment("web-slot-b").Spec.Template.Spec.Containers[0].Image; got != "web:v2" {
 		t.Errorf("the supersede's reconcile retemplated the canary's slot (%s) in the decision that took its weight away", got)
 	}
-	f.clock.Step(f.reconcile())
+	f.clock.Step(time.Second)
+	f.reconcile()
+	if got := f.deployment("web-slot-b").Spec.Template.Spec.Containers[0].Image; got != "web:v2" {
+		t.Errorf("canary slot retemplated (%s) 1 s after its weight went to 0, within the scale-down delay: proxies that have not seen that route may still send it requests", got)
+	}
+	f.clock.Step(29 * time.Second)
+	f.reconcile()
 	if got := f.deployment("web-slot-b").Spec.Template.Spec.Containers[0].Image; got != "web:v3" {
-		t.Errorf("canary slot image %s once weight 0 is persisted, want web:v3; Deployment writes %v", got, *names)
+		t.Errorf("canary slot image %s once the scale-down delay after the supersede is over, want web:v3; Deployment writes %v", got, *names)
 	}
 }
 

@@ -21,6 +21,28 @@ func (m *machine) trafficLeft() {
 	}
 }
 
+// supersededUnderWeight records, when a release promoted by role swap is
+// superseded while its canary's slot had traffic, that the route without
+// canary weight is written now, in this decision: the slot keeps the
+// superseded template until the scale-down delay is over (canaryTarget),
+// so that Envoy proxies that have not seen that route yet still reach pods
+// that serve, and only then rolls the new one out. The record goes with the
+// status of step 1 (endDrain).
+func (m *machine) supersededUnderWeight() {
+	if swapping(m.cfg) {
+		m.s.TrafficLeftAt = m.stamp()
+	}
+}
+
+// supersedeDrains reports whether the status holds the record of a
+// supersede under weight (supersededUnderWeight): at step 0 of a release
+// promoted by role swap, traffic left at the release's start.
+func (m *machine) supersedeDrains() bool {
+	s := m.s
+	return swapping(m.cfg) && s.Step == 0 && s.Weight == 0 && s.TrafficLeftAt != nil && s.StepStart != nil &&
+		!s.TrafficLeftAt.Before(*s.StepStart)
+}
+
 // endDrain forgets the end of the last release once a new one runs the
 // canary again. While idle the record stays after the delay, so that the
 // scale-down costs no status write of its own: the next status write that
@@ -32,7 +54,7 @@ func (m *machine) trafficLeft() {
 func (m *machine) endDrain(persisted Status) {
 	switch {
 	case m.s.TrafficLeftAt == nil:
-	case !idlePhase(effectivePhase(m.s)),
+	case !idlePhase(effectivePhase(m.s)) && !m.supersedeDrains(),
 		persisted.TrafficLeftAt == nil && m.cfg.ScaleDownCanary && m.scaleDownDue():
 		m.forgetDrain()
 	}

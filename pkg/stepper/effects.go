@@ -51,9 +51,10 @@ func (m *machine) primaryTarget(rev string) string {
 
 // canaryTarget is, promoted by role swap, the revision the canary's slot
 // should run: the release's, at step 0 only, whose weight 0 the routes
-// carry before the template is copied; else "".
+// carry before the template is copied, and after a supersede under weight
+// not before the scale-down delay is over (supersededUnderWeight); else "".
 func (m *machine) canaryTarget() string {
-	if !swapping(m.cfg) || m.s.Step != 0 || m.s.Weight != 0 || m.s.Mirroring {
+	if !swapping(m.cfg) || m.s.Step != 0 || m.s.Weight != 0 || m.s.Mirroring || m.draining() {
 		return ""
 	}
 	return m.primaryTarget(m.s.Revision)

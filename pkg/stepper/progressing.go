@@ -187,9 +187,13 @@ func (m *machine) replaced() {
 			old, s.StableRevision, at))
 		return
 	}
+	underWeight := s.Weight > 0
 	m.begin()
 	if s.Phase != PhasePaused {
 		s.Phase = PhaseProgressing
+	}
+	if underWeight {
+		m.supersededUnderWeight()
 	}
 	s.Superseded++
 	m.transition(false, ReasonSuperseded, fmt.Sprintf("revision %s superseded by %s at %s: restarting at step 0",

@@ -39,6 +39,15 @@ func swappedAgo(ago time.Duration) stepper.Status {
 	})
 }
 
+// supersededAgo is step 0 of revision r2, which superseded a release of
+// promoted by role swap under weight ago: the traffic left the canary's
+// slot at the supersede.
+func supersededAgo(ago time.Duration) stepper.Status {
+	return with(swapStepping(0, -ago), func(s *stepper.Status) {
+		s.Revision, s.Superseded, s.TrafficLeftAt = "r2", 1, s.StepStart
+	})
+}
+
 // revisionAfterSwap observes the user's template at rev after a swap to
 // r1: slot a, the canary's now, still runs r1.
 func revisionAfterSwap(rev string) stepper.Observations {
@@ -143,6 +152,51 @@ func TestNextSwap(t *testing.T) {
 			},
 			actions: stepper.Actions{Route: true, Canary: stepper.ScaleUp, CanaryRevision: "r2", Requeue: time.Minute,
 				Events: []stepper.Event{normal(stepper.ReasonReleaseStarted)}},
+		},
+		"a supersede under weight keeps the canary's slot on its template for the scale-down delay": {
+			config: drainFor30s,
+			status: swapStepping(2, -time.Minute),
+			obs:    with(swapObserved(swapStepping(2, -time.Minute)), func(o *stepper.Observations) { o.Revision = "r2" }),
+			want: func(s *stepper.Status, now time.Time) {
+				s.Revision, s.Step, s.Weight, s.Superseded = "r2", 0, 0, 1
+				s.ReleaseStart, s.StepStart, s.TrafficLeftAt = &now, &now, &now
+				moved(s, stepper.ReasonSuperseded, now)
+			},
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleUp, Requeue: 30 * time.Second,
+				Events: []stepper.Event{normal(stepper.ReasonSuperseded)}},
+		},
+		"after the delay the canary's slot takes the new revision; the record waits for step 1": {
+			config: drainFor30s,
+			status: supersededAgo(30 * time.Second),
+			obs: with(swapObserved(supersededAgo(30*time.Second)), func(o *stepper.Observations) {
+				o.Revision, o.CanaryAvailable = "r2", false
+			}),
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleUp, CanaryRevision: "r2", Requeue: time.Minute},
+		},
+		"step 1 after a supersede forgets the record in its own write": {
+			config: drainFor30s,
+			status: supersededAgo(time.Minute),
+			obs:    with(swapObserved(supersededAgo(time.Minute)), func(o *stepper.Observations) { o.Revision = "r2" }),
+			want: func(s *stepper.Status, now time.Time) {
+				s.Step, s.Weight, s.StepStart, s.TrafficLeftAt = 1, 5, &now, nil
+				moved(s, stepper.ReasonStepAdvanced, now)
+			},
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleUp, Requeue: time.Minute,
+				Events: []stepper.Event{normal(stepper.ReasonStepAdvanced)}},
+		},
+		"a supersede at step 0, no weight yet, copies the new template at once": {
+			config: drainFor30s,
+			status: swapStepping(0, -time.Minute),
+			obs: with(swapObserved(swapStepping(0, -time.Minute)), func(o *stepper.Observations) {
+				o.Revision, o.CanaryAvailable = "r2", false
+			}),
+			want: func(s *stepper.Status, now time.Time) {
+				s.Revision, s.Superseded = "r2", 1
+				s.ReleaseStart, s.StepStart = &now, &now
+				moved(s, stepper.ReasonSuperseded, now)
+			},
+			actions: stepper.Actions{Route: true, Canary: stepper.ScaleUp, CanaryRevision: "r2", Requeue: time.Minute,
+				Events: []stepper.Event{normal(stepper.ReasonSuperseded)}},
 		},
 		"a count the user gives their Deployment while idle goes to the primary's slot": {
 			config: swapConfig,
