@@ -15,8 +15,11 @@ import (
 // a pod (503 UH). The generation of the user's Deployment is recorded with
 // it: while it has not changed, nobody has written the Deployment since,
 // so its replicas are still the canary's (see canaryHasReplicas).
+// Promoted by role swap it is recorded with scale-down off too: the slot
+// traffic left keeps its pods, warm, and the next release waits for the
+// delay before it gives that slot a new template (idle).
 func (m *machine) trafficLeft() {
-	if m.cfg.ScaleDownCanary {
+	if m.cfg.ScaleDownCanary || swapping(m.cfg) {
 		m.s.TrafficLeftAt, m.s.TrafficLeftGeneration = m.stamp(), m.o.UserGeneration
 	}
 }

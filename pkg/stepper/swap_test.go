@@ -141,6 +141,25 @@ func TestNextSwap(t *testing.T) {
 			obs:     revisionAfterSwap("r2"),
 			actions: stepper.Actions{Route: true, Requeue: 20 * time.Second},
 		},
+		"with scale-down off a new revision still waits for the warm former primary's slot to drain": {
+			config:  func(c *config.Config) { drainFor30s(c); c.ScaleDownCanary = false },
+			status:  swappedAgo(10 * time.Second),
+			obs:     revisionAfterSwap("r2"),
+			actions: stepper.Actions{Route: true, Requeue: 20 * time.Second},
+		},
+		"with scale-down off the swap records when the traffic left the former primary's slot": {
+			config: func(c *config.Config) { drainFor30s(c); c.ScaleDownCanary = false },
+			status: last,
+			obs:    with(swapObserved(last), func(o *stepper.Observations) { o.Verdicts, o.CanaryReplicas = passing, 4 }),
+			want: func(s *stepper.Status, now time.Time) {
+				s.Phase, s.PrimarySlot, s.StableRevision, s.Weight = stepper.PhaseSucceeded, config.SlotB, "r1", 0
+				s.PrimaryReplicas = 4
+				s.StepStart, s.TrafficLeftAt, s.Verdicts = &now, &now, passing
+				moved(s, stepper.ReasonPromoted, now)
+			},
+			actions: stepper.Actions{Route: true, Requeue: 30 * time.Second,
+				Events: []stepper.Event{normal(stepper.ReasonPromoted)}},
+		},
 		"a new revision starts once the former primary's slot has drained": {
 			config: drainFor30s,
 			status: swappedAgo(30 * time.Second),
