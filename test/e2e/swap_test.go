@@ -485,6 +485,7 @@ func writesSince(p *cluster.Proxy, from int) (writes cluster.Counts, conflicts i
 type slotWatch struct {
 	mu       sync.Mutex
 	versions []*appsv1.Deployment
+	seen     []time.Time // when each version was seen
 }
 
 // watchSlots records every version of the Deployments of both slots in
@@ -499,7 +500,7 @@ func watchSlots(t *testing.T, ns string) *slotWatch {
 	record := func(obj any) {
 		if d, ok := untomb(obj).(*appsv1.Deployment); ok && (d.Name == slotName(config.SlotA) || d.Name == slotName(config.SlotB)) {
 			w.mu.Lock()
-			w.versions = append(w.versions, d.DeepCopy())
+			w.versions, w.seen = append(w.versions, d.DeepCopy()), append(w.seen, time.Now())
 			w.mu.Unlock()
 		}
 	}
@@ -526,6 +527,19 @@ func (w *slotWatch) at(s config.Slot, rv uint64) *appsv1.Deployment {
 		}
 	}
 	return last
+}
+
+// firstRunning returns when slot s's Deployment was first seen with the
+// template of revision rev, and whether it was.
+func (w *slotWatch) firstRunning(s config.Slot, rev string) (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i, d := range w.versions {
+		if d.Name == slotName(s) && d.Annotations[config.RevisionAnnotation] == rev {
+			return w.seen[i], true
+		}
+	}
+	return time.Time{}, false
 }
 
 // servedErr says which version of versions (VirtualService versions of an
