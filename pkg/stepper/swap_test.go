@@ -92,12 +92,8 @@ func TestNextSwap(t *testing.T) {
 			config: swapConfig,
 			status: swapStepping(0, -time.Minute),
 			obs:    swapObserved(swapStepping(0, -time.Minute)),
-			want: func(s *stepper.Status, now time.Time) {
-				s.Step, s.Weight, s.StepStart = 1, 5, &now
-				moved(s, stepper.ReasonStepAdvanced, now)
-			},
-			actions: stepper.Actions{Route: true, Canary: stepper.ScaleUp, Requeue: time.Minute,
-				Events: []stepper.Event{normal(stepper.ReasonStepAdvanced)}},
+			want:    toStep(1),
+			actions: running(time.Minute, normal(stepper.ReasonStepAdvanced)),
 		},
 		"a step under weight never copies a template to the canary's slot": {
 			config:  swapConfig,
@@ -197,11 +193,10 @@ func TestNextSwap(t *testing.T) {
 			status: supersededAgo(time.Minute),
 			obs:    with(swapObserved(supersededAgo(time.Minute)), func(o *stepper.Observations) { o.Revision = "r2" }),
 			want: func(s *stepper.Status, now time.Time) {
-				s.Step, s.Weight, s.StepStart, s.TrafficLeftAt = 1, 5, &now, nil
-				moved(s, stepper.ReasonStepAdvanced, now)
+				toStep(1)(s, now)
+				s.TrafficLeftAt = nil
 			},
-			actions: stepper.Actions{Route: true, Canary: stepper.ScaleUp, Requeue: time.Minute,
-				Events: []stepper.Event{normal(stepper.ReasonStepAdvanced)}},
+			actions: running(time.Minute, normal(stepper.ReasonStepAdvanced)),
 		},
 		"a supersede at step 0, no weight yet, copies the new template at once": {
 			config: drainFor30s,
