@@ -89,9 +89,9 @@ func TestNextSwap(t *testing.T) {
 				Events: []stepper.Event{normal(stepper.ReasonReleaseStarted)}},
 		},
 		"step 0 needs no pod-template-hash: the slot's subset is there from adoption": {
-			config: swapConfig,
-			status: swapStepping(0, -time.Minute),
-			obs:    swapObserved(swapStepping(0, -time.Minute)),
+			config:  swapConfig,
+			status:  swapStepping(0, -time.Minute),
+			obs:     swapObserved(swapStepping(0, -time.Minute)),
 			want:    toStep(1),
 			actions: running(time.Minute, normal(stepper.ReasonStepAdvanced)),
 		},
