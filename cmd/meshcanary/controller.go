@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
@@ -40,6 +41,7 @@ type controllerFlags struct {
 	gateDeadline   time.Duration
 	webhookAllow   string
 	qps            float32
+	contentType    string
 	burst          int
 	eventQPS       float32
 	eventBurst     int
@@ -84,6 +86,7 @@ and release each change to their pod template as an Istio canary.`,
 	fs.DurationVar(&f.gateDeadline, "gate-deadline", controller.DefaultGateDeadline, "longest a reconcile waits for a canary's gates; a slower evaluation ends in the background and the canary is reconciled again when it does")
 	fs.StringVar(&f.webhookAllow, "gate-webhook-allow", "", "comma-separated URL prefixes webhook gates and release hooks may call (none by default)")
 	fs.Float32Var(&f.qps, "kube-api-qps", -1, "client-side rate limit to the Kubernetes API, requests per second (and, apart, to Istio's); a negative value sets none and leaves the limit to the API server's Priority and Fairness, with at most --workers reconciles' requests in flight")
+	fs.StringVar(&f.contentType, "kube-api-content-type", runtime.ContentTypeProtobuf, "content type of Kubernetes' kinds to and from the API server: "+runtime.ContentTypeProtobuf+" (cheaper to encode and decode for the API server and the controller, as kube-controller-manager's default) or "+runtime.ContentTypeJSON+"; Istio's kinds are always JSON")
 	fs.IntVar(&f.burst, "kube-api-burst", 200, "client-side burst to the Kubernetes API (and, apart, to Istio's) when --kube-api-qps is positive")
 	fs.Float32Var(&f.eventQPS, "event-qps", controller.DefaultEventQPS, "client-side rate limit of the Events, requests per second, apart from --kube-api-qps")
 	fs.IntVar(&f.eventBurst, "event-burst", controller.DefaultEventBurst, "client-side burst of the Events, apart from --kube-api-burst")

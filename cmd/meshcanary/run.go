@@ -30,6 +30,9 @@ func runController(ctx context.Context, f *controllerFlags) error {
 	if err := validateClientLimit(f.qps, f.burst); err != nil {
 		return err
 	}
+	if err := validateContentType(f.contentType); err != nil {
+		return err
+	}
 	if f.leaderElect {
 		if err := f.lease.validate(controller.DefaultDrainTimeout); err != nil {
 			return err
@@ -46,7 +49,7 @@ func runController(ctx context.Context, f *controllerFlags) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	recorder, stopEvents, err := controller.NewEventRecorder(ctx, c.rest, f.eventQPS, f.eventBurst)
+	recorder, stopEvents, err := controller.NewEventRecorder(ctx, withContentType(c.rest, f.contentType), f.eventQPS, f.eventBurst)
 	if err != nil {
 		return err
 	}
@@ -96,8 +99,8 @@ type clients struct {
 	leaseKube kubernetes.Interface
 }
 
-// newClients makes the clients from the kubeconfig flags and the client
-// rate limits of f.
+// newClients makes the clients from the kubeconfig flags, the client rate
+// limits and the content type of f.
 func newClients(f *controllerFlags) (*clients, error) {
 	restCfg, err := f.kube.restConfig()
 	if err != nil {
@@ -106,11 +109,11 @@ func newClients(f *controllerFlags) (*clients, error) {
 	restCfg.QPS, restCfg.Burst = f.qps, f.burst
 	restCfg.UserAgent = "meshcanary"
 	c := &clients{rest: restCfg, fence: &controller.Fence{}}
-	if c.leaseKube, err = kubernetes.NewForConfig(rest.CopyConfig(restCfg)); err != nil {
+	if c.leaseKube, err = kubernetes.NewForConfig(withContentType(restCfg, f.contentType)); err != nil {
 		return nil, fmt.Errorf("creating the leader election's Kubernetes client: %w", err)
 	}
 	restCfg.Wrap(c.fence.Wrap)
-	if c.kube, err = kubernetes.NewForConfig(restCfg); err != nil {
+	if c.kube, err = kubernetes.NewForConfig(withContentType(restCfg, f.contentType)); err != nil {
 		return nil, fmt.Errorf("creating Kubernetes client: %w", err)
 	}
 	if c.istio, err = istioclient.NewForConfig(restCfg); err != nil {

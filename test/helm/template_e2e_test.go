@@ -65,7 +65,7 @@ func TestHelmTemplate(t *testing.T) {
 			}
 			wantArgs(t, d, "--leader-elect=true", "--leader-election-namespace="+releaseNamespace, "--leader-election-id="+releaseName, "--log-level=info",
 				"--leader-election-lease-duration=15s", "--leader-election-renew-deadline=10s", "--leader-election-retry-period=2s",
-				"--workers=16", "--gate-deadline=2s", "--kube-api-qps=-1", "--kube-api-burst=200", "--event-qps=20", "--event-burst=50")
+				"--workers=16", "--gate-deadline=2s", "--kube-api-qps=-1", "--kube-api-burst=200", "--kube-api-content-type=application/vnd.kubernetes.protobuf", "--event-qps=20", "--event-burst=50")
 			noArgs(t, d, "--namespaces", "--prometheus-url", "--prometheus-bearer-token-file", "--gate-webhook-allow")
 			hardened(t, d)
 			wantRules(t, only(t, objs, "ClusterRole"), controllerRules)
@@ -246,16 +246,17 @@ func TestSchemaRejectsWrongTypes(t *testing.T) {
 		set  string // a --set-json argument
 		want string // a part of helm's error
 	}{
-		"replicaCount as a string":             {`replicaCount="two"`, "replicaCount"},
-		"watchNamespaces as a string":          {`watchNamespaces="team-a"`, "watchNamespaces"},
-		"an unknown log level":                 {`logLevel="verbose"`, "logLevel"},
-		"prometheus.url as a number":           {`prometheus={"url":9090}`, "url"},
-		"leader election as a string":          {`leaderElection={"enabled":"yes"}`, "enabled"},
-		"a lease duration that is no duration": {`leaderElection={"leaseDuration":"15"}`, "leaseDuration"},
-		"a client budget of 0 requests/s":      {`kubeAPI={"qps":0}`, "qps"},
-		"a webhook prefix that is no URL":      {`gateWebhookAllow=["approvals"]`, "gateWebhookAllow"},
-		"a misspelt top-level key":             {`replicas=3`, "replicas"},
-		"a notification of unknown kind":       {`notifications=[{"name":"a","kind":"email","urlSecret":{"name":"s","key":"k"}}]`, "kind"},
+		"replicaCount as a string":                     {`replicaCount="two"`, "replicaCount"},
+		"watchNamespaces as a string":                  {`watchNamespaces="team-a"`, "watchNamespaces"},
+		"an unknown log level":                         {`logLevel="verbose"`, "logLevel"},
+		"prometheus.url as a number":                   {`prometheus={"url":9090}`, "url"},
+		"leader election as a string":                  {`leaderElection={"enabled":"yes"}`, "enabled"},
+		"a lease duration that is no duration":         {`leaderElection={"leaseDuration":"15"}`, "leaseDuration"},
+		"a client budget of 0 requests/s":              {`kubeAPI={"qps":0}`, "qps"},
+		"a content type the API server does not speak": {`kubeAPI={"contentType":"application/yaml"}`, "contentType"},
+		"a webhook prefix that is no URL":              {`gateWebhookAllow=["approvals"]`, "gateWebhookAllow"},
+		"a misspelt top-level key":                     {`replicas=3`, "replicas"},
+		"a notification of unknown kind":               {`notifications=[{"name":"a","kind":"email","urlSecret":{"name":"s","key":"k"}}]`, "kind"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
