@@ -90,6 +90,10 @@ func compareReport(b *testing.B, dir string, n int, ff floorFigures, fg, mc run,
 	for _, r := range []run{fg, mc} {
 		fmt.Printf("%s requests during the release (%.1f s: first patch → every canary Succeeded and scaled back to 0): %s\n",
 			r.contender, r.window.Seconds(), r.release)
+		if r.reaction != nil {
+			fmt.Printf("%s:", r.contender)
+			printReactionLegs(r.answered, r.progressing, r.reaction.writes)
+		}
 	}
 	fmt.Println()
 	svg := plotWeights(fmt.Sprintf("canary weight per canary, N=%d, all images patched at once", n), []panel{

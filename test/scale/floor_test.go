@@ -57,7 +57,7 @@ func measureFloor(b *testing.B, n int, logRoot string, p promotion) floorRun {
 	b.Logf("floor (%s): local cluster ready in %s, logs in %s", p, c.StartDuration.Round(time.Millisecond), c.RunDir)
 	cfg := c.AdminConfig()
 	cfg.QPS, cfg.Burst = 500, 1000
-	kube, err := kubernetes.NewForConfig(cfg)
+	kube, err := kubeClient(cfg)
 	must(b, err)
 	obs, err := startObserver(ctx, cfg, false)
 	must(b, err)

@@ -21,7 +21,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
@@ -66,7 +65,7 @@ type observer struct {
 // synced; with canaries set it also watches Flagger's Canary objects.
 func startObserver(ctx context.Context, cfg *rest.Config, canaries bool) (*observer, error) {
 	o := newObserver()
-	kube, err := kubernetes.NewForConfig(cfg)
+	kube, err := kubeClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("the observer's client: %w", err)
 	}

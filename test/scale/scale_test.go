@@ -106,7 +106,7 @@ func measure(b *testing.B, n int, con contender, logRoot string) run {
 
 	cfg := c.AdminConfig()
 	cfg.QPS, cfg.Burst = 500, 1000
-	kube, err := kubernetes.NewForConfig(cfg)
+	kube, err := kubeClient(cfg)
 	must(b, err)
 	must(b, con.install(ctx, c))
 	obs, err := startObserver(ctx, cfg, con.watchesCanaries())
@@ -156,6 +156,7 @@ func measure(b *testing.B, n int, con contender, logRoot string) run {
 	saveAPIMetrics(ctx, b, kube, filepath.Join(c.RunDir, fmt.Sprintf("apiserver-metrics-%d-before.txt", n)))
 	p0, t0 := proxy.Snapshot(), time.Now()
 	reacted := watchReaction(obs, ctrl, proxy, names, t0, p0, timeout)
+	profiled := profileAPIServer(ctx, kube, apiProfileWindow, filepath.Join(c.RunDir, fmt.Sprintf("apiserver-cpu-%d.pprof", n)))
 	r.patched, r.answered, err = patchImages(ctx, kube, names)
 	must(b, err)
 	r.releaseErr = waitUntil(timeout, phase(stepper.PhaseSucceeded, t0), n)
@@ -196,11 +197,18 @@ func measure(b *testing.B, n int, con contender, logRoot string) run {
 	writeTimeline(b, obs, names, t0, filepath.Join(c.RunDir, fmt.Sprintf("timeline-%d.txt", n)))
 	writeWriteLog(b, proxy.WriteLog(), t0, filepath.Join(c.RunDir, fmt.Sprintf("writes-%d.txt", n)))
 	saveAPIMetrics(ctx, b, kube, filepath.Join(c.RunDir, fmt.Sprintf("apiserver-metrics-%d-after.txt", n)))
+	if err := <-profiled; err != nil {
+		b.Error(err)
+	}
 	if r.releaseErr != nil {
 		evidence(b, obs, ctrl, names, r.succeeded)
 	}
 	return r
 }
+
+// apiProfileWindow is how long the API server's CPU profile runs from the
+// patches: the reaction's window at N=500.
+const apiProfileWindow = 10 * time.Second
 
 // scaleBackTimeout bounds the wait, after every canary Succeeded, for
 // every canary's Deployment to be back at 0 replicas: the scale-down delay
