@@ -93,6 +93,7 @@ func compareReport(b *testing.B, dir string, n int, ff floorFigures, fg, mc run,
 		if r.reaction != nil {
 			fmt.Printf("%s:", r.contender)
 			printReactionLegs(r.answered, r.progressing, r.reaction.writes)
+			fmt.Printf("  CPU from the first patch until every canary said Progressing (%.1f s), by process: %s\n", r.reaction.took.Seconds(), r.reaction.cpu)
 		}
 	}
 	fmt.Println()

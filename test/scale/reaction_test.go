@@ -4,6 +4,7 @@ package scale
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ type reactionWindow struct {
 	metrics  families        // the controller's metrics at the window's end
 	requests cluster.Counts  // proxy counts over the window
 	writes   []cluster.Write // the controller's writes sent in the window
+	cpu      string          // the machine's CPU seconds over the window, by command
 }
 
 // watchReaction waits, in the background, until every canary's status says
@@ -29,12 +31,13 @@ type reactionWindow struct {
 func watchReaction(obs *observer, ctrl *controllerProcess, proxy *cluster.Proxy, names []string, t0 time.Time,
 	p0 cluster.Counts, timeout time.Duration) <-chan reactionWindow {
 	out := make(chan reactionWindow, 1)
+	cpu0 := cpuByCommand()
 	go func() {
 		err := waitUntil(timeout, func() (int, error) { return len(obs.reached(names, stepper.PhaseProgressing, t0)), nil }, len(names))
 		if err != nil {
 			return
 		}
-		w := reactionWindow{took: time.Since(t0), requests: proxy.Snapshot().Minus(p0)}
+		w := reactionWindow{took: time.Since(t0), requests: proxy.Snapshot().Minus(p0), cpu: cpuSpent(cpu0, cpuByCommand())}
 		for _, wr := range proxy.WriteLog() {
 			if !wr.Sent.Before(t0) && wr.Resource != "events" && wr.Resource != "leases" {
 				w.writes = append(w.writes, wr)
@@ -68,6 +71,7 @@ func printReaction(r run) {
 	fmt.Printf("  reconcile (work) duration by upper bound: %s\n",
 		bucketDelta(r.before.buckets("workqueue_work_duration_seconds"), w.metrics.buckets("workqueue_work_duration_seconds")))
 	fmt.Printf("  controller requests: %s\n", w.requests)
+	fmt.Printf("  CPU over the window, by process (%d cores: %.1f s in all): %s\n", runtime.NumCPU(), float64(runtime.NumCPU())*w.took.Seconds(), w.cpu)
 	printReactionLegs(r.answered, r.progressing, w.writes)
 }
 
