@@ -90,6 +90,7 @@ func compareReport(b *testing.B, dir string, n int, ff floorFigures, fg, mc run,
 	for _, r := range []run{fg, mc} {
 		fmt.Printf("%s requests during the release (%.1f s: first patch → every canary Succeeded and scaled back to 0): %s\n",
 			r.contender, r.window.Seconds(), r.release)
+		fmt.Printf("%s: CPU over the release, by process: %s\n", r.contender, r.machineCPU)
 		if r.reaction != nil {
 			fmt.Printf("%s:", r.contender)
 			printReactionLegs(r.answered, r.progressing, r.reaction.writes)

@@ -36,6 +36,7 @@ type run struct {
 	idleAfter     cluster.Counts // proxy counts over the idle window after it
 
 	cpuProc         float64         // the controller's CPU seconds over the release, from /proc
+	machineCPU      string          // every process's CPU seconds over the release, by command
 	pods            int             // Pods created during the release
 	hwm, sampledRSS int64           // bytes
 	peakRate        int             // the controller's most requests in one second of the release

@@ -31,13 +31,13 @@ type reactionWindow struct {
 func watchReaction(obs *observer, ctrl *controllerProcess, proxy *cluster.Proxy, names []string, t0 time.Time,
 	p0 cluster.Counts, timeout time.Duration) <-chan reactionWindow {
 	out := make(chan reactionWindow, 1)
-	cpu0 := cpuByCommand()
+	cpu0 := cpuByProcess()
 	go func() {
 		err := waitUntil(timeout, func() (int, error) { return len(obs.reached(names, stepper.PhaseProgressing, t0)), nil }, len(names))
 		if err != nil {
 			return
 		}
-		w := reactionWindow{took: time.Since(t0), requests: proxy.Snapshot().Minus(p0), cpu: cpuSpent(cpu0, cpuByCommand())}
+		w := reactionWindow{took: time.Since(t0), requests: proxy.Snapshot().Minus(p0), cpu: cpuSpent(cpu0, cpuByProcess())}
 		for _, wr := range proxy.WriteLog() {
 			if !wr.Sent.Before(t0) && wr.Resource != "events" && wr.Resource != "leases" {
 				w.writes = append(w.writes, wr)
