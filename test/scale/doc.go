@@ -85,7 +85,15 @@
 //     scraped, and the proxy's counts read, once every canary's status says
 //     Progressing; over that window the benchmark prints the reconciles, the
 //     workqueue wait and reconcile duration histograms and the controller's
-//     requests, and the reaction counted from each patch's answer.
+//     requests, the reaction counted from each patch's answer, its three legs
+//     by the controller's first write for each canary (the proxy's write
+//     log) and the machine's CPU by process (/proc, matched by pid).
+//     The API server's CPU profile over the 10 s after the patches is kept
+//     in the run folder (profile_test.go).
+//
+//   - The benchmark's own watches and patches of Kubernetes' kinds use
+//     protobuf (kubeclient_test.go), as kube-controller-manager's do; the
+//     controller under test uses its own content type.
 //
 //   - Writes come from meshcanary_api_writes_total (Events excluded) and are
 //     cross-checked against a counting proxy: the controller reaches the
@@ -110,5 +118,7 @@
 // controller's in meshcanary.log, at -log-level), the table
 // (figures-<N>.md) and timeline-<N>.txt: per canary, every phase, canary
 // weight and rollout state (generation, observed generation, replicas) the
-// watches saw, in seconds from the first image patch.
+// watches saw, in seconds from the first image patch; writes-<N>.txt, the
+// controller's writes; the API server's /metrics before and after the
+// release and apiserver-cpu-<N>.pprof.
 package scale
