@@ -87,6 +87,7 @@ func TestIstiodPushesCanaryWeightsAndSubsets(t *testing.T) {
 func totalWeight(s *Snapshot, host string) uint32 {
 	for _, vh := range s.Routes["80"].GetVirtualHosts() {
 		if vh.GetName() == host && len(vh.GetRoutes()) > 0 {
+			//lint:ignore SA1019 reading the deprecated field is the point: istiod must leave it unset or right
 			return vh.GetRoutes()[0].GetRoute().GetWeightedClusters().GetTotalWeight().GetValue()
 		}
 	}

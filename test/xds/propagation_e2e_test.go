@@ -4,7 +4,6 @@ package xds
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -124,8 +123,8 @@ func report(b *testing.B, what string, delays []time.Duration) {
 	b.ReportMetric(float64(p50.Microseconds())/1000, what+"-p50-ms")
 	b.ReportMetric(float64(p99.Microseconds())/1000, what+"-p99-ms")
 	b.ReportMetric(float64(top.Microseconds())/1000, what+"-max-ms")
-	b.Log(fmt.Sprintf("%s: n=%d p50=%s p99=%s max=%s all=%v", what, len(delays),
-		p50.Round(time.Millisecond), p99.Round(time.Millisecond), top.Round(time.Millisecond), roundAll(delays)))
+	b.Logf("%s: n=%d p50=%s p99=%s max=%s all=%v", what, len(delays),
+		p50.Round(time.Millisecond), p99.Round(time.Millisecond), top.Round(time.Millisecond), roundAll(delays))
 }
 
 func roundAll(ds []time.Duration) []time.Duration {
