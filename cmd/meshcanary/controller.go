@@ -72,7 +72,7 @@ and release each change to their pod template as an Istio canary.`,
 	f.notify.AddFlags(fs)
 	fs.StringVar(&f.namespaces, "namespaces", "", "comma-separated namespaces to watch (default: all)")
 	fs.StringVar(&f.vsNamespaces, "virtualservice-namespaces", "", "comma-separated namespaces, besides each Deployment's own, where meshcanary may split VirtualServices it does not own (an ingress gateway's, a delegate root's); \"*\" allows every namespace (default: none)")
-	fs.IntVar(&f.workers, "workers", 16, "concurrent reconciles (a reconcile mostly waits on the API server; past the API server's write throughput more workers make each write slower, not the queue shorter: 64 were no better than 16 at 500 canaries on 2 cores, see docs/operations.md)")
+	fs.IntVar(&f.workers, "workers", 32, "concurrent reconciles (a reconcile mostly waits on the API server, so more workers shorten the queue when many canaries change at once, until the API server's write throughput is the bound and each write only gets slower: see docs/operations.md)")
 	fs.StringVar(&f.metricsAddr, "metrics-bind-address", ":8080", "address serving /metrics, /healthz and /readyz")
 	fs.BoolVar(&f.leaderElect, "leader-elect", true, "elect a leader through a coordination.k8s.io Lease, so several replicas are highly available")
 	fs.StringVar(&f.leaseNamespace, "leader-election-namespace", envOr("POD_NAMESPACE", "default"), "namespace of the leader election Lease")

@@ -65,7 +65,7 @@ func TestHelmTemplate(t *testing.T) {
 			}
 			wantArgs(t, d, "--leader-elect=true", "--leader-election-namespace="+releaseNamespace, "--leader-election-id="+releaseName, "--log-level=info",
 				"--leader-election-lease-duration=15s", "--leader-election-renew-deadline=10s", "--leader-election-retry-period=2s",
-				"--workers=16", "--gate-deadline=2s", "--kube-api-qps=-1", "--kube-api-burst=200", "--kube-api-content-type=application/vnd.kubernetes.protobuf", "--event-qps=20", "--event-burst=50")
+				"--workers=32", "--gate-deadline=2s", "--kube-api-qps=-1", "--kube-api-burst=200", "--kube-api-content-type=application/vnd.kubernetes.protobuf", "--event-qps=20", "--event-burst=50")
 			noArgs(t, d, "--namespaces", "--prometheus-url", "--prometheus-bearer-token-file", "--gate-webhook-allow")
 			hardened(t, d)
 			wantRules(t, only(t, objs, "ClusterRole"), controllerRules)
