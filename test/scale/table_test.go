@@ -73,7 +73,7 @@ func table(f figures) string {
 		{"adoption: controller start → all Ready", "", num(f.adoption, 1, "s"), ""},
 		{"reconcile errors; workqueue retries (AddAfter included)", "",
 			fmt.Sprintf("%s; %s", num(f.reconcileErrors, 0, ""), num(f.retries, 0, "")), ""},
-		{"controller's peak requests per second in the release (by default no client-side limit for Kubernetes and Istio, at most 16 workers in flight; 20/s, burst 50, for Events)", "", fmt.Sprint(f.peakRate), ""},
+		{"controller's peak requests per second in the release (by default no client-side limit for Kubernetes and Istio, at most --workers, 32 by default, in flight; 20/s, burst 50, for Events)", "", fmt.Sprint(f.peakRate), ""},
 		{"holds (a step over its bake time that could not advance), by what it waited for", "", byWait(f.holds), ""},
 	}
 	var b strings.Builder
