@@ -5,7 +5,6 @@ package scale
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"time"
 
@@ -19,11 +18,8 @@ import (
 func profileAPIServer(ctx context.Context, kube kubernetes.Interface, d time.Duration, path string) <-chan error {
 	out := make(chan error, 1)
 	go func() {
-		raw, err := kube.Discovery().RESTClient().Get().AbsPath("/debug/pprof/profile").
-			Param("seconds", strconv.Itoa(int(d.Seconds()))).Timeout(d + time.Minute).DoRaw(ctx)
-		if err == nil {
-			err = os.WriteFile(path, raw, 0o644)
-		}
+		err := saveAnswer(ctx, kube.Discovery().RESTClient().Get().AbsPath("/debug/pprof/profile").
+			Param("seconds", strconv.Itoa(int(d.Seconds()))).Timeout(d+time.Minute), path)
 		if err != nil {
 			err = fmt.Errorf("the API server's CPU profile: %w", err)
 		}

@@ -26,12 +26,12 @@ type reactionWindow struct {
 
 // watchReaction waits, in the background, until every canary's status says
 // Progressing at or after t0 (or timeout passes), then reads the
-// controller's metrics and the proxy's counts. The window arrives on the
+// controller's metrics, the proxy's counts and, against cpu0 (every
+// process's CPU at t0), the machine's CPU. The window arrives on the
 // channel; nothing arrives when the wait timed out or the scrape failed.
 func watchReaction(obs *observer, ctrl *controllerProcess, proxy *cluster.Proxy, names []string, t0 time.Time,
-	p0 cluster.Counts, timeout time.Duration) <-chan reactionWindow {
+	p0 cluster.Counts, cpu0 map[string]procCPU, timeout time.Duration) <-chan reactionWindow {
 	out := make(chan reactionWindow, 1)
-	cpu0 := cpuByProcess()
 	go func() {
 		err := waitUntil(timeout, func() (int, error) { return len(obs.reached(names, stepper.PhaseProgressing, t0)), nil }, len(names))
 		if err != nil {

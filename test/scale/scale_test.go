@@ -15,6 +15,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/meshcanary/meshcanary/pkg/config"
 	"github.com/meshcanary/meshcanary/pkg/stepper"
@@ -153,10 +154,9 @@ func measure(b *testing.B, n int, con contender, logRoot string) run {
 	must(b, err)
 	cpu0, err := ctrl.cpuSeconds()
 	must(b, err)
-	machine0 := cpuByProcess()
 	saveAPIMetrics(ctx, b, kube, filepath.Join(c.RunDir, fmt.Sprintf("apiserver-metrics-%d-before.txt", n)))
-	p0, t0 := proxy.Snapshot(), time.Now()
-	reacted := watchReaction(obs, ctrl, proxy, names, t0, p0, timeout)
+	p0, t0, machine0 := proxy.Snapshot(), time.Now(), cpuByProcess()
+	reacted := watchReaction(obs, ctrl, proxy, names, t0, p0, machine0, timeout)
 	profiled := profileAPIServer(ctx, kube, apiProfileWindow, filepath.Join(c.RunDir, fmt.Sprintf("apiserver-cpu-%d.pprof", n)))
 	r.patched, r.answered, err = patchImages(ctx, kube, names)
 	must(b, err)
@@ -280,14 +280,19 @@ func writeWriteLog(b *testing.B, log []cluster.Write, t0 time.Time, path string)
 	}
 }
 
-// saveAPIMetrics saves the API server's own metrics (request and admission
-// webhook latencies among them) to path, for a look at a run afterwards.
-func saveAPIMetrics(ctx context.Context, b *testing.B, kube kubernetes.Interface, path string) {
-	raw, err := kube.Discovery().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+// saveAnswer sends req to the API server and saves its answer to path.
+func saveAnswer(ctx context.Context, req *rest.Request, path string) error {
+	raw, err := req.DoRaw(ctx)
 	if err == nil {
 		err = os.WriteFile(path, raw, 0o644)
 	}
-	if err != nil {
+	return err
+}
+
+// saveAPIMetrics saves the API server's own metrics (request and admission
+// webhook latencies among them) to path, for a look at a run afterwards.
+func saveAPIMetrics(ctx context.Context, b *testing.B, kube kubernetes.Interface, path string) {
+	if err := saveAnswer(ctx, kube.Discovery().RESTClient().Get().AbsPath("/metrics"), path); err != nil {
 		b.Error(err)
 	}
 }
