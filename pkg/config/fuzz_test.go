@@ -73,8 +73,8 @@ func checkInvariants(t *testing.T, name string, c Config) {
 	if !slices.Contains([]int32{100, 1000, 10000}, c.Total) {
 		t.Fatalf("Total = %d, want 100, 1000 or 10000", c.Total)
 	}
-	if len(c.Steps) == 0 || len(c.Steps) > maxSteps {
-		t.Fatalf("%d steps, want 1 to %d", len(c.Steps), maxSteps)
+	if len(c.Steps) == 0 || len(c.Steps) > MaxSteps {
+		t.Fatalf("%d steps, want 1 to %d", len(c.Steps), MaxSteps)
 	}
 	for i, s := range c.Steps {
 		if s <= 0 || s > c.Total {

@@ -8,8 +8,8 @@ import (
 )
 
 const (
-	// maxSteps is the largest number of steps in one release.
-	maxSteps = 50
+	// MaxSteps is the largest number of steps in one release.
+	MaxSteps = 50
 	// maxDecimals is the largest number of decimals of a step percentage.
 	maxDecimals = 2
 	// hundredths is 100 % in hundredths of a percent, the finest unit a
@@ -36,8 +36,8 @@ func ParseSteps(v string) (steps []int32, total int32, err error) {
 		return nil, 0, fmt.Errorf("no steps")
 	}
 	entries := strings.Split(v, ",")
-	if len(entries) > maxSteps {
-		return nil, 0, fmt.Errorf("%d steps, more than %d", len(entries), maxSteps)
+	if len(entries) > MaxSteps {
+		return nil, 0, fmt.Errorf("%d steps, more than %d", len(entries), MaxSteps)
 	}
 	inHundredths := make([]int32, len(entries))
 	decimals := 0
