@@ -24,9 +24,9 @@ const (
 // controller that reports trouble, not a timeline: 25 Events of a type per
 // object, then one every 5 minutes, dropped without a word; and from the
 // 10th message of one reason in 10 minutes on, one "combined from similar
-// events" Event. A release of 5 steps records 7 Normal Events, so the
-// fourth release within minutes, or the 10th step of one, lost its
-// timeline. These let through, per Deployment and type, a burst of four
+// events" Event. A release of 5 steps records 7 (role swap) to 9
+// (rollout) Normal Events, so the third or fourth release within minutes,
+// or the 10th step of one, lost its timeline. These let through, per Deployment and type, a burst of four
 // releases of the longest schedule and then one Event every 6 s (600 an
 // hour), and combine a reason's messages only past twice the longest
 // schedule's steps; the Events client's budget (qps, burst) still bounds
